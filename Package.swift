@@ -1,0 +1,88 @@
+// swift-tools-version: 6.1
+//
+// QuakeWarn — earthquake early-warning signal processor.
+//
+// One module per concern; the C libraries sit behind thin internal shim targets (`CFFTW`,
+// `CMiniSEED`) that are imported with `internal import` and never appear in a public API.
+// The benchmark suite is a sibling package in `Benchmarks/` so that ordo-one/benchmark does not
+// slow down the main build and test cycle.
+import PackageDescription
+
+/// Settings every Swift target shares.
+let strictSettings: [SwiftSetting] = [
+    // SE-0409: `internal import` keeps the C shims out of every public interface.
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    // SE-0444: a file sees only the modules it imports itself.
+    .enableUpcomingFeature("MemberImportVisibility"),
+    // SE-0335: existential types are spelled `any P`.
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "QuakeWarn",
+    products: [
+        .executable(name: "quakewarn", targets: ["QuakeWarnCLI"]),
+        .library(name: "SeismicCore", targets: ["SeismicCore"]),
+        .library(name: "SignalProcessing", targets: ["SignalProcessing"]),
+        .library(name: "MiniSEED", targets: ["MiniSEED"]),
+        .library(name: "Picking", targets: ["Picking"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: - C shims (implementation details, no stable API)
+        .systemLibrary(
+            name: "CFFTW",
+            path: "Sources/CFFTW",
+            pkgConfig: "fftw3",
+            providers: [.apt(["libfftw3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMiniSEED",
+            path: "Sources/CMiniSEED",
+            providers: [.apt(["libmseed-dev"])]
+        ),
+
+        // MARK: - Public modules
+        .target(name: "SeismicCore", swiftSettings: strictSettings),
+        .target(name: "SignalProcessing", dependencies: ["SeismicCore", "CFFTW"], swiftSettings: strictSettings),
+        .target(name: "MiniSEED", dependencies: ["SeismicCore", "CMiniSEED"], swiftSettings: strictSettings),
+        .target(name: "Picking", dependencies: ["SeismicCore", "SignalProcessing"], swiftSettings: strictSettings),
+
+        // MARK: - Command-line tool
+        .executableTarget(
+            name: "QuakeWarnCLI",
+            dependencies: [
+                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["SeismicCore"], path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .testTarget(name: "SeismicCoreTests", dependencies: ["SeismicCore", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SignalProcessingTests",
+            dependencies: ["SignalProcessing", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MiniSEEDTests",
+            dependencies: ["MiniSEED", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PickingTests",
+            dependencies: ["Picking", "MiniSEED", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "QuakeWarnCLITests",
+            dependencies: ["QuakeWarnCLI", "MiniSEED", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

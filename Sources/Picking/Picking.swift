@@ -1,0 +1,1 @@
+// Picking: STA/LTA characteristic functions, trigger logic and onset re-picking.

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct QuakeWarn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quakewarn",
+        abstract: "Earthquake early-warning signal processor."
+    )
+}
