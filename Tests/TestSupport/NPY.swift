@@ -5,6 +5,10 @@ public struct NPYError: Error, CustomStringConvertible, Equatable {
     public var path: String
     public var reason: String
     public var description: String { "\(path): \(reason)" }
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
 }
 
 /// A minimal reader for NumPy `.npy` files (format versions 1.0, 2.0 and 3.0) holding a 1-D,

@@ -62,11 +62,15 @@ public struct ReferenceCase: Decodable, Sendable {
     public var cfZeroPrefix: Int?
     /// `[on, off]` sample pairs from ObsPy's `trigger_onset`.
     public var triggers: [[Int]]?
+    /// ObsPy's float64 CF at a few sample indices (keys are decimal indices). Printed with
+    /// Python's shortest round-trip repr, so exact. Note: decode with `JSONDecoder` (exact);
+    /// Foundation's `JSONSerialization` on Linux mis-rounds some doubles by 1–3 ulp.
+    public var cfSamplesCheck: [String: Double]?
 
     enum CodingKeys: String, CodingKey {
         case caseID = "case_id", kind, algorithm, nsta, nlta, staSeconds = "sta_s", ltaSeconds = "lta_s"
         case onThreshold = "thr_on", offThreshold = "thr_off", cfFile = "cf_file", cfLength = "cf_len"
-        case cfZeroPrefix = "cf_zero_prefix", triggers
+        case cfZeroPrefix = "cf_zero_prefix", triggers, cfSamplesCheck = "cf_samples_check"
     }
 
     /// Absolute path of the CF `.npy` fixture, if the case has one.
