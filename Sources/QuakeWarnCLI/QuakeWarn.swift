@@ -4,6 +4,7 @@ import ArgumentParser
 struct QuakeWarn: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quakewarn",
-        abstract: "Earthquake early-warning signal processor."
+        abstract: "Earthquake early-warning signal processor.",
+        subcommands: [PickCommand.self]
     )
 }

@@ -1,0 +1,201 @@
+// End-to-end tests of `quakewarn pick`: the built executable runs as a subprocess.
+import Foundation
+import MiniSEED
+import SeismicCore
+import Testing
+import TestSupport
+
+/// Result of one `quakewarn` run.
+struct QuakeWarnRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+}
+
+enum QuakeWarnBinary {
+    /// The `quakewarn` executable built next to the test bundle (`.build/<config>/quakewarn`).
+    static let path: String? = {
+        var candidates: [URL] = []
+        let bundle = Bundle.main.bundleURL
+        candidates.append(bundle.appendingPathComponent("quakewarn"))
+        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("quakewarn"))
+        if let arg0 = CommandLine.arguments.first {
+            candidates.append(URL(fileURLWithPath: arg0).deletingLastPathComponent().appendingPathComponent("quakewarn"))
+        }
+        // Fallback: the package's debug build directory (Tests/QuakeWarnCLITests/ -> package root).
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(root.appendingPathComponent(".build/debug/quakewarn"))
+        return candidates.map(\.path).first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    static func run(_ arguments: [String]) throws -> QuakeWarnRun {
+        let executable = try #require(path, "quakewarn executable not found next to the test bundle")
+        // stdout/stderr go to temporary files (no pipe can fill up and block the child).
+        let dir = FileManager.default.temporaryDirectory
+        let tag = UUID().uuidString
+        let outURL = dir.appendingPathComponent("quakewarn-\(tag).out")
+        let errURL = dir.appendingPathComponent("quakewarn-\(tag).err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        let outHandle = try FileHandle(forWritingTo: outURL)
+        let errHandle = try FileHandle(forWritingTo: errURL)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        try process.run()
+        process.waitUntilExit()
+        try outHandle.close()
+        try errHandle.close()
+        let outBytes = try Data(contentsOf: outURL)
+        let errBytes = try Data(contentsOf: errURL)
+        return QuakeWarnRun(status: process.terminationStatus, stdout: String(decoding: outBytes, as: UTF8.self),
+                            stderr: String(decoding: errBytes, as: UTF8.self))
+    }
+}
+
+/// One parsed trigger line; fails the test if the keys are not exactly the contract's.
+private struct TriggerLine: Equatable {
+    var stream: String
+    var onSample: Int
+    var offSample: Int
+    var onTime: String
+    var offTime: String
+    var pickTime: String
+
+    init(_ line: String) throws {
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
+        let dict = try #require(object as? [String: Any], "not a JSON object: \(line)")
+        #expect(Set(dict.keys) == ["stream", "onSample", "offSample", "onTime", "offTime", "pickTime"], "keys of \(line)")
+        stream = try #require(dict["stream"] as? String)
+        onSample = try #require((dict["onSample"] as? NSNumber)?.intValue)
+        offSample = try #require((dict["offSample"] as? NSNumber)?.intValue)
+        onTime = try #require(dict["onTime"] as? String)
+        offTime = try #require(dict["offTime"] as? String)
+        pickTime = try #require(dict["pickTime"] as? String)
+    }
+}
+
+/// Settings of the four reference case kinds (identical in seconds for every trace).
+private let caseKinds: [(suffix: String, method: String, sta: String, lta: String, on: String, off: String)] = [
+    ("classic_0.5_10", "classic", "0.5", "10", "3.5", "0.5"),
+    ("recursive_0.5_10", "recursive", "0.5", "10", "3.5", "0.5"),
+    ("classic_5_10", "classic", "5", "10", "1.5", "0.5"),
+    ("recursive_5_10", "recursive", "5", "10", "1.2", "0.5"),
+]
+
+@Suite("quakewarn pick (subprocess)")
+struct PickCommandTests {
+    static let traceIDs: [String] = (try? ReferenceCases.traceIDs()) ?? []
+
+    private func options(_ kind: (suffix: String, method: String, sta: String, lta: String, on: String, off: String))
+        -> [String]
+    {
+        ["--method", kind.method, "--sta", kind.sta, "--lta", kind.lta, "--on", kind.on, "--off", kind.off]
+    }
+
+    @Test("--demean with the reference windows reproduces ObsPy's triggers on all 24 traces",
+          arguments: caseKinds.map(\.suffix))
+    func referenceTriggers(suffix: String) throws {
+        let kind = try #require(caseKinds.first { $0.suffix == suffix })
+        #expect(Self.traceIDs.count == 24)
+        let traces = try Self.traceIDs.map { try ReferenceCases.load($0) }
+        let run = try QuakeWarnBinary.run(["pick", "--demean"] + options(kind) + traces.map(\.mseedPath))
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let lines = try run.lines.map { try TriggerLine($0) }
+        // Lines come in file order; rebuild the expectation in the same order.
+        var expected: [(String, Int, Int)] = []
+        for trace in traces {
+            let streamID = try #require(MiniSEEDReader.read(path: trace.mseedPath).segments.first?.streamID.description)
+            let refCase = try #require(trace.cases["\(trace.traceID)__\(suffix)"])
+            for pair in try #require(refCase.triggers) { expected.append((streamID, pair[0], pair[1])) }
+        }
+        try #require(lines.count == expected.count, "trigger count")
+        for (line, want) in zip(lines, expected) {
+            #expect(line.stream == want.0 && line.onSample == want.1 && line.offSample == want.2,
+                    "got \(line.stream) [\(line.onSample), \(line.offSample)], want \(want)")
+            #expect(line.pickTime == line.onTime)
+        }
+    }
+
+    @Test("times: onTime is the reference first_on_time; off/on times follow the sample indices")
+    func times() throws {
+        let trace = try ReferenceCases.load("obspy_AYT_BHZ")
+        let run = try QuakeWarnBinary.run(["pick", "--demean", trace.mseedPath])  // defaults = recursive 0.5/10, 3.5/0.5
+        #expect(run.status == 0)
+        let lines = try run.lines.map { try TriggerLine($0) }
+        try #require(lines.count == 2)
+        // Reference: first ON at sample 1118 = 2002-12-23T12:48:11.180100Z (100 Hz, start …:00.000100).
+        #expect(lines[0].onSample == 1118 && lines[0].onTime == "2002-12-23T12:48:11.180100Z")
+        #expect(lines[0].offSample == 2628 && lines[0].offTime == "2002-12-23T12:48:26.280100Z")
+    }
+
+    @Test("--chunk 1 and --chunk 7 give byte-identical output", arguments: ["classic_0.5_10", "recursive_0.5_10"])
+    func chunkingInvariance(suffix: String) throws {
+        let kind = try #require(caseKinds.first { $0.suffix == suffix })
+        let files = ["obspy_CRLZ_HHZ", "obspy_KONO_BHZ", "obspy_UH3_SHZ"].map { Fixtures.path("mseed/\($0).mseed") }
+        let whole = try QuakeWarnBinary.run(["pick", "--demean"] + options(kind) + files)
+        #expect(whole.status == 0)
+        #expect(whole.lines.count > 10)
+        for n in ["1", "7"] {
+            let chunked = try QuakeWarnBinary.run(["pick", "--demean", "--chunk", n] + options(kind) + files)
+            #expect(chunked.status == 0)
+            #expect(chunked.stdout == whole.stdout, "--chunk \(n)")
+        }
+    }
+
+    @Test("a missing file: exit 2, one line naming it on stderr, the other files are still processed")
+    func missingFile() throws {
+        let good = Fixtures.path("mseed/obspy_AYT_BHZ.mseed")
+        let missing = "/nonexistent/dir/missing.mseed"
+        let run = try QuakeWarnBinary.run(["pick", "--demean", missing, good])
+        #expect(run.status == 2)
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(run.stderr.contains(missing))
+        #expect(run.lines.count == 2, "the good file's two triggers are still printed")
+    }
+
+    @Test("a file that is not miniSEED: exit 2 naming the file")
+    func notMiniSEED() throws {
+        let path = Fixtures.path("README-picking.md")
+        let run = try QuakeWarnBinary.run(["pick", path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains(path))
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test("bad options: exit 2 with a one-line reason naming the option", arguments: [
+        (["--sta", "abc"], "--sta"),
+        (["--lta=-3"], "--lta"),  // "--lta -3" would be read as an option by ArgumentParser
+        (["--on", "nan"], "--on"),
+        (["--method", "fancy"], "--method"),
+        (["--chunk", "0"], "--chunk"),
+        (["--filter", "bandpass:2:1"], "--filter"),
+        (["--filter", "lowpass"], "--filter"),
+        (["--filter", "highpass:1"], "not yet supported"),
+        (["--method", "classic", "--sta", "20", "--lta", "10"], "--sta"),
+    ])
+    func badOptions(arguments: [String], mention: String) throws {
+        let run = try QuakeWarnBinary.run(["pick"] + arguments + [Fixtures.path("mseed/obspy_AYT_BHZ.mseed")])
+        #expect(run.status == 2)
+        let errorLines = run.stderr.split(separator: "\n")
+        #expect(errorLines.count == 1, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains(mention), "stderr: \(run.stderr)")
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test("a window too short for the sampling rate is a per-file error naming file and stream")
+    func windowTooShort() throws {
+        let path = Fixtures.path("mseed/obspy_KONO_BHZ.mseed")  // 20 Hz: 0.01 s rounds to 0 samples
+        let run = try QuakeWarnBinary.run(["pick", "--sta", "0.01", path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains(path) && run.stderr.contains("IU.KONO.00.BHZ") && run.stderr.contains("sta"))
+    }
+}
