@@ -60,7 +60,8 @@ struct PickCommand: ParsableCommand {
     @Option(help: "Feed the data in blocks of N samples (the output does not depend on N).")
     var chunk: String?
 
-    @Option(name: .customLong("cf-out"), help: "Write each characteristic function as FLOAT64 miniSEED into DIR.")
+    @Option(name: .customLong("cf-out"),
+            help: "Write the characteristic functions of FILE as FLOAT64 miniSEED to DIR/<FILE stem>.cf.mseed.")
     var cfOut: String?
 
     /// Validated settings (filled by ``validate()``).
@@ -157,8 +158,25 @@ struct PickCommand: ParsableCommand {
             // wired here, a filter request is refused rather than silently ignored.
             throw Self.fail(PickInputError("--filter \(filter): filter not yet supported (only none)"))
         }
-        if cfOut != nil {
-            throw Self.fail(PickInputError("--cf-out: not yet supported (needs the miniSEED writer)"))
+        if let cfOut {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: cfOut, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else { throw Self.fail(PickInputError("--cf-out: \(cfOut) is not a directory")) }
+            } else {
+                do {
+                    try FileManager.default.createDirectory(atPath: cfOut, withIntermediateDirectories: true)
+                } catch {
+                    throw Self.fail(PickInputError("--cf-out: cannot create directory \(cfOut): \(error.localizedDescription)"))
+                }
+            }
+            var seen: [String: String] = [:]
+            for file in files {
+                let name = Self.cfFileName(for: file)
+                if let other = seen[name] {
+                    throw Self.fail(PickInputError("--cf-out: \(other) and \(file) would both write \(name)"))
+                }
+                seen[name] = file
+            }
         }
     }
 
@@ -193,6 +211,7 @@ struct PickCommand: ParsableCommand {
         guard !volume.segments.isEmpty else { throw PickInputError("\(path): no waveform samples") }
         var input = [Double]()
         var cf = [Double]()
+        var cfBlocks: [SampleBlock] = []
         for segment in volume.segments {
             let stream = segment.streamID.description
             var detector: any STALTACharacteristicFunction
@@ -243,7 +262,24 @@ struct PickCommand: ParsableCommand {
             if let last = trigger.finish() {
                 output.writeTrigger(stream: stream, segment: segment, trigger: last)
             }
+            if cfOut != nil {
+                cfBlocks.append(SampleBlock(streamID: segment.streamID, startTime: segment.startTime,
+                                            samplingRateHz: segment.samplingRateHz, unit: .dimensionless, samples: cf))
+            }
         }
+        if let cfOut {
+            let target = URL(fileURLWithPath: cfOut).appendingPathComponent(Self.cfFileName(for: path)).path
+            do {
+                try MiniSEEDWriter.write(cfBlocks, encoding: .float64, to: target)
+            } catch {
+                throw PickInputError("\(path): --cf-out: \(error)")
+            }
+        }
+    }
+
+    /// `<file name without its extension>.cf.mseed`, the name of a file's CF output.
+    static func cfFileName(for path: String) -> String {
+        URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + ".cf.mseed"
     }
 
     // MARK: - Messages

@@ -191,6 +191,65 @@ struct PickCommandTests {
         #expect(run.stdout.isEmpty)
     }
 
+    @Test("--cf-out writes the CF as FLOAT64 miniSEED: same stream, start and rate; values match ObsPy's CF")
+    func cfOut() throws {
+        let trace = try ReferenceCases.load("obspy_UH1_SHZ")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfout-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try QuakeWarnBinary.run(["pick", "--demean", "--method", "classic", "--sta", "0.5", "--lta", "10",
+                                           "--cf-out", dir, trace.mseedPath])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let input = try MiniSEEDReader.read(path: trace.mseedPath)
+        let written = try MiniSEEDReader.read(path: dir + "/obspy_UH1_SHZ.cf.mseed", strict: true)
+        try #require(written.segments.count == 1)
+        let cf = written.segments[0], source = try #require(input.segments.first)
+        #expect(cf.streamID == source.streamID && cf.startTime == source.startTime && cf.samplingRateHz == source.samplingRateHz)
+        #expect(written.encodings[cf.streamID] == [.float64])
+        let ref = try NPY.readDoubles(path: try #require(trace.cases["obspy_UH1_SHZ__classic_0.5_10"]?.cfPath))
+        try #require(ref.count == cf.samples.count)
+        for (v, r) in zip(cf.samples, ref) {
+            if r == 0 { #expect(v == 0) } else { #expect(abs(v - r) <= 1e-6 * abs(r)) }
+        }
+    }
+
+    @Test("--cf-out refuses a file as directory and two inputs with the same name")
+    func cfOutErrors() throws {
+        let file = Fixtures.path("mseed/obspy_AYT_BHZ.mseed")
+        let notDir = try QuakeWarnBinary.run(["pick", "--cf-out", file, file])
+        #expect(notDir.status == 2 && notDir.stderr.contains("--cf-out"))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfout-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let twice = try QuakeWarnBinary.run(["pick", "--cf-out", dir, file, file])
+        #expect(twice.status == 2 && twice.stderr.contains("obspy_AYT_BHZ.cf.mseed"))
+    }
+
+    @Test("a stream with a gap: each segment is picked on its own (indices relative to the segment, absolute times)")
+    func gapRestartsPicker() throws {
+        let source = try #require(try MiniSEEDReader.read(path: Fixtures.path("mseed/obspy_CRLZ_HHZ.mseed")).segments.first)
+        let split = 16_000
+        var first = source
+        first.samples = Array(source.samples[..<split])
+        var second = source
+        second.samples = Array(source.samples[split...])
+        // 60 s of missing data between the two parts.
+        second.startTime = source.time(ofSample: split).adding(nanoseconds: 60_000_000_000)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gap-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try MiniSEEDWriter.write([first, second], encoding: .float64, to: dir + "/gap.mseed")
+        try MiniSEEDWriter.write([first], encoding: .float64, to: dir + "/first.mseed")
+        try MiniSEEDWriter.write([second], encoding: .float64, to: dir + "/second.mseed")
+        let opts = ["pick", "--demean", "--method", "classic"]
+        let gap = try QuakeWarnBinary.run(opts + [dir + "/gap.mseed"])
+        let parts = try QuakeWarnBinary.run(opts + [dir + "/first.mseed", dir + "/second.mseed"])
+        #expect(gap.status == 0 && parts.status == 0)
+        #expect(gap.stdout == parts.stdout)
+        let lines = try gap.lines.map { try TriggerLine($0) }
+        let secondStart = second.startTime.iso8601
+        let inSecond = lines.filter { $0.onTime > secondStart }
+        #expect(!inSecond.isEmpty && inSecond.allSatisfy { $0.onSample < source.samples.count - split })
+    }
+
     @Test("a window too short for the sampling rate is a per-file error naming file and stream")
     func windowTooShort() throws {
         let path = Fixtures.path("mseed/obspy_KONO_BHZ.mseed")  // 20 Hz: 0.01 s rounds to 0 samples
