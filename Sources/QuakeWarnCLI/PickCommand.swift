@@ -34,7 +34,7 @@ struct PickCommand: ParsableCommand {
     @Argument(help: "miniSEED files to process.")
     var files: [String] = []
 
-    // Options are read as text and validated here, so that every bad value gives exit code 2
+    // Options are read as text and validated in checkedSettings(), so that every bad value gives exit code 2
     // with a one-line reason (ArgumentParser's own typed-parsing errors exit with 64).
     @Option(help: "STA/LTA variant: recursive (Evans & Allen) or classic (box windows).")
     var method: String = "recursive"
@@ -64,7 +64,7 @@ struct PickCommand: ParsableCommand {
             help: "Write the characteristic functions of FILE as FLOAT64 miniSEED to DIR/<FILE stem>.cf.mseed.")
     var cfOut: String?
 
-    /// Validated settings (filled by ``validate()``).
+    /// Validated settings (see ``checkedSettings()``).
     struct Settings {
         enum Method: String { case recursive, classic }
         var method: Method
@@ -146,7 +146,12 @@ struct PickCommand: ParsableCommand {
                                  filter: filterSpec))
     }
 
-    func validate() throws {
+    /// Checks the options; prints the one-line reason and throws exit code 2 if one is bad.
+    ///
+    /// Called from ``run()`` rather than ArgumentParser's `validate()`, because ArgumentParser
+    /// also calls `validate()` while rendering `quakewarn --help`, and its own validation errors
+    /// exit with 64, not the contract's 2.
+    func checkedSettings() throws -> Settings {
         guard !files.isEmpty else { throw Self.fail(PickInputError("no FILE given (usage: quakewarn pick FILE…)")) }
         let settings: Settings
         switch self.settings() {
@@ -178,10 +183,11 @@ struct PickCommand: ParsableCommand {
                 seen[name] = file
             }
         }
+        return settings
     }
 
     func run() throws {
-        guard case let .success(settings) = self.settings() else { throw ExitCode(2) }  // checked in validate()
+        let settings = try checkedSettings()
         var output = JSONLineWriter()
         var failed = false
         for path in files {

@@ -250,6 +250,17 @@ struct PickCommandTests {
         #expect(!inSecond.isEmpty && inSecond.allSatisfy { $0.onSample < source.samples.count - split })
     }
 
+    @Test("help: exit 0, nothing on stderr, the pick subcommand and its defaults are listed")
+    func help() throws {
+        let root = try QuakeWarnBinary.run(["--help"])
+        #expect(root.status == 0 && root.stderr.isEmpty && root.stdout.contains("pick"))
+        let pick = try QuakeWarnBinary.run(["pick", "--help"])
+        #expect(pick.status == 0 && pick.stderr.isEmpty)
+        for text in ["--method", "(default: recursive)", "(default: 0.5)", "(default: 10)", "(default: 3.5)", "--cf-out"] {
+            #expect(pick.stdout.contains(text), "pick --help lacks \(text)")
+        }
+    }
+
     @Test("a window too short for the sampling rate is a per-file error naming file and stream")
     func windowTooShort() throws {
         let path = Fixtures.path("mseed/obspy_KONO_BHZ.mseed")  // 20 Hz: 0.01 s rounds to 0 samples
