@@ -51,12 +51,19 @@ public enum FFTScaling: Sendable, Hashable {
 /// aligned temporary first, so its result is bit-identical to the aligned case.
 ///
 /// ## Cost and allocation
-/// The buffer-based ``forward(_:into:)`` and ``inverse(_:into:scaling:)`` do not allocate when
-/// the buffers are SIMD-aligned (the normal case): size checks, one FFTW call and, for
-/// ``FFTScaling/byInverseCount``, one multiplication per sample. Misaligned buffers cost an extra
-/// copy through a temporary (stack or heap). Measured here with reused plans: r2c ≈ 0.7 µs
-/// (n = 512), ≈ 6.5 µs (4096), ≈ 200 µs (65536); c2r is similar. Prime lengths are much slower
-/// (n = 4093: ≈ 120 µs); pad to ``goodSize(atLeast:)`` when the length is yours to choose.
+/// Once the plans exist, the buffer-based ``forward(_:into:)`` and ``inverse(_:into:scaling:)``
+/// and the array `into:` variants (with a uniquely referenced output array) do not allocate when
+/// the buffers are SIMD-aligned, which every Swift `Array` is: size checks, one FFTW call and,
+/// for ``FFTScaling/byInverseCount``, one multiplication per sample. (Checked by interposing
+/// `malloc`: 0 allocations in 200 calls, debug and release.) A misaligned buffer (e.g. a slice
+/// starting at an odd index) costs a copy through an aligned temporary, which is heap-allocated
+/// for sizes above a few hundred samples: one allocation per call. The convenience variants that
+/// return a new array allocate that array.
+///
+/// Measured on this project's 2-core machine (release build, plans reused, n = 512 / 4096 /
+/// 65536): forward ≈ 0.8 / 7.7 / 210 µs; inverse with 1/n scaling ≈ 1.2 / 8.7 / 214 µs. Lengths
+/// with a large prime factor are much slower (n = 4093: ≈ 120 µs forward); pad to
+/// ``goodSize(atLeast:)`` when the length is yours to choose.
 ///
 /// - Complexity: O(n log n) per transform for every `n` (FFTW uses Rader/Bluestein-type
 ///   algorithms for prime factors), with a larger constant for large prime factors.
@@ -229,4 +236,22 @@ public struct RealFFT: Sendable {
         guard let aStart = a.baseAddress, let bStart = b.baseAddress, !a.isEmpty, !b.isEmpty else { return false }
         return aStart < bStart + b.count && bStart < aStart + a.count
     }
+}
+
+// MARK: - Test hooks (SPI, so that tests need no `@testable import` and also build in release)
+
+extension RealFFT {
+    /// Whether `self` and `other` execute the very same cached FFTW plans.
+    @_spi(Testing)
+    public func sharesPlans(with other: RealFFT) -> Bool {
+        forwardPlan === other.forwardPlan && inversePlan === other.inversePlan
+    }
+
+    /// FFTW's SIMD alignment in bytes as probed by the planner (16 for the Debian FFTW 3.3.10).
+    @_spi(Testing)
+    public static var fftwSIMDAlignmentBytes: Int { FFTWPlanner.simdAlignmentBytes }
+
+    /// Number of plans in the process-wide cache.
+    @_spi(Testing)
+    public static var cachedPlanCount: Int { FFTWPlanner.cachedPlanCount }
 }
