@@ -123,8 +123,9 @@ final class FFTWPlan: @unchecked Sendable {
 enum FFTWPlanner {
     /// The planner lock and, under it, every plan made so far, keyed by (length, kind).
     ///
-    /// Entries are never evicted: a process uses a handful of lengths (window sizes), a plan costs
-    /// a few kB, and re-planning would take the lock again on a hot path.
+    /// Entries are never evicted: a process uses a handful of lengths (window sizes), a plan's
+    /// tables are O(n) in size, and re-planning (milliseconds, under the lock) must not happen on
+    /// a hot path.
     static let plans = Mutex<[FFTWPlanKey: FFTWPlan]>([:])
 
     /// Returns the cached plan for (`count`, `kind`), creating it under the lock on first use.
