@@ -318,6 +318,35 @@ struct FFTConcurrencyTests {
     }
 }
 
+extension FFTConcurrencyTests {
+    /// Every task plans a length no other test uses, so all of these plans are created
+    /// concurrently; without the planner lock FFTW's shared planner state gets corrupted.
+    @Test("concurrent first-time planning of 64 distinct lengths")
+    func concurrentFirstTimePlanning() async throws {
+        let lengths = Array(600..<664)
+        let worstError = await withTaskGroup(of: Double.self) { group in
+            for count in lengths {
+                group.addTask {
+                    var rng = SplitMix64(seed: 0x7_0000_0000 &+ UInt64(count))
+                    let x = rng.signedSamples(count)
+                    do {
+                        let fft = try RealFFT(count: count)
+                        let spectrum = try fft.forward(x)
+                        let back = try fft.inverse(spectrum, scaling: .byInverseCount)
+                        return max(relativeError(spectrum, ReferenceDFT.forward(x)), relativeError(back, x))
+                    } catch {
+                        return .infinity
+                    }
+                }
+            }
+            var worst = 0.0
+            for await error in group { worst = max(worst, error) }
+            return worst
+        }
+        #expect(worstError <= fftTolerance, "worst relative error \(worstError)")
+    }
+}
+
 @Suite("FFT sizes and Complex")
 struct FFTSizeAndComplexTests {
     /// Brute-force twin: strip factors 2, 3, 5, 7 and see whether 1 remains.
