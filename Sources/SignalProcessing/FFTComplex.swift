@@ -13,7 +13,7 @@ import Darwin
 /// 16 bytes and `real` at offset 0, `imaginary` at offset 8: the layout of FFTW's `fftw_complex`
 /// (`double[2]`, FFTW manual, "Complex numbers"). ``RealFFT`` therefore hands buffers of
 /// `Complex` to FFTW without copying. The layout is checked once when the first plan is made and
-/// in the test suite (`FFTComplexLayoutTests`).
+/// in the test suite (`FFTTests.swift`, "Complex is layout-compatible with fftw_complex").
 ///
 /// Only what spectral code needs is provided: arithmetic, conjugate, magnitude and phase.
 /// Equality is component-wise `Double` equality (so `-0.0 == 0.0`, and NaN is unequal to itself).

@@ -73,7 +73,7 @@ public struct RealFFT: Sendable {
     /// Number of complex bins of the half spectrum, `count / 2 + 1`.
     public let spectrumCount: Int
     /// `1 / count`, rounded once.
-    @usableFromInline let inverseCount: Double
+    let inverseCount: Double
     let forwardPlan: FFTWPlan
     let inversePlan: FFTWPlan
 

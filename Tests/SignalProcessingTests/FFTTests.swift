@@ -116,6 +116,22 @@ struct FFTKnownTransformTests {
         #expect(alternating.dropLast().allSatisfy { $0.magnitude <= 1e-13 })
     }
 
+    /// Worked by hand from X_k = Σ x_j e^{−2πijk/4}: e^{−iπ/2} = −i, so
+    /// X_1 = 1 − 2i − 3 + 4i = −2 + 2i (the sign of the exponent shows in Im X_1).
+    @Test("x = [1, 2, 3, 4] → X = [10, −2+2i, −2] (sign convention and packing)")
+    func handWorkedExample() throws {
+        let fft = try RealFFT(count: 4)
+        let spectrum = try fft.forward([1, 2, 3, 4])
+        let expected = [Complex(real: 10, imaginary: 0), Complex(real: -2, imaginary: 2), Complex(real: -2, imaginary: 0)]
+        #expect(relativeError(spectrum, expected) <= 1e-15)
+        #expect(try fft.inverse(expected, scaling: .unnormalized) == [4, 8, 12, 16])
+        // n = 5: X_k, k = 0…2, with X_2 a regular (paired) bin for odd n.
+        let odd = try RealFFT(count: 5)
+        #expect(odd.spectrumCount == 3)
+        let x = [1.0, 0, 0, 0, 0]  // impulse: X_k = 1 for every k
+        #expect(try odd.forward(x) == [Complex](repeating: Complex(real: 1, imaginary: 0), count: 3))
+    }
+
     @Test("n = 1: X_0 = x_0, and the inverse returns it")
     func lengthOne() throws {
         let fft = try RealFFT(count: 1)
