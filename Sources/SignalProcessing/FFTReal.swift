@@ -47,17 +47,17 @@ public enum FFTScaling: Sendable, Hashable {
 /// for a given input bit-for-bit the same in every run (`FFTW_MEASURE` picks algorithms by timing,
 /// so the last bits would vary from run to run, which replay cannot tolerate); it costs little for
 /// the sizes used here. The same plan is used for every buffer address: a buffer whose address is
-/// not a multiple of FFTW's SIMD alignment (16 bytes here; Swift arrays always are) is copied to an
-/// aligned temporary first, so its result is bit-identical to the aligned case.
+/// not a multiple of FFTW's SIMD alignment (16 bytes here; `Array` storage is, in practice) is
+/// copied to an aligned temporary first, so its result is bit-identical to the aligned case.
 ///
 /// ## Cost and allocation
 /// Once the plans exist, the buffer-based ``forward(_:into:)`` and ``inverse(_:into:scaling:)``
 /// and the array `into:` variants (with a uniquely referenced output array) do not allocate when
-/// the buffers are SIMD-aligned, which every Swift `Array` is: size checks, one FFTW call and,
+/// the buffers are SIMD-aligned, as `Array` storage is in practice: size checks, one FFTW call and,
 /// for ``FFTScaling/byInverseCount``, one multiplication per sample. (Checked by interposing
 /// `malloc`: 0 allocations in 200 calls, debug and release.) A misaligned buffer (e.g. a slice
-/// starting at an odd index) costs a copy through an aligned temporary, which is heap-allocated
-/// for sizes above a few hundred samples: one allocation per call. The convenience variants that
+/// starting at an odd index) costs a copy through an aligned temporary, which may come from the
+/// heap (it did for n ≥ 512 here): up to one allocation per call. The convenience variants that
 /// return a new array allocate that array.
 ///
 /// Measured on this project's 2-core machine (release build, plans reused, n = 512 / 4096 /
