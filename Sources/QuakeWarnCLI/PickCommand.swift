@@ -188,23 +188,29 @@ struct PickCommand: ParsableCommand {
 
     func run() throws {
         let settings = try checkedSettings()
-        var output = JSONLineWriter()
-        var failed = false
+        var failures = 0
         for path in files {
             do {
-                try process(path: path, settings: settings, output: &output)
+                if try !process(path: path, settings: settings) { failures += 1 }
             } catch {
                 Self.printError("\(error)")
-                failed = true
+                failures += 1
             }
-            output.flush()
         }
-        if failed { throw ExitCode(2) }
+        if failures > 0 {
+            Self.printError("\(failures) of \(files.count) file(s) had errors")
+            throw ExitCode(2)
+        }
     }
 
     // MARK: - Processing
 
-    private func process(path: String, settings: Settings, output: inout JSONLineWriter) throws(PickInputError) {
+    /// Picks every segment of one file and prints its triggers.
+    ///
+    /// - Returns: false if the file had bad records (skipped, reported on stderr; the rest is
+    ///   still picked), as `quakewarn info` counts them.
+    /// - Throws: ``PickInputError`` if the file cannot be used at all.
+    private func process(path: String, settings: Settings) throws(PickInputError) -> Bool {
         let volume: MiniSEEDVolume
         do {
             volume = try MiniSEEDReader.read(path: path)
@@ -212,7 +218,7 @@ struct PickCommand: ParsableCommand {
             throw PickInputError("\(error)")
         }
         for problem in volume.problems {
-            Self.printError("warning: skipped: \(problem)")
+            Self.printError("warning: skipped bad record: \(problem)")
         }
         guard !volume.segments.isEmpty else { throw PickInputError("\(path): no waveform samples") }
         var input = [Double]()
@@ -259,14 +265,14 @@ struct PickCommand: ParsableCommand {
                         detector.process(UnsafeBufferPointer(rebasing: inBuf[start..<end]),
                                          into: UnsafeMutableBufferPointer(rebasing: outBuf[start..<end]))
                         trigger.process(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(outBuf)[start..<end])) { t in
-                            output.writeTrigger(stream: stream, segment: segment, trigger: t)
+                            Console.output(TriggerJSON.line(stream: stream, segment: segment, trigger: t))
                         }
                         start = end
                     }
                 }
             }
             if let last = trigger.finish() {
-                output.writeTrigger(stream: stream, segment: segment, trigger: last)
+                Console.output(TriggerJSON.line(stream: stream, segment: segment, trigger: last))
             }
             if cfOut != nil {
                 cfBlocks.append(SampleBlock(streamID: segment.streamID, startTime: segment.startTime,
@@ -281,6 +287,7 @@ struct PickCommand: ParsableCommand {
                 throw PickInputError("\(path): --cf-out: \(error)")
             }
         }
+        return volume.problems.isEmpty
     }
 
     /// `<file name without its extension>.cf.mseed`, the name of a file's CF output.
@@ -291,7 +298,7 @@ struct PickCommand: ParsableCommand {
     // MARK: - Messages
 
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("quakewarn pick: \(message)\n".utf8))
+        Console.error("quakewarn pick: \(message)")
     }
 
     /// Prints the one-line reason and returns the exit code 2 to throw.
@@ -308,44 +315,19 @@ struct PickInputError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Buffers JSON lines for stdout (one write per file, plus whenever the buffer grows large).
-struct JSONLineWriter {
-    private var buffer = ""
-
-    mutating func writeTrigger(stream: String, segment: SampleBlock, trigger: TriggerOnset.Trigger) {
+/// The contract's trigger line: `{"stream","onSample","offSample","onTime","offTime","pickTime"}`.
+enum TriggerJSON {
+    static func line(stream: String, segment: SampleBlock, trigger: TriggerOnset.Trigger) -> String {
         let onTime = segment.time(ofSample: trigger.onSample).iso8601
         let offTime = segment.time(ofSample: trigger.offSample).iso8601
-        buffer += "{\"stream\":\(Self.quoted(stream)),\"onSample\":\(trigger.onSample),"
-            + "\"offSample\":\(trigger.offSample),\"onTime\":\"\(onTime)\",\"offTime\":\"\(offTime)\","
-            + "\"pickTime\":\"\(onTime)\"}\n"
-        if buffer.utf8.count > 1 << 16 { flush() }
-    }
-
-    mutating func flush() {
-        guard !buffer.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(buffer.utf8))
-        buffer = ""
-    }
-
-    /// A JSON string literal (RFC 8259 escaping).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        return JSONValue.object([
+            ("stream", .string(stream)),
+            ("onSample", .integer(trigger.onSample)),
+            ("offSample", .integer(trigger.offSample)),
+            ("onTime", .string(onTime)),
+            ("offTime", .string(offTime)),
+            // No onset re-picking yet (AIC is wired later): the pick is the trigger ON time.
+            ("pickTime", .string(onTime)),
+        ]).text
     }
 }

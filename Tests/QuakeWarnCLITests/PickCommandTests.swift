@@ -1,65 +1,9 @@
-// End-to-end tests of `quakewarn pick`: the built executable runs as a subprocess.
+// End-to-end tests of `quakewarn pick`: the built executable runs as a subprocess (CLIRunner).
 import Foundation
 import MiniSEED
 import SeismicCore
 import Testing
 import TestSupport
-
-/// Result of one `quakewarn` run.
-struct QuakeWarnRun {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var lines: [String] { stdout.split(separator: "\n").map(String.init) }
-}
-
-enum QuakeWarnBinary {
-    /// The `quakewarn` executable built next to the test bundle (`.build/<config>/quakewarn`).
-    static let path: String? = {
-        var candidates: [URL] = []
-        let bundle = Bundle.main.bundleURL
-        candidates.append(bundle.appendingPathComponent("quakewarn"))
-        candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("quakewarn"))
-        if let arg0 = CommandLine.arguments.first {
-            candidates.append(URL(fileURLWithPath: arg0).deletingLastPathComponent().appendingPathComponent("quakewarn"))
-        }
-        // Fallback: the package's debug build directory (Tests/QuakeWarnCLITests/ -> package root).
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/quakewarn"))
-        return candidates.map(\.path).first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
-
-    static func run(_ arguments: [String]) throws -> QuakeWarnRun {
-        let executable = try #require(path, "quakewarn executable not found next to the test bundle")
-        // stdout/stderr go to temporary files (no pipe can fill up and block the child).
-        let dir = FileManager.default.temporaryDirectory
-        let tag = UUID().uuidString
-        let outURL = dir.appendingPathComponent("quakewarn-\(tag).out")
-        let errURL = dir.appendingPathComponent("quakewarn-\(tag).err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
-        let outHandle = try FileHandle(forWritingTo: outURL)
-        let errHandle = try FileHandle(forWritingTo: errURL)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        try process.run()
-        process.waitUntilExit()
-        try outHandle.close()
-        try errHandle.close()
-        let outBytes = try Data(contentsOf: outURL)
-        let errBytes = try Data(contentsOf: errURL)
-        return QuakeWarnRun(status: process.terminationStatus, stdout: String(decoding: outBytes, as: UTF8.self),
-                            stderr: String(decoding: errBytes, as: UTF8.self))
-    }
-}
 
 /// One parsed trigger line; fails the test if the keys are not exactly the contract's.
 private struct TriggerLine: Equatable {
@@ -107,9 +51,9 @@ struct PickCommandTests {
         let kind = try #require(caseKinds.first { $0.suffix == suffix })
         #expect(Self.traceIDs.count == 24)
         let traces = try Self.traceIDs.map { try ReferenceCases.load($0) }
-        let run = try QuakeWarnBinary.run(["pick", "--demean"] + options(kind) + traces.map(\.mseedPath))
+        let run = try CLIRunner.run(["pick", "--demean"] + options(kind) + traces.map(\.mseedPath))
         #expect(run.status == 0, "stderr: \(run.stderr)")
-        let lines = try run.lines.map { try TriggerLine($0) }
+        let lines = try run.stdoutLines.map { try TriggerLine($0) }
         // Lines come in file order; rebuild the expectation in the same order.
         var expected: [(String, Int, Int)] = []
         for trace in traces {
@@ -128,9 +72,9 @@ struct PickCommandTests {
     @Test("times: onTime is the reference first_on_time; off/on times follow the sample indices")
     func times() throws {
         let trace = try ReferenceCases.load("obspy_AYT_BHZ")
-        let run = try QuakeWarnBinary.run(["pick", "--demean", trace.mseedPath])  // defaults = recursive 0.5/10, 3.5/0.5
+        let run = try CLIRunner.run(["pick", "--demean", trace.mseedPath])  // defaults = recursive 0.5/10, 3.5/0.5
         #expect(run.status == 0)
-        let lines = try run.lines.map { try TriggerLine($0) }
+        let lines = try run.stdoutLines.map { try TriggerLine($0) }
         try #require(lines.count == 2)
         // Reference: first ON at sample 1118 = 2002-12-23T12:48:11.180100Z (100 Hz, start …:00.000100).
         #expect(lines[0].onSample == 1118 && lines[0].onTime == "2002-12-23T12:48:11.180100Z")
@@ -141,11 +85,11 @@ struct PickCommandTests {
     func chunkingInvariance(suffix: String) throws {
         let kind = try #require(caseKinds.first { $0.suffix == suffix })
         let files = ["obspy_CRLZ_HHZ", "obspy_KONO_BHZ", "obspy_UH3_SHZ"].map { Fixtures.path("mseed/\($0).mseed") }
-        let whole = try QuakeWarnBinary.run(["pick", "--demean"] + options(kind) + files)
+        let whole = try CLIRunner.run(["pick", "--demean"] + options(kind) + files)
         #expect(whole.status == 0)
-        #expect(whole.lines.count > 10)
+        #expect(whole.stdoutLines.count > 10)
         for n in ["1", "7"] {
-            let chunked = try QuakeWarnBinary.run(["pick", "--demean", "--chunk", n] + options(kind) + files)
+            let chunked = try CLIRunner.run(["pick", "--demean", "--chunk", n] + options(kind) + files)
             #expect(chunked.status == 0)
             #expect(chunked.stdout == whole.stdout, "--chunk \(n)")
         }
@@ -155,17 +99,19 @@ struct PickCommandTests {
     func missingFile() throws {
         let good = Fixtures.path("mseed/obspy_AYT_BHZ.mseed")
         let missing = "/nonexistent/dir/missing.mseed"
-        let run = try QuakeWarnBinary.run(["pick", "--demean", missing, good])
+        let run = try CLIRunner.run(["pick", "--demean", missing, good])
         #expect(run.status == 2)
-        #expect(run.stderr.split(separator: "\n").count == 1)
-        #expect(run.stderr.contains(missing))
-        #expect(run.lines.count == 2, "the good file's two triggers are still printed")
+        let errorLines = run.stderr.split(separator: "\n")
+        #expect(errorLines.count == 2, "one line for the file, one summary line: \(run.stderr)")
+        #expect(errorLines.first?.contains(missing) == true)
+        #expect(errorLines.last == "quakewarn pick: 1 of 2 file(s) had errors")
+        #expect(run.stdoutLines.count == 2, "the good file's two triggers are still printed")
     }
 
     @Test("a file that is not miniSEED: exit 2 naming the file")
     func notMiniSEED() throws {
         let path = Fixtures.path("README-picking.md")
-        let run = try QuakeWarnBinary.run(["pick", path])
+        let run = try CLIRunner.run(["pick", path])
         #expect(run.status == 2)
         #expect(run.stderr.contains(path))
         #expect(run.stdout.isEmpty)
@@ -183,7 +129,7 @@ struct PickCommandTests {
         (["--method", "classic", "--sta", "20", "--lta", "10"], "--sta"),
     ])
     func badOptions(arguments: [String], mention: String) throws {
-        let run = try QuakeWarnBinary.run(["pick"] + arguments + [Fixtures.path("mseed/obspy_AYT_BHZ.mseed")])
+        let run = try CLIRunner.run(["pick"] + arguments + [Fixtures.path("mseed/obspy_AYT_BHZ.mseed")])
         #expect(run.status == 2)
         let errorLines = run.stderr.split(separator: "\n")
         #expect(errorLines.count == 1, "stderr: \(run.stderr)")
@@ -196,7 +142,7 @@ struct PickCommandTests {
         let trace = try ReferenceCases.load("obspy_UH1_SHZ")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfout-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let run = try QuakeWarnBinary.run(["pick", "--demean", "--method", "classic", "--sta", "0.5", "--lta", "10",
+        let run = try CLIRunner.run(["pick", "--demean", "--method", "classic", "--sta", "0.5", "--lta", "10",
                                            "--cf-out", dir, trace.mseedPath])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let input = try MiniSEEDReader.read(path: trace.mseedPath)
@@ -215,11 +161,11 @@ struct PickCommandTests {
     @Test("--cf-out refuses a file as directory and two inputs with the same name")
     func cfOutErrors() throws {
         let file = Fixtures.path("mseed/obspy_AYT_BHZ.mseed")
-        let notDir = try QuakeWarnBinary.run(["pick", "--cf-out", file, file])
+        let notDir = try CLIRunner.run(["pick", "--cf-out", file, file])
         #expect(notDir.status == 2 && notDir.stderr.contains("--cf-out"))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfout-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let twice = try QuakeWarnBinary.run(["pick", "--cf-out", dir, file, file])
+        let twice = try CLIRunner.run(["pick", "--cf-out", dir, file, file])
         #expect(twice.status == 2 && twice.stderr.contains("obspy_AYT_BHZ.cf.mseed"))
     }
 
@@ -240,11 +186,11 @@ struct PickCommandTests {
         try MiniSEEDWriter.write([first], encoding: .float64, to: dir + "/first.mseed")
         try MiniSEEDWriter.write([second], encoding: .float64, to: dir + "/second.mseed")
         let opts = ["pick", "--demean", "--method", "classic"]
-        let gap = try QuakeWarnBinary.run(opts + [dir + "/gap.mseed"])
-        let parts = try QuakeWarnBinary.run(opts + [dir + "/first.mseed", dir + "/second.mseed"])
+        let gap = try CLIRunner.run(opts + [dir + "/gap.mseed"])
+        let parts = try CLIRunner.run(opts + [dir + "/first.mseed", dir + "/second.mseed"])
         #expect(gap.status == 0 && parts.status == 0)
         #expect(gap.stdout == parts.stdout)
-        let lines = try gap.lines.map { try TriggerLine($0) }
+        let lines = try gap.stdoutLines.map { try TriggerLine($0) }
         let secondStart = second.startTime.iso8601
         let inSecond = lines.filter { $0.onTime > secondStart }
         #expect(!inSecond.isEmpty && inSecond.allSatisfy { $0.onSample < source.samples.count - split })
@@ -252,19 +198,43 @@ struct PickCommandTests {
 
     @Test("help: exit 0, nothing on stderr, the pick subcommand and its defaults are listed")
     func help() throws {
-        let root = try QuakeWarnBinary.run(["--help"])
+        let root = try CLIRunner.run(["--help"])
         #expect(root.status == 0 && root.stderr.isEmpty && root.stdout.contains("pick"))
-        let pick = try QuakeWarnBinary.run(["pick", "--help"])
+        let pick = try CLIRunner.run(["pick", "--help"])
         #expect(pick.status == 0 && pick.stderr.isEmpty)
         for text in ["--method", "(default: recursive)", "(default: 0.5)", "(default: 10)", "(default: 3.5)", "--cf-out"] {
             #expect(pick.stdout.contains(text), "pick --help lacks \(text)")
         }
     }
 
+    @Test("a file with a corrupt record: the rest is still picked, a warning names it, exit 2")
+    func corruptRecord() throws {
+        let source = try #require(try MiniSEEDReader.read(path: Fixtures.path("mseed/obspy_KONO_BHZ.mseed")).segments.first)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("corrupt-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var bytes = try MiniSEEDWriter.encode(source, encoding: .float64, recordLength: 512)
+        for i in 512..<560 { bytes[i] = 0x3F }  // destroy the fixed header of the second record
+        let path = dir + "/corrupt.mseed"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let run = try CLIRunner.run(["pick", "--demean", path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("warning: skipped bad record") && run.stderr.contains(path))
+        #expect(!run.stdout.isEmpty, "the good records are still picked")
+    }
+
+    @Test("an unknown option exits 2 (ArgumentParser usage errors are mapped to the contract's code)")
+    func unknownOption() throws {
+        let run = try CLIRunner.run(["pick", "--bogus", Fixtures.path("mseed/obspy_AYT_BHZ.mseed")])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("--bogus"))
+        #expect(run.stdout.isEmpty)
+    }
+
     @Test("a window too short for the sampling rate is a per-file error naming file and stream")
     func windowTooShort() throws {
         let path = Fixtures.path("mseed/obspy_KONO_BHZ.mseed")  // 20 Hz: 0.01 s rounds to 0 samples
-        let run = try QuakeWarnBinary.run(["pick", "--sta", "0.01", path])
+        let run = try CLIRunner.run(["pick", "--sta", "0.01", path])
         #expect(run.status == 2)
         #expect(run.stderr.contains(path) && run.stderr.contains("IU.KONO.00.BHZ") && run.stderr.contains("sta"))
     }
