@@ -55,6 +55,10 @@ public struct ClassicSTALTA: STALTACharacteristicFunction {
     public let ltaSampleCount: Int
     public let summation: Summation
 
+    /// Largest accepted LTA window: 2^27 samples (1 GiB of stored squares; 15.5 days at
+    /// 100 Hz). Longer windows are rejected instead of attempting the allocation.
+    public static let maximumLTASampleCount = 1 << 27
+
     /// `nlta / nsta`, computed once as in ObsPy.
     private let ratioScale: Double
     /// 0 for ``Summation/runningSums``, else the re-summation interval.
@@ -79,8 +83,8 @@ public struct ClassicSTALTA: STALTACharacteristicFunction {
     ///   - staSampleCount: STA window `nsta`, in samples, ≥ 1.
     ///   - ltaSampleCount: LTA window `nlta`, in samples, ≥ `nsta`.
     ///   - summation: ``Summation/runningSums`` (ObsPy-exact, default) or periodic re-summation.
-    /// - Throws: ``STALTAParameterError`` if a window is < 1 sample, `nsta > nlta`, or the
-    ///   re-summation interval is < 1.
+    /// - Throws: ``STALTAParameterError`` if a window is < 1 sample, `nsta > nlta`,
+    ///   `nlta > maximumLTASampleCount`, or the re-summation interval is < 1.
     public init(staSampleCount: Int, ltaSampleCount: Int, summation: Summation = .runningSums)
         throws(STALTAParameterError)
     {
@@ -88,6 +92,9 @@ public struct ClassicSTALTA: STALTACharacteristicFunction {
         guard ltaSampleCount >= 1 else { throw .nonPositiveWindow(parameter: "lta", samples: ltaSampleCount) }
         guard staSampleCount <= ltaSampleCount else {
             throw .staLongerThanLTA(staSamples: staSampleCount, ltaSamples: ltaSampleCount)
+        }
+        guard ltaSampleCount <= Self.maximumLTASampleCount else {
+            throw .windowTooLong(parameter: "lta", samples: ltaSampleCount, maximum: Self.maximumLTASampleCount)
         }
         switch summation {
         case .runningSums:

@@ -168,6 +168,10 @@ struct STALTAClassicTests {
             try ClassicSTALTA(staSeconds: 1, ltaSeconds: .nan, samplingRateHz: 100)
         }
         #expect(nanError?.description.hasPrefix("lta:") == true)
+        #expect(throws: STALTAParameterError.windowTooLong(parameter: "lta", samples: 1 << 40,
+                                                           maximum: ClassicSTALTA.maximumLTASampleCount)) {
+            try ClassicSTALTA(staSampleCount: 1, ltaSampleCount: 1 << 40)
+        }
         #expect(throws: STALTAParameterError.nonPositiveWindow(parameter: "resummation interval", samples: 0)) {
             try ClassicSTALTA(staSampleCount: 1, ltaSampleCount: 10, summation: .resummed(everySamples: 0))
         }

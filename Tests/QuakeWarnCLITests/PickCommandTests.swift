@@ -238,4 +238,12 @@ struct PickCommandTests {
         #expect(run.status == 2)
         #expect(run.stderr.contains(path) && run.stderr.contains("IU.KONO.00.BHZ") && run.stderr.contains("sta"))
     }
+
+    @Test("an absurdly long classic LTA window is refused, not allocated")
+    func windowTooLong() throws {
+        let path = Fixtures.path("mseed/obspy_KONO_BHZ.mseed")
+        let run = try CLIRunner.run(["pick", "--method", "classic", "--lta", "1e9", path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains(path) && run.stderr.contains("lta") && run.stderr.contains("maximum"))
+    }
 }
