@@ -28,8 +28,9 @@ def median_seconds(fn, repeat, min_total=1.0):
 
 def swift_p50_seconds(jmh, name):
     """p50 wall clock of the benchmark called `name`, in seconds, or None if it did not run."""
+    wanted = name.replace(" ", "_")  # the JMH export replaces spaces by underscores
     for b in jmh:
-        if b["benchmark"].split(".", 3)[-1] == name or b["benchmark"].endswith("." + name):
+        if b["benchmark"].endswith("." + wanted):
             wall = b.get("secondaryMetrics", {}).get("Time (wall clock)")
             if wall is None:
                 return None

@@ -30,7 +30,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("Decode one 512-byte Steim2 record",
-              configuration: .init(metrics: [.wallClock, .mallocCountTotal, .instructions])) { benchmark in
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal, .instructions, .throughput])) { benchmark in
         // Steady state of a SeedLink connection: one long-lived decoder, one record at a time.
         let record = try BenchmarkData.steim2Record512()
         var decoder = MiniSEEDRecordDecoder(source: "bench")

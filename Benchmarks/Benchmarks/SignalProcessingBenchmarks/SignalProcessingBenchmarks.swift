@@ -7,7 +7,7 @@ import SignalProcessing
 /// `numpy.fft.rfft` on the same lengths in the same run.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .mallocCountTotal, .instructions],
+        metrics: [.wallClock, .mallocCountTotal, .instructions, .throughput],
         warmupIterations: 10,
         maxDuration: .seconds(3),
         maxIterations: 100_000
