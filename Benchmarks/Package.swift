@@ -38,6 +38,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Picking", package: "QuakeWarn"),
+                .product(name: "SeismicCore", package: "QuakeWarn"),
             ],
             path: "Benchmarks/PickingBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

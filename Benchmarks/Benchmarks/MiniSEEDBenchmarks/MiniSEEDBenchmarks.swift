@@ -53,20 +53,12 @@ enum BenchmarkData {
     /// One hour at 100 sps of band-limited noise (AR(1), seeded) with a local-event-like burst,
     /// as integer counts: Steim2 compresses it like a real broadband record (~2.5 bytes/sample).
     static func hourOfCounts() -> [Double] {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func uniform() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            return Double(z >> 11) / Double(1 << 53)
-        }
+        var rng = SplitMix64(seed: 0x9E37_79B9_7F4A_7C15)
         let n = 360_000
         var out = [Double](repeating: 0, count: n)
         var ar = 0.0
         for i in 0..<n {
-            let white = (uniform() - 0.5) * 2000
+            let white = (rng.nextUniform() - 0.5) * 2000
             ar = 0.9 * ar + white
             let t = Double(i - 180_000) / 100
             let burst = t > 0 ? 200_000 * exp(-t / 8) * sin(2 * Double.pi * 3 * t) : 0

@@ -1,5 +1,6 @@
 import Benchmark
 import Picking
+import SeismicCore
 
 /// STA/LTA throughput over 10,000,000 samples (picking issue: goal ≥ 1.5× ObsPy's C code, which
 /// `scripts/compare-references.sh` times on the same length in the same run). The output buffer
@@ -36,17 +37,9 @@ let benchmarks: @Sendable () -> Void = {
 }
 
 enum PickingBenchmarkData {
-    /// Deterministic zero-mean noise (SplitMix64, sum of 4 uniforms ≈ Gaussian).
+    /// Deterministic zero-mean Gaussian noise.
     static func noise(count: Int) -> [Double] {
-        var state: UInt64 = 815
-        func uniform() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            return Double(z >> 11) / Double(1 << 53)
-        }
-        return (0..<count).map { _ in uniform() + uniform() + uniform() + uniform() - 2 }
+        var rng = SplitMix64(seed: 815)
+        return (0..<count).map { _ in rng.nextStandardNormal() }
     }
 }
