@@ -14,14 +14,20 @@ import SeismicCore
 /// ## Grouping and continuity
 /// Records are grouped by exact stream id and exact sampling rate and, within a group, sorted
 /// by start time (stable: records with equal start keep file order), so records stored out of
-/// time order are reassembled. Walking a group in that order, a record *continues* the current
-/// segment when its start time `t` satisfies `|t − e| ≤ 0.5 / rate` seconds, where
-/// `e = segmentStart + n / rate` is where the segment's `n` samples would continue (computed in
-/// integer nanoseconds, rounded). This is libmseed's and ObsPy's default tolerance of half a
-/// sample period. Otherwise a new segment starts and a ``StreamDiscontinuity`` is reported:
-/// a `.gap` if `t − e > 0.5 / rate` s, an `.overlap` if `t − e < −0.5 / rate` s. A continued
-/// segment keeps its first record's start time; later records' small timing jitter (within
-/// tolerance) is absorbed. Records without samples or with a rate of 0 take no part.
+/// time order are reassembled. Walking a group in that order, a record *continues* a segment
+/// when its start time `t` satisfies `|t − e| ≤ 0.5 / rate` seconds, where
+/// `e = segmentStart + n / rate` is where that segment's `n` samples would continue (computed
+/// in integer nanoseconds, rounded); the most recently started matching segment wins. This is
+/// libmseed's and ObsPy's default tolerance of half a sample period. Otherwise the record
+/// starts a new segment. A continued segment keeps its first record's start time; later
+/// records' timing jitter within the tolerance is absorbed. Records without samples or with a
+/// rate of 0 take no part.
+///
+/// Discontinuities are then reported between consecutive segments of a group in start-time
+/// order (as ObsPy's `Stream.get_gaps` does): with `e` the end of the earlier segment (time
+/// just after its last sample) and `t` the start of the next, a `.gap` if `t > e`, an
+/// `.overlap` if `t < e` (duplicated records give an overlap of the whole record). Streams with
+/// two sampling rates form two groups; the rate change itself is not reported as a gap.
 ///
 /// ## Lenient and strict
 /// Lenient (default): every good record is kept; each bad record or unreadable byte range is
@@ -195,22 +201,35 @@ public enum MiniSEEDReader {
                 return a != b ? a < b : $0 < $1
             }
             let toleranceNanoseconds = 0.5e9 / rate
-            var runs: [(start: Timestamp, parts: [Int], count: Int)] = []
+            // Each record extends the run it continues (latest first), else starts a new run.
+            var runs: [(start: Timestamp, parts: [Int], count: Int, end: Timestamp)] = []
             for i in ordered {
                 let h = records[i].header
-                if var last = runs.last {
-                    let expected = last.start.adding(nanoseconds: SampleBlock.offsetNanoseconds(samples: last.count, samplingRateHz: rate))
-                    let difference = h.startTime.nanoseconds(since: expected)
+                var extended = false
+                for r in runs.indices.reversed() {
+                    let difference = h.startTime.nanoseconds(since: runs[r].end)
                     if Double(difference.magnitude) <= toleranceNanoseconds {
-                        last.parts.append(i)
-                        last.count += h.sampleCount
-                        runs[runs.count - 1] = last
-                        continue
+                        runs[r].parts.append(i)
+                        runs[r].count += h.sampleCount
+                        runs[r].end = runs[r].start.adding(nanoseconds: SampleBlock.offsetNanoseconds(
+                            samples: runs[r].count, samplingRateHz: rate))
+                        extended = true
+                        break
                     }
-                    discontinuities.append(StreamDiscontinuity(kind: difference > 0 ? .gap : .overlap, streamID: key.streamID,
-                                                               expectedTime: expected, actualTime: h.startTime))
                 }
-                runs.append((h.startTime, [i], h.sampleCount))
+                if !extended {
+                    let end = h.startTime.adding(nanoseconds: SampleBlock.offsetNanoseconds(
+                        samples: h.sampleCount, samplingRateHz: rate))
+                    runs.append((h.startTime, [i], h.sampleCount, end))
+                }
+            }
+            // Runs are in start order (records were sorted); report each against its predecessor.
+            for r in runs.indices.dropFirst() {
+                let expected = runs[r - 1].end
+                let actual = runs[r].start
+                discontinuities.append(StreamDiscontinuity(kind: actual > expected ? .gap : .overlap,
+                                                           streamID: key.streamID, expectedTime: expected,
+                                                           actualTime: actual))
             }
             for run in runs {
                 var samples: [Double] = []

@@ -306,7 +306,8 @@ enum RecordHeaderParser {
             }
             rate = Double(b100)
         }
-        if sampleCount > 0 {
+        // TEXT records (and encodings we do not decode) commonly carry a rate of 0.
+        if sampleCount > 0, MiniSEEDEncoding(seedCode: encodingCode ?? -1).isNumeric {
             guard rate > 0, rate.isFinite else {
                 return invalid("sampling rate", "factor \(factor), multiplier \(multiplier) give \(rate) Hz for a record with \(sampleCount) samples")
             }
