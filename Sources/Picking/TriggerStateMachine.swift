@@ -134,6 +134,8 @@ public struct TriggerStateMachine: Sendable {
     private var previous: (onSample: Int, amplitude: Double)?
     /// Amplitude measurement of the current/last trigger still inside its window.
     private var measuring: (onSample: Int, maxCF: Double)?
+    /// The dead-time reference in force before the most recent trigger (for ``retractTrigger(onSample:rearm:)``).
+    private var referenceBeforeLastTrigger: (onSample: Int, amplitude: Double)?
 
     public init(_ configuration: Configuration = Configuration(), samplingRateHz: Double, startTime: Timestamp)
         throws(ConfigurationError)
@@ -172,6 +174,21 @@ public struct TriggerStateMachine: Sendable {
         state = .armed
         previous = nil
         measuring = nil
+        referenceBeforeLastTrigger = nil
+    }
+
+    /// Withdraws the most recent trigger (ON at `onSample`) after a later check rejected it (e.g. a
+    /// glitch or a failed re-pick): it no longer serves as the dead-time reference — the reference
+    /// before it is restored, as SeisComP only counts picks that were sent — and, with `rearm`,
+    /// a trigger still on is dropped and the machine is armed at once (no OFF event follows).
+    /// Does nothing if `onSample` is not the most recent trigger.
+    public mutating func retractTrigger(onSample: Int, rearm: Bool) {
+        let latest = measuring?.onSample ?? previous?.onSample
+        guard latest == onSample else { return }
+        measuring = nil
+        previous = referenceBeforeLastTrigger
+        referenceBeforeLastTrigger = nil
+        if rearm, case .triggered(let on, _) = state, on == onSample { state = .armed }
     }
 
     /// Time of CF sample `index`.
@@ -278,6 +295,7 @@ public struct TriggerStateMachine: Sendable {
             let req = requiredAmplitude(forCandidateAt: onSample)
             if maxCF >= req {
                 closeMeasurement()
+                referenceBeforeLastTrigger = previous
                 measuring = (onSample, maxCF)
                 emit(.triggerOn(onSample: onSample, declaredSample: i, onTime: time(ofSample: onSample), cf: maxCF))
                 // Track the amplitude from ON on: the samples between ON and now are in maxCF.
