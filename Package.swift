@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "SignalProcessing", targets: ["SignalProcessing"]),
         .library(name: "MiniSEED", targets: ["MiniSEED"]),
         .library(name: "Picking", targets: ["Picking"]),
+        .library(name: "GroundMotion", targets: ["GroundMotion"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -49,12 +50,13 @@ let package = Package(
         .target(name: "SignalProcessing", dependencies: ["SeismicCore", "CFFTW"], swiftSettings: strictSettings),
         .target(name: "MiniSEED", dependencies: ["SeismicCore", "CMiniSEED"], swiftSettings: strictSettings),
         .target(name: "Picking", dependencies: ["SeismicCore", "SignalProcessing"], swiftSettings: strictSettings),
+        .target(name: "GroundMotion", dependencies: ["SeismicCore", "SignalProcessing"], swiftSettings: strictSettings),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "QuakeWarnCLI",
             dependencies: [
-                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking",
+                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -76,6 +78,11 @@ let package = Package(
         .testTarget(
             name: "PickingTests",
             dependencies: ["Picking", "MiniSEED", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "GroundMotionTests",
+            dependencies: ["GroundMotion", "MiniSEED", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

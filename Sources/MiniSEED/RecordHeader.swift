@@ -145,9 +145,12 @@ enum RecordHeaderParser {
             }
             return .needMore(fixedHeaderLength)
         }
-        guard hasSignature(p) else {
+        guard hasSignature(UnsafeRawBufferPointer(rebasing: p[0..<8])) else {
             return .invalid(MiniSEEDError(.notMiniSEED, reason: "no miniSEED fixed-header signature "
-                + "(sequence number, quality indicator D/R/Q/M and time-of-day bytes)"))
+                + "(6-character sequence number, quality indicator D/R/Q/M, reserved byte)"))
+        }
+        guard p[24] <= 23, p[25] <= 59, p[26] <= 60 else {
+            return invalid("start time", "time of day \(p[24]):\(p[25]):\(p[26]) is impossible")
         }
 
         // Byte order: libmseed's heuristic (README.byteorder) — a plausible year and day in

@@ -64,6 +64,8 @@ public enum STALTAParameterError: Error, Equatable, Sendable, CustomStringConver
     case invalidThreshold(parameter: String, value: Double)
     /// A maximum trigger length is negative.
     case negativeMaximumLength(samples: Int)
+    /// A window needs more samples of storage than the implementation allows.
+    case windowTooLong(parameter: String, samples: Int, maximum: Int)
 
     public var description: String {
         switch self {
@@ -79,6 +81,8 @@ public enum STALTAParameterError: Error, Equatable, Sendable, CustomStringConver
             return "\(parameter): threshold must be finite, got \(value)"
         case let .negativeMaximumLength(samples):
             return "maximum trigger length must be >= 0 samples, got \(samples)"
+        case let .windowTooLong(parameter, samples, maximum):
+            return "\(parameter): window of \(samples) samples exceeds the maximum of \(maximum) samples"
         }
     }
 }

@@ -55,6 +55,10 @@ public struct ClassicSTALTA: STALTACharacteristicFunction {
     public let ltaSampleCount: Int
     public let summation: Summation
 
+    /// Largest accepted LTA window: 2^27 samples (1 GiB of stored squares; 15.5 days at
+    /// 100 Hz). Longer windows are rejected instead of attempting the allocation.
+    public static let maximumLTASampleCount = 1 << 27
+
     /// `nlta / nsta`, computed once as in ObsPy.
     private let ratioScale: Double
     /// 0 for ``Summation/runningSums``, else the re-summation interval.
@@ -79,8 +83,8 @@ public struct ClassicSTALTA: STALTACharacteristicFunction {
     ///   - staSampleCount: STA window `nsta`, in samples, ≥ 1.
     ///   - ltaSampleCount: LTA window `nlta`, in samples, ≥ `nsta`.
     ///   - summation: ``Summation/runningSums`` (ObsPy-exact, default) or periodic re-summation.
-    /// - Throws: ``STALTAParameterError`` if a window is < 1 sample, `nsta > nlta`, or the
-    ///   re-summation interval is < 1.
+    /// - Throws: ``STALTAParameterError`` if a window is < 1 sample, `nsta > nlta`,
+    ///   `nlta > maximumLTASampleCount`, or the re-summation interval is < 1.
     public init(staSampleCount: Int, ltaSampleCount: Int, summation: Summation = .runningSums)
         throws(STALTAParameterError)
     {
@@ -88,6 +92,9 @@ public struct ClassicSTALTA: STALTACharacteristicFunction {
         guard ltaSampleCount >= 1 else { throw .nonPositiveWindow(parameter: "lta", samples: ltaSampleCount) }
         guard staSampleCount <= ltaSampleCount else {
             throw .staLongerThanLTA(staSamples: staSampleCount, ltaSamples: ltaSampleCount)
+        }
+        guard ltaSampleCount <= Self.maximumLTASampleCount else {
+            throw .windowTooLong(parameter: "lta", samples: ltaSampleCount, maximum: Self.maximumLTASampleCount)
         }
         switch summation {
         case .runningSums:
@@ -138,20 +145,19 @@ public struct ClassicSTALTA: STALTACharacteristicFunction {
         var count = processedSampleCount
         var write = writeIndex
         var leave = staLeaveIndex
+        let n = input.count
         squares.withUnsafeMutableBufferPointer { ring in
-            for k in 0..<input.count {
+            var k = 0
+            // Start-up: samples 0 ..< nlta, with ObsPy's phase-dependent update order.
+            while k < n, count < nlta {
                 let x = input[k]
                 let square = x * x
                 if count < nsta {
                     sta += square
                     if count == nsta - 1 { lta = sta }
-                } else if count < nlta {
+                } else {
                     lta += square
                     sta += square - ring[leave]
-                } else {
-                    // With nsta == nlta both leaving samples are ring[write] == ring[leave].
-                    sta += square - ring[leave]
-                    lta += square - ring[write]
                 }
                 ring[write] = square
                 write += 1
@@ -160,11 +166,45 @@ public struct ClassicSTALTA: STALTACharacteristicFunction {
                     leave += 1
                     if leave == nlta { leave = 0 }
                 }
-                if interval > 0, count >= nlta - 1, (count - (nlta - 1)) % interval == interval - 1 {
+                if interval > 0, count == nlta - 1, interval == 1 {
                     Self.resum(ring: ring, newest: write, nsta: nsta, nlta: nlta, sta: &sta, lta: &lta)
                 }
                 output[k] = count >= nlta - 1 ? sta / lta * scale : 0
                 count += 1
+                k += 1
+            }
+            // Steady state: both windows full. Runs end at the next re-summation point, if any.
+            while k < n {
+                var runEnd = n
+                var resumAtEnd = false
+                if interval > 0 {
+                    // Re-summation after the sample with (count − (nlta − 1)) mod interval == interval − 1.
+                    let untilResum = interval - (count - (nlta - 1)) % interval  // ≥ 1 samples, last one re-sums
+                    if k + untilResum <= n {
+                        runEnd = k + untilResum
+                        resumAtEnd = true
+                    }
+                }
+                let start = k
+                while k < runEnd {
+                    let x = input[k]
+                    let square = x * x
+                    // With nsta == nlta both leaving samples are ring[write] == ring[leave].
+                    sta += square - ring[leave]
+                    lta += square - ring[write]
+                    ring[write] = square
+                    write += 1
+                    if write == nlta { write = 0 }
+                    leave += 1
+                    if leave == nlta { leave = 0 }
+                    output[k] = sta / lta * scale
+                    k += 1
+                }
+                count += runEnd - start
+                if resumAtEnd {
+                    Self.resum(ring: ring, newest: write, nsta: nsta, nlta: nlta, sta: &sta, lta: &lta)
+                    output[k - 1] = sta / lta * scale
+                }
             }
         }
         self.sta = sta

@@ -93,13 +93,25 @@ public struct RecursiveSTALTA: STALTACharacteristicFunction {
             count = 1
             k = 1
         }
-        while k < input.count {
+        let n = input.count
+        // Warm-up (samples < nlta): the averages are updated, the output is 0.
+        while k < n, count < nlta {
             let x = input[k]
             let square = x * x
             sta = cs * square + ds * sta
             lta = cl * square + dl * lta
-            output[k] = count >= nlta ? sta / lta : 0
+            output[k] = 0
             count += 1
+            k += 1
+        }
+        // Steady state.
+        count += n - k
+        while k < n {
+            let x = input[k]
+            let square = x * x
+            sta = cs * square + ds * sta
+            lta = cl * square + dl * lta
+            output[k] = sta / lta
             k += 1
         }
         self.sta = sta

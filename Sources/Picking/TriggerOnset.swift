@@ -26,7 +26,11 @@
 /// deleting long triggers with an unbounded `max_len` and a trigger without OFF; here the first
 /// case closes at `n` like any trigger without an OFF candidate, and the second drops the
 /// trigger. `scripts/dev/stalta_trigger_onset_model.py` checks a sample-by-sample model of this
-/// state machine against ObsPy on the ObsPy test vector and 18,000 random CFs.
+/// state machine against ObsPy on the ObsPy test vector and 18,000 random CFs. ObsPy's own test
+/// vector (`sin(arange(0, 5π, 0.1)) + k`, k = 1, 2.1, 0.4, 1; thresholds 1.5/1.0; max_len 50)
+/// gives exactly ObsPy's pairs, `[[6,31], [69,94], [131,181], [215,265], [278,315], [480,505],
+/// [543,568], [605,631]]` (rows 0, 1, 5, 6, 7 with deletion): its OFF values are the last
+/// samples still ≥ 1.0, or ON + 50 where cut — the same convention as above, no special case.
 ///
 /// Decision latency: a trigger is emitted one sample after its OFF sample (when the CF is seen
 /// to drop below `offThreshold`), or at sample `p + maxLength + 1` when it is cut. The result

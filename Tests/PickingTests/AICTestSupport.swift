@@ -1,6 +1,6 @@
 /// Deterministic test noise (SplitMix64, Steele et al. 2014) shared by the picking tests of this
 /// branch (AIC, trigger state machine, glitch rejection).
-struct SplitMix64 {
+struct AICNoiseGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

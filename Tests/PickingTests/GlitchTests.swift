@@ -20,7 +20,7 @@ private func findings(_ x: [Double], noise: Range<Int>, search: Range<Int>, fs: 
 }
 
 private func gaussianish(_ n: Int, seed: UInt64, scale: Double = 10) -> [Double] {
-    var g = SplitMix64(state: seed)
+    var g = AICNoiseGenerator(state: seed)
     // Sum of 4 uniforms: bell-shaped, bounded.
     return (0..<n).map { _ in (g.uniform() + g.uniform() + g.uniform() + g.uniform()) * scale }
 }
@@ -82,7 +82,7 @@ struct GlitchRejectingPickerTests {
     {
         var p = try GlitchRejectingPicker(configuration, streamID: block.streamID, samplingRateHz: block.samplingRateHz)
         var out: [GlitchRejectingPicker.Output] = []
-        var g = SplitMix64(state: 17)
+        var g = AICNoiseGenerator(state: 17)
         var i = 0
         while i < block.samples.count {
             let n = min(chunk > 0 ? chunk : 1 + g.int(below: 700), block.samples.count - i)

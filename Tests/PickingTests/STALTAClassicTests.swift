@@ -75,6 +75,26 @@ struct STALTAClassicTests {
         }
     }
 
+    @Test("re-summed mode: any interval, any chunking; every-sample re-summation equals the box sums",
+          arguments: [1, 2, 13, 1000])
+    func resummedIntervals(interval: Int) throws {
+        var rng = SeededGenerator(seed: UInt64(interval))
+        var x = rng.noise(count: 5000)
+        for i in 2000..<2100 { x[i] *= 1e5 }
+        let filter = try ClassicSTALTA(staSampleCount: 3, ltaSampleCount: 8, summation: .resummed(everySamples: interval))
+        var whole = filter
+        let reference = whole.process(x)
+        for (name, sizes) in standardChunkings(total: x.count) {
+            #expect(bitIdentical(runChunked(filter, x, sizes: sizes), reference), "interval \(interval), chunking \(name)")
+        }
+        if interval == 1 {
+            // Re-summed before every output: the sums are the plain window sums (oldest first).
+            let ref = naiveClassic(x, nsta: 3, nlta: 8)
+            let worst = (7..<x.count).map { abs(reference[$0] - ref[$0]) / abs(ref[$0]) }.max() ?? 0
+            #expect(worst < 1e-14, "every-sample re-summation vs box sums: \(worst)")
+        }
+    }
+
     @Test("reset() forgets everything: output equals a fresh filter's")
     func resetEqualsFresh() throws {
         var rng = SeededGenerator(seed: 9)
@@ -148,6 +168,10 @@ struct STALTAClassicTests {
             try ClassicSTALTA(staSeconds: 1, ltaSeconds: .nan, samplingRateHz: 100)
         }
         #expect(nanError?.description.hasPrefix("lta:") == true)
+        #expect(throws: STALTAParameterError.windowTooLong(parameter: "lta", samples: 1 << 40,
+                                                           maximum: ClassicSTALTA.maximumLTASampleCount)) {
+            try ClassicSTALTA(staSampleCount: 1, ltaSampleCount: 1 << 40)
+        }
         #expect(throws: STALTAParameterError.nonPositiveWindow(parameter: "resummation interval", samples: 0)) {
             try ClassicSTALTA(staSampleCount: 1, ltaSampleCount: 10, summation: .resummed(everySamples: 0))
         }

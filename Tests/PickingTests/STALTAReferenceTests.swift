@@ -96,6 +96,16 @@ struct STALTAReferenceTests {
         }
     }
 
+    @Test("numpyCompatibleMean reproduces NumPy's mean bit for bit (the reference mean_hex)", arguments: traceIDs)
+    func numpyMean(traceID: String) throws {
+        let trace = try ReferenceCases.load(traceID)
+        let volume = try MiniSEEDReader.read(path: trace.mseedPath)
+        let samples = try #require(volume.segments.first?.samples)
+        let expected = try #require(trace.mean)
+        let mean = try #require(numpyCompatibleMean(samples))
+        #expect(mean.bitPattern == expected.bitPattern, "\(traceID): \(mean) vs NumPy \(expected)")
+    }
+
     @Test("chunked streaming (CF and triggers) is bit-identical to one block on real data",
           arguments: ["obspy_CRLZ_HHZ", "obspy_KONO_BHZ", "obspy_UH4_EHZ", "obspy_STAU_20031119_Z"])
     func streamingOnRealData(traceID: String) throws {

@@ -63,7 +63,7 @@ struct TriggerStateMachineTests {
         var m = try TSM(cfg, samplingRateHz: 100, startTime: t0)
         let ref = try TriggerOnset.triggers(in: cf, onThreshold: 1.5, offThreshold: 1.0).map { [$0.onSample, $0.offSample] }
         #expect(onOffPairs(runAll(&m, cf)) == ref)
-        var g = SplitMix64(state: 77)
+        var g = AICNoiseGenerator(state: 77)
         for trial in 0..<200 {
             let n = 20 + g.int(below: 300)
             var level = 1.0
@@ -137,7 +137,7 @@ struct TriggerStateMachineTests {
 
     @Test("events are identical for any chunking", arguments: [1, 7, 100, 4096, -1])
     func chunking(chunk: Int) throws {
-        var g = SplitMix64(state: 123)
+        var g = AICNoiseGenerator(state: 123)
         var level = 1.0
         var hold = 0
         let cf = (0..<50_000).map { _ -> Double in
@@ -160,7 +160,7 @@ struct TriggerStateMachineTests {
         var m = try TSM(cfg, samplingRateHz: 100, startTime: t0)
         var got: [TSM.Event] = []
         var i = 0
-        var gg = SplitMix64(state: 5)
+        var gg = AICNoiseGenerator(state: 5)
         cf.withUnsafeBufferPointer { buf in
             while i < cf.count {
                 let n = min(chunk > 0 ? chunk : 1 + gg.int(below: 500), cf.count - i)

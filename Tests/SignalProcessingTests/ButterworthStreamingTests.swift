@@ -1,8 +1,8 @@
 import SignalProcessing
 import Testing
 
-/// Deterministic test signal (SplitMix64 → uniform in [-1, 1) scaled), no Foundation randomness.
-struct SplitMix64 {
+/// Deterministic test signal (BWNoiseGenerator → uniform in [-1, 1) scaled), no Foundation randomness.
+struct BWNoiseGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -16,7 +16,7 @@ struct SplitMix64 {
 }
 
 func noise(count: Int, seed: UInt64, scale: Double = 1000) -> [Double] {
-    var g = SplitMix64(state: seed)
+    var g = BWNoiseGenerator(state: seed)
     return (0..<count).map { _ in g.uniform() * scale + 300 }  // offset: exercises the transient
 }
 
@@ -53,7 +53,7 @@ struct ButterworthStreamingTests {
         for (band, order, fs) in streamingDesigns {
             var whole = try ButterworthFilter(band, order: order, samplingRateHz: fs)
             let ref = whole.filtered(x)
-            var g = SplitMix64(state: 7)
+            var g = BWNoiseGenerator(state: 7)
             let y = chunked(whole, x) { chunk > 0 ? chunk : 1 + g.int(below: 300) }
             #expect(y == ref, "\(band) N=\(order) chunk \(chunk)")
         }

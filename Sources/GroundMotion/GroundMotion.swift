@@ -1,0 +1,1 @@
+// GroundMotion: instrument response, spectral integration, Wood-Anderson simulation, instrumental intensity.
