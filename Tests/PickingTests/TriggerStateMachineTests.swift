@@ -172,6 +172,29 @@ struct TriggerStateMachineTests {
         #expect(got == ref)
     }
 
+    @Test("retractTrigger restores the previous dead-time reference and can re-arm at once")
+    func retract() throws {
+        let cfg = TSM.Configuration(onThreshold: 3.5, offThreshold: 0.5, deadTimeSeconds: 30, minimumAmplitudeOffset: 3,
+                                    amplitudeWindowSeconds: 10)
+        var m = try TSM(cfg, samplingRateHz: 1, startTime: t0)
+        _ = m.process([4, 20, 0.1])                       // trigger at 0, amplitude 20
+        _ = m.process([Double](repeating: 1, count: 40))  // t = 3 … 42
+        let before = m.requiredAmplitude(forCandidateAt: 50)
+        #expect(abs(before - (3 + 20 * exp(-(50.0 / 30) * (50.0 / 30)))) < 1e-12)
+        let ev = m.process([1000, 900])                   // a glitch trigger at 43 (amplitude 1000)
+        #expect(ev.first == .triggerOn(onSample: 43, declaredSample: 43, onTime: m.time(ofSample: 43), cf: 1000))
+        #expect(m.isTriggered)
+        m.retractTrigger(onSample: 42, rearm: true)        // not the latest trigger: ignored
+        #expect(m.isTriggered)
+        m.retractTrigger(onSample: 43, rearm: true)
+        #expect(!m.isTriggered)
+        #expect(m.requiredAmplitude(forCandidateAt: 50) == before)  // back to the trigger at 0
+        // Armed again: the next excursion opens a candidate at once (no wait for CF < OFF); it is
+        // declared when it reaches 3 + 20·e^{-(45/30)²} ≈ 5.11 (the glitch's 1000 no longer counts).
+        #expect(m.process([5]) == [])
+        #expect(m.process([1, 6]) == [.triggerOn(onSample: 45, declaredSample: 47, onTime: m.time(ofSample: 45), cf: 6)])
+    }
+
     @Test("invalid configurations throw")
     func validation() {
         #expect(throws: TSM.ConfigurationError.offAboveOn(on: 1, off: 2)) {
