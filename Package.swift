@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "MiniSEED", targets: ["MiniSEED"]),
         .library(name: "Picking", targets: ["Picking"]),
         .library(name: "GroundMotion", targets: ["GroundMotion"]),
+        .library(name: "Magnitude", targets: ["Magnitude"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -51,12 +52,17 @@ let package = Package(
         .target(name: "MiniSEED", dependencies: ["SeismicCore", "CMiniSEED"], swiftSettings: strictSettings),
         .target(name: "Picking", dependencies: ["SeismicCore", "SignalProcessing"], swiftSettings: strictSettings),
         .target(name: "GroundMotion", dependencies: ["SeismicCore", "SignalProcessing"], swiftSettings: strictSettings),
+        .target(
+            name: "Magnitude",
+            dependencies: ["SeismicCore", "SignalProcessing", "GroundMotion"],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: - Command-line tool
         .executableTarget(
             name: "QuakeWarnCLI",
             dependencies: [
-                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion",
+                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion", "Magnitude",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -83,6 +89,11 @@ let package = Package(
         .testTarget(
             name: "GroundMotionTests",
             dependencies: ["GroundMotion", "MiniSEED", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MagnitudeTests",
+            dependencies: ["Magnitude", "Picking", "MiniSEED", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -24,6 +24,15 @@ let package = Package(
             path: "Benchmarks/MiniSEEDBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "SignalProcessingBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SignalProcessing", package: "QuakeWarn"),
+            ],
+            path: "Benchmarks/SignalProcessingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -66,12 +66,15 @@ enum LibMSEED {
     }
 
     /// Decodes the data section of a record whose header ``RecordHeaderParser`` accepted,
-    /// appending numeric samples to `output` (as `Double`, exact for every integer and float
-    /// encoding) or returning the text of a TEXT record.
+    /// writing numeric samples to `output[0..<header.sampleCount]` (as `Double`, exact for
+    /// every integer and float encoding) or returning the text of a TEXT record.
     ///
-    /// - Parameter record: exactly `header.recordLength` bytes, starting at the record.
-    /// - Complexity: O(samples). No allocation when `output` has capacity (see type docs).
-    static func decode(record: UnsafeRawBufferPointer, header: RecordHeader, into output: inout [Double]) -> Decoded {
+    /// - Parameters:
+    ///   - record: exactly `header.recordLength` bytes, starting at the record.
+    ///   - output: room for `header.sampleCount` values (unused for TEXT records).
+    /// - Complexity: O(samples). No allocation once the reusable `MSRecord`'s sample buffer is
+    ///   large enough (see the type documentation).
+    static func decode(record: UnsafeRawBufferPointer, header: RecordHeader, into output: UnsafeMutablePointer<Double>?) -> Decoded {
         guard let base = record.baseAddress, record.count == header.recordLength else {
             return .failure(MiniSEEDError(.truncatedRecord, reason: "record buffer has \(record.count) bytes, header says \(header.recordLength)"))
         }
@@ -79,7 +82,7 @@ enum LibMSEED {
         let recordPointer = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: CChar.self))
         return lock.withLock { state -> Decoded in
             installLogging(&state)
-            log.removeAll(keepingCapacity: true)
+            if !log.isEmpty { log.removeAll(keepingCapacity: true) }
             var msr = state.msr
             let rc = msr_unpack(recordPointer, Int32(header.recordLength), &msr, 1, 0)
             state.msr = msr
@@ -110,19 +113,22 @@ enum LibMSEED {
             guard let data = m.pointee.datasamples else {
                 return .failure(MiniSEEDError(.decodeFailed, reason: "libmseed returned no sample buffer"))
             }
-            switch UInt8(bitPattern: m.pointee.sampletype) {
+            let type = UInt8(bitPattern: m.pointee.sampletype)
+            if type == UInt8(ascii: "a") {
+                return .text(String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self))
+            }
+            guard let output else {
+                return .failure(MiniSEEDError(.decodeFailed, reason: "no output buffer for \(n) samples"))
+            }
+            switch type {
             case UInt8(ascii: "i"):
                 let src = data.assumingMemoryBound(to: Int32.self)
-                for i in 0..<n { output.append(Double(src[i])) }
+                for i in 0..<n { output[i] = Double(src[i]) }
             case UInt8(ascii: "f"):
                 let src = data.assumingMemoryBound(to: Float.self)
-                for i in 0..<n { output.append(Double(src[i])) }
+                for i in 0..<n { output[i] = Double(src[i]) }
             case UInt8(ascii: "d"):
-                let src = data.assumingMemoryBound(to: Double.self)
-                for i in 0..<n { output.append(src[i]) }
-            case UInt8(ascii: "a"):
-                let bytes = UnsafeRawBufferPointer(start: data, count: n)
-                return .text(String(decoding: bytes, as: UTF8.self))
+                output.initialize(from: data.assumingMemoryBound(to: Double.self), count: n)
             default:
                 return .failure(MiniSEEDError(.decodeFailed,
                     reason: "libmseed returned unknown sample type \(m.pointee.sampletype)"))

@@ -62,10 +62,14 @@ public enum MiniSEEDReader {
 
     // MARK: - Implementation
 
-    struct Located {
+    /// A record whose header passed validation (compact: no strings, for cache-friendly passes).
+    struct Entry {
         var header: RecordHeader
         var byteOffset: Int
         var recordIndex: Int
+        /// Index into the stream table.
+        var stream: Int
+        /// Where its samples start in the pool (valid when `decoded`).
         var poolStart = 0
         var decoded = false
     }
@@ -89,7 +93,9 @@ public enum MiniSEEDReader {
         let n = raw.count
         guard n > 0 else { throw MiniSEEDError(.notMiniSEED, file: source, byteOffset: 0, reason: "file is empty") }
         var problems: [MiniSEEDError] = []
-        var located: [Located] = []
+        var entries: [Entry] = []
+        var streamIDs: [StreamID] = []
+        var streamIndex: [StreamID: Int] = [:]
 
         // Pass 1: headers.
         var offset = 0
@@ -98,7 +104,18 @@ public enum MiniSEEDReader {
             let rest = UnsafeRawBufferPointer(rebasing: raw[offset..<n])
             switch RecordHeaderParser.parse(rest, endOfInput: true) {
             case .header(let header):
-                located.append(Located(header: header, byteOffset: offset, recordIndex: index))
+                if entries.isEmpty { entries.reserveCapacity(n / header.recordLength + 1) }
+                let stream: Int
+                if let last = entries.last, streamIDs[last.stream] == header.streamID {
+                    stream = last.stream
+                } else if let known = streamIndex[header.streamID] {
+                    stream = known
+                } else {
+                    stream = streamIDs.count
+                    streamIDs.append(header.streamID)
+                    streamIndex[header.streamID] = stream
+                }
+                entries.append(Entry(header: header, byteOffset: offset, recordIndex: index, stream: stream))
                 offset += header.recordLength
             case .needMore(let needed):
                 // Not produced with endOfInput, but stay total.
@@ -120,91 +137,120 @@ public enum MiniSEEDReader {
             index += 1
         }
 
-        // Pass 2: data, into one pool.
+        // Pass 2: data, decoded straight into one pool sized from the headers.
         var total = 0
-        for item in located where item.header.encoding.isNumeric { total += item.header.sampleCount }
-        var pool: [Double] = []
-        pool.reserveCapacity(total)
+        for entry in entries where entry.header.encoding.isNumeric { total += entry.header.sampleCount }
         var texts: [StreamID: [(Timestamp, String)]] = [:]
-        var good: [Located] = []
-        good.reserveCapacity(located.count)
-        for var item in located {
-            let header = item.header
-            let fail = { (error: MiniSEEDError) -> MiniSEEDError in
-                error.located(file: source, byteOffset: item.byteOffset, recordIndex: item.recordIndex)
-            }
-            if header.sampleCount > 0 {
-                switch header.encoding {
-                case .other(let code):
-                    let reason = header.hasBlockette1000
-                        ? "encoding \(code) is not decoded (supported: INT16, INT32, FLOAT32, FLOAT64, STEIM1, STEIM2, TEXT)"
-                        : "record has no Blockette 1000, so its encoding is unknown"
-                    let error = fail(MiniSEEDError(.unsupportedEncoding, field: "encoding", reason: reason))
-                    if strict { throw error }
-                    problems.append(error)
-                    continue
-                default: break
+        let pool = [Double](unsafeUninitializedCapacity: total) { buffer, initialized in
+            var filled = 0
+            decoding: for e in entries.indices {
+                let header = entries[e].header
+                let locate = { (error: MiniSEEDError) -> MiniSEEDError in
+                    error.located(file: source, byteOffset: entries[e].byteOffset, recordIndex: entries[e].recordIndex)
                 }
-            }
-            item.poolStart = pool.count
-            let record = UnsafeRawBufferPointer(rebasing: raw[item.byteOffset..<(item.byteOffset + header.recordLength)])
-            if header.sampleCount > 0 {
-                switch LibMSEED.decode(record: record, header: header, into: &pool) {
-                case .samples:
-                    break
-                case .text(let text):
-                    texts[header.streamID, default: []].append((header.startTime, text))
-                case .failure(let error):
-                    pool.removeSubrange(item.poolStart...)
-                    let error = fail(error)
-                    if strict { throw error }
-                    problems.append(error)
-                    continue
+                if header.sampleCount > 0 {
+                    if case .other(let code) = header.encoding {
+                        let reason = header.hasBlockette1000
+                            ? "encoding \(code) is not decoded (supported: INT16, INT32, FLOAT32, FLOAT64, STEIM1, STEIM2, TEXT)"
+                            : "record has no Blockette 1000, so its encoding is unknown"
+                        problems.append(locate(MiniSEEDError(.unsupportedEncoding, field: "encoding", reason: reason)))
+                        if strict { break decoding }
+                        continue
+                    }
+                    let numeric = header.encoding.isNumeric
+                    let record = UnsafeRawBufferPointer(rebasing: raw[entries[e].byteOffset..<(entries[e].byteOffset + header.recordLength)])
+                    let out = numeric ? buffer.baseAddress.map { $0 + filled } : nil
+                    switch LibMSEED.decode(record: record, header: header, into: out) {
+                    case .samples:
+                        entries[e].poolStart = filled
+                        if numeric { filled += header.sampleCount }
+                    case .text(let text):
+                        texts[header.streamID, default: []].append((header.startTime, text))
+                    case .failure(let error):
+                        problems.append(locate(error))
+                        if strict { break decoding }
+                        continue
+                    }
                 }
+                entries[e].decoded = true
             }
-            item.decoded = true
-            good.append(item)
+            initialized = filled
         }
-        guard !good.isEmpty else {
+        if strict, let first = problems.first { throw first }
+        guard entries.contains(where: \.decoded) else {
+            problems.sort { ($0.byteOffset ?? 0) < ($1.byteOffset ?? 0) }
             throw problems.first ?? MiniSEEDError(.notMiniSEED, file: source, byteOffset: 0, reason: "no miniSEED record found")
         }
         problems.sort { ($0.byteOffset ?? 0) < ($1.byteOffset ?? 0) }
-
-        return assemble(good, pool: pool, texts: texts, source: source, byteCount: n, problems: problems)
+        return assemble(entries, streamIDs: streamIDs, pool: pool, texts: texts, source: source, byteCount: n,
+                        problems: problems)
     }
 
     struct GroupKey: Hashable {
-        var streamID: StreamID
+        var stream: Int
         var rateBits: UInt64
     }
 
     /// Groups, orders and merges decoded records into segments (see the type documentation).
-    static func assemble(_ records: [Located], pool: [Double], texts: [StreamID: [(Timestamp, String)]],
-                         source: String, byteCount: Int, problems: [MiniSEEDError]) -> MiniSEEDVolume {
-        var encodings: [StreamID: Set<MiniSEEDEncoding>] = [:]
-        var recordCounts: [StreamID: Int] = [:]
+    static func assemble(_ entries: [Entry], streamIDs: [StreamID], pool: [Double],
+                         texts: [StreamID: [(Timestamp, String)]], source: String, byteCount: Int,
+                         problems: [MiniSEEDError]) -> MiniSEEDVolume {
+        var encodingSets = [Set<MiniSEEDEncoding>](repeating: [], count: streamIDs.count)
+        var recordCounts = [Int](repeating: 0, count: streamIDs.count)
         var groups: [GroupKey: [Int]] = [:]
-        for (i, item) in records.enumerated() {
-            let h = item.header
-            encodings[h.streamID, default: []].insert(h.encoding)
-            recordCounts[h.streamID, default: 0] += 1
+        var lastKey: GroupKey?
+        var lastMembers: [Int] = []
+        var lastEncoding: [MiniSEEDEncoding?] = Array(repeating: nil, count: streamIDs.count)
+        var recordCount = 0
+        for (i, entry) in entries.enumerated() where entry.decoded {
+            let h = entry.header
+            recordCount += 1
+            recordCounts[entry.stream] += 1
+            if lastEncoding[entry.stream] != h.encoding {
+                encodingSets[entry.stream].insert(h.encoding)
+                lastEncoding[entry.stream] = h.encoding
+            }
             guard h.sampleCount > 0, h.encoding.isNumeric, h.samplingRateHz > 0 else { continue }
-            groups[GroupKey(streamID: h.streamID, rateBits: h.samplingRateHz.bitPattern), default: []].append(i)
+            let key = GroupKey(stream: entry.stream, rateBits: h.samplingRateHz.bitPattern)
+            if key != lastKey {
+                if let lastKey { groups[lastKey, default: []].append(contentsOf: lastMembers) }
+                lastKey = key
+                lastMembers = groups.removeValue(forKey: key) ?? []
+            }
+            lastMembers.append(i)
         }
+        if let lastKey { groups[lastKey, default: []].append(contentsOf: lastMembers) }
 
+        struct Run {
+            var start: Timestamp
+            var parts: [Int]
+            var count: Int
+            var end: Timestamp
+        }
         var segments: [SampleBlock] = []
         var discontinuities: [StreamDiscontinuity] = []
+        var allRuns: [(key: GroupKey, run: Run)] = []
         for (key, members) in groups {
             let rate = Double(bitPattern: key.rateBits)
-            let ordered = members.sorted {
-                let a = records[$0].header.startTime, b = records[$1].header.startTime
-                return a != b ? a < b : $0 < $1
+            let streamID = streamIDs[key.stream]
+            var ordered = members
+            var sorted = true
+            for j in ordered.indices.dropFirst()
+            where entries[ordered[j]].header.startTime < entries[ordered[j - 1]].header.startTime {
+                sorted = false
+                break
+            }
+            if !sorted {
+                ordered.sort {
+                    let a = entries[$0].header.startTime, b = entries[$1].header.startTime
+                    return a != b ? a < b : $0 < $1
+                }
             }
             let toleranceNanoseconds = 0.5e9 / rate
             // Each record extends the run it continues (latest first), else starts a new run.
-            var runs: [(start: Timestamp, parts: [Int], count: Int, end: Timestamp)] = []
+            var runs: [Run] = []
             for i in ordered {
-                let h = records[i].header
+                let h = entries[i].header
                 var extended = false
                 for r in runs.indices.reversed() {
                     let difference = h.startTime.nanoseconds(since: runs[r].end)
@@ -220,7 +266,7 @@ public enum MiniSEEDReader {
                 if !extended {
                     let end = h.startTime.adding(nanoseconds: SampleBlock.offsetNanoseconds(
                         samples: h.sampleCount, samplingRateHz: rate))
-                    runs.append((h.startTime, [i], h.sampleCount, end))
+                    runs.append(Run(start: h.startTime, parts: [i], count: h.sampleCount, end: end))
                 }
             }
             // Runs are in start order (records were sorted); report each against its predecessor.
@@ -228,18 +274,33 @@ public enum MiniSEEDReader {
                 let expected = runs[r - 1].end
                 let actual = runs[r].start
                 discontinuities.append(StreamDiscontinuity(kind: actual > expected ? .gap : .overlap,
-                                                           streamID: key.streamID, expectedTime: expected,
+                                                           streamID: streamID, expectedTime: expected,
                                                            actualTime: actual))
             }
-            for run in runs {
+            allRuns += runs.map { (key, $0) }
+        }
+
+        // Fast path: one run holding every pooled sample in pool order takes the pool as is.
+        if allRuns.count == 1, let only = allRuns.first, only.run.count == pool.count,
+           only.run.parts.enumerated().allSatisfy({ position, i in
+               position == 0 ? entries[i].poolStart == 0
+                   : entries[i].poolStart == entries[only.run.parts[position - 1]].poolStart
+                     + entries[only.run.parts[position - 1]].header.sampleCount
+           }) {
+            segments.append(SampleBlock(streamID: streamIDs[only.key.stream], startTime: only.run.start,
+                                        samplingRateHz: Double(bitPattern: only.key.rateBits), unit: .counts,
+                                        samples: pool))
+        } else {
+            for (key, run) in allRuns {
                 var samples: [Double] = []
                 samples.reserveCapacity(run.count)
                 for i in run.parts {
-                    let start = records[i].poolStart
-                    samples.append(contentsOf: pool[start..<(start + records[i].header.sampleCount)])
+                    let start = entries[i].poolStart
+                    samples.append(contentsOf: pool[start..<(start + entries[i].header.sampleCount)])
                 }
-                segments.append(SampleBlock(streamID: key.streamID, startTime: run.start, samplingRateHz: rate,
-                                            unit: .counts, samples: samples))
+                segments.append(SampleBlock(streamID: streamIDs[key.stream], startTime: run.start,
+                                            samplingRateHz: Double(bitPattern: key.rateBits), unit: .counts,
+                                            samples: samples))
             }
         }
         segments.sort {
@@ -253,27 +314,30 @@ public enum MiniSEEDReader {
             return $0.expectedTime < $1.expectedTime
         }
 
+        var encodings: [StreamID: Set<MiniSEEDEncoding>] = [:]
         var streams: [MiniSEEDStreamSummary] = []
-        for id in encodings.keys.sorted() {
+        for s in streamIDs.indices where recordCounts[s] > 0 {
+            let id = streamIDs[s]
+            encodings[id] = encodingSets[s]
             let own = segments.filter { $0.streamID == id }
             let gaps = discontinuities.filter { $0.streamID == id && $0.kind == .gap }.count
             let overlaps = discontinuities.filter { $0.streamID == id && $0.kind == .overlap }.count
-            let firstRecord = records.filter { $0.header.streamID == id }.map(\.header.startTime).min()
+            let firstRecord = entries.lazy.filter { $0.decoded && $0.stream == s }.map(\.header.startTime).min()
             let start = own.map(\.startTime).min() ?? firstRecord ?? Timestamp(nanosecondsSinceEpoch: 0)
             let end = own.map(\.endTimeExclusive).max() ?? start
             streams.append(MiniSEEDStreamSummary(
                 streamID: id, samplingRatesHz: Array(Set(own.map(\.samplingRateHz))).sorted(), startTime: start,
                 endTime: end, sampleCount: own.reduce(0) { $0 + $1.samples.count }, segmentCount: own.count,
-                gapCount: gaps, overlapCount: overlaps, recordCount: recordCounts[id] ?? 0,
-                encodings: encodings[id] ?? []))
+                gapCount: gaps, overlapCount: overlaps, recordCount: recordCounts[s], encodings: encodingSets[s]))
         }
+        streams.sort { $0.streamID < $1.streamID }
         var joinedTexts: [StreamID: String] = [:]
         for (id, parts) in texts {
             joinedTexts[id] = parts.enumerated().sorted {
                 $0.element.0 != $1.element.0 ? $0.element.0 < $1.element.0 : $0.offset < $1.offset
             }.map(\.element.1).joined()
         }
-        return MiniSEEDVolume(source: source, byteCount: byteCount, recordCount: records.count, segments: segments,
+        return MiniSEEDVolume(source: source, byteCount: byteCount, recordCount: recordCount, segments: segments,
                               discontinuities: discontinuities, encodings: encodings, streams: streams,
                               texts: joinedTexts, problems: problems)
     }

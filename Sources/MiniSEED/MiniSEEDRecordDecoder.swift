@@ -89,10 +89,14 @@ public struct MiniSEEDRecordDecoder: Sendable {
                 var samples: [Double] = []
                 var text: String?
                 if header.sampleCount > 0 {
-                    samples.reserveCapacity(header.sampleCount)
-                    let decoded = buffer.withUnsafeBytes { raw in
-                        LibMSEED.decode(record: UnsafeRawBufferPointer(rebasing: raw[start..<(start + header.recordLength)]),
-                                        header: header, into: &samples)
+                    var decoded = LibMSEED.Decoded.samples
+                    let numeric = header.encoding != .text
+                    samples = [Double](unsafeUninitializedCapacity: numeric ? header.sampleCount : 0) { out, initialized in
+                        decoded = buffer.withUnsafeBytes { raw in
+                            LibMSEED.decode(record: UnsafeRawBufferPointer(rebasing: raw[start..<(start + header.recordLength)]),
+                                            header: header, into: out.baseAddress)
+                        }
+                        if case .samples = decoded, numeric { initialized = header.sampleCount } else { initialized = 0 }
                     }
                     switch decoded {
                     case .samples: break

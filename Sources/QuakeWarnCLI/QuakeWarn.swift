@@ -15,7 +15,7 @@ struct QuakeWarn: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quakewarn",
         abstract: "Earthquake early-warning signal processor.",
-        subcommands: []
+        subcommands: [InfoCommand.self, PickCommand.self]
     )
 
     static func main() {
