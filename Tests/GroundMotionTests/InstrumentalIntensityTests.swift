@@ -147,6 +147,32 @@ struct InstrumentalIntensityTests {
         }
     }
 
+    @Test("a reused calculator gives the same result as a fresh one, across different lengths")
+    func reuseAcrossLengths() throws {
+        // Deterministic pseudo-random records (LCG) of two lengths.
+        func record(_ n: Int, seed: UInt64) -> [[Double]] {
+            var state = seed
+            return (0..<3).map { _ in
+                (0..<n).map { _ in
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    return Double(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+                }
+            }
+        }
+        let long = record(3001, seed: 1), short = record(777, seed: 2)
+        var reused = InstrumentalIntensityCalculator()
+        let a = try reused.compute(components: long, samplingRateHz: 100)
+        let b = try reused.compute(components: short, samplingRateHz: 50)
+        let c = try reused.compute(components: long, samplingRateHz: 100)
+        var fresh1 = InstrumentalIntensityCalculator(), fresh2 = InstrumentalIntensityCalculator()
+        #expect(a == c)
+        #expect(a == (try fresh1.compute(components: long, samplingRateHz: 100)))
+        #expect(b == (try fresh2.compute(components: short, samplingRateHz: 50)))
+        #expect(throws: GroundMotionError.nonFiniteSample(index: 2)) {
+            try reused.compute(components: [[0, 1, .infinity, 3]], samplingRateHz: 100)
+        }
+    }
+
     @Test("input errors are typed")
     func errors() throws {
         var calculator = InstrumentalIntensityCalculator()

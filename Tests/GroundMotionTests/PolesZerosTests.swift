@@ -84,6 +84,22 @@ struct TaperTests {
         #expect(throws: GroundMotionError.self) { try TimeDomainTaper(totalFraction: 1.5) }
     }
 
+    @Test("equals ObsPy cosine_taper(npts, p) on edge sizes (npts 1…101, p 0…1)")
+    func obspyTaperEdgeCases() throws {
+        let fixture = try GMFixtures.json("cosine_taper.json")
+        let cases = try fixture.array("cases")
+        #expect(cases.count == 35)
+        for c in cases {
+            let npts = try c.int("npts"), p = try c.double("p")
+            let expected = try c.doubles("window")
+            let window = try TimeDomainTaper(totalFraction: p).window(count: npts)
+            #expect(window.count == expected.count)
+            for (a, b) in zip(window, expected) {
+                #expect(abs(a - b) <= 1e-15, "npts \(npts) p \(p): \(window) vs \(expected)")
+            }
+        }
+    }
+
     @Test("SAC cosine band taper: flanks and pass band")
     func bandTaper() throws {
         let t = try CosineBandTaper(lowStopHz: 0.05, lowPassHz: 0.1, highPassHz: 10, highStopHz: 20)

@@ -10,6 +10,7 @@ data, LGPL-3.0-or-later; original owners in Tests/Fixtures/catalog.json). Output
 * wa_akt013.json  -- ObsPy `simulate_seismometer` (Wood-Anderson simulation and an accelerometer
   correction to velocity with a 60 dB water level) on K-NET AKT013 EW, plus the Hutton & Boore
   ML computed here from the WA amplitudes.
+* cosine_taper.json -- ObsPy `cosine_taper(npts, p)` on small and edge sizes.
 * intensity_mema.json -- GB/T 17742-2020 intensity of the 3-component MEMA record computed by an
   independent NumPy implementation of the same frequency-domain method (pocketfft, not FFTW),
   ObsPy's raw per-channel PGA from /work/shared/data/reference (copied here), and, for
@@ -208,9 +209,20 @@ def intensity_case():
             "pga_m_s2": alt_pga, "pgv_m_s": alt_pgv}}
 
 
+def taper_cases():
+    """ObsPy cosine_taper(npts, p) (defaults halfcosine=True, sactaper=False) on edge sizes."""
+    cases = []
+    for npts in (1, 2, 3, 4, 7, 30, 101):
+        for p in (0.0, 0.05, 0.1, 0.5, 1.0):
+            cases.append({"npts": npts, "p": p, "window": [float(v) for v in cosine_taper(npts, p)]})
+    return {"generator": "scripts/dev/groundmotion_reference.py", "call": "obspy.signal.invsim.cosine_taper(npts, p)",
+            "cases": cases}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for name, payload in (("wa_akt013.json", wood_anderson_cases()), ("intensity_mema.json", intensity_case())):
+    for name, payload in (("wa_akt013.json", wood_anderson_cases()), ("intensity_mema.json", intensity_case()),
+                          ("cosine_taper.json", taper_cases())):
         with open(os.path.join(OUT, name), "w") as fh:
             json.dump(payload, fh, indent=1)
             fh.write("\n")
