@@ -42,7 +42,7 @@ import Darwin
 /// strong motion), otherwise long-period noise and the taper's step dominate the result.
 ///
 /// Exact for band-limited, zero-padded signals (no trapezoid-rule error: the gain of
-/// trapezoidal integration is `(ωΔt/2)/tan(ωΔt/2)` of the exact one, 0.9967 at 0.1·fs).
+/// trapezoidal integration is `(ωΔt/2)/tan(ωΔt/2)` of the exact one, 0.967 at 0.1·fs).
 ///
 /// Latency: none of this is causal; the whole window must be present. Not for the live path.
 /// - Complexity: O(m log m) per call, `m ≈ 2n`; buffers are reused between calls of the same length.

@@ -17,8 +17,8 @@ import Darwin
 /// `libs/seiscomp/math/filter/seismometers.cpp`.
 ///
 /// Two calibrations are in use:
-/// - ``gutenberg1935``: `h = 0.8`, `G = 2800` (Anderson & Wood 1925 as used by Richter 1935 and
-///   Gutenberg; ObsPy's `invsim` comment "PITSA has 2800"). Poles −6.283 ± 4.712i.
+/// - ``gutenberg1935``: `h = 0.8`, `G = 2800` (Gutenberg 1935, the classic calibration; ObsPy's
+///   `invsim` comment "PITSA has 2800"). Poles −6.283 ± 4.712i.
 /// - ``uhrhammerCollins1990``: `h = 0.7`, `G = 2080` (Uhrhammer & Collins 1990, BSSA 80(3),
 ///   702–716; the IASPEI 2011 standard and SeisComP's default). Poles −5.498 ± 5.609i.
 /// The magnitude offset between them at the flat part is `log10(2800/2080) = 0.129`.
@@ -112,11 +112,12 @@ extension ResponseSimulation {
 /// ```
 /// ML = log10 A + 1.110 · log10(r / 100) + 0.00189 · (r − 100) + 3.0
 /// ```
-/// `A`: Wood–Anderson zero-to-peak amplitude in **mm** on one horizontal component (their
-/// data used the 2800 magnification; with the 2080 calibration add `log10(2800/2080)` or simulate
-/// ``WoodAndersonSeismograph/gutenberg1935``); `r`: hypocentral distance in **km**. Anchored at
-/// ML 3 for 1 mm at 100 km. Calibrated for roughly 10–700 km; outside that it is extrapolation.
-/// A station magnitude is usually the mean over the two horizontals.
+/// `A`: Wood–Anderson zero-to-peak amplitude in **mm** on one horizontal component; `r`:
+/// hypocentral distance in **km**. Anchored at ML 3 for 1 mm at 100 km. A station magnitude is
+/// usually the mean over the two horizontals. Which WA magnification the relation assumes is not
+/// settled in the project notes (the IASPEI 2080-based form is marked UNCERTAIN in
+/// algorithms.md §6): the two ``WoodAndersonSeismograph`` calibrations differ by
+/// `log10(2800/2080) = 0.129` magnitude units, so state which one was simulated with every ML.
 ///
 /// ## The Chinese convention: GB 17740-2017 (not implemented)
 /// GB 17740-2017 (地震震级的规定, algorithms.md §5) defines `ML = lg A + R(Δ)` with
