@@ -4,6 +4,7 @@ import Foundation
 import MiniSEED
 import Picking
 import SeismicCore
+import SignalProcessing
 
 /// `quakewarn pick FILE… [--method recursive|classic] [--sta S] [--lta S] [--on X] [--off Y]
 /// [--demean] [--filter none|highpass:F|bandpass:F1:F2] [--chunk N] [--cf-out DIR]`
@@ -25,7 +26,9 @@ struct PickCommand: ParsableCommand {
             (a stream with gaps is processed segment by segment, the picker restarting at each \
             gap; times are absolute ISO-8601 UTC). ON is the first sample with cf >= --on; OFF the \
             last sample of the following run with cf >= --off (a trigger still on at the end \
-            closes at the last sample). pickTime is the ON time (onset re-picking not wired yet).
+            closes at the last sample). pickTime is the Maeda AIC onset re-pick in a window from 3 s \
+            before to 0.5 s after ON (pickMethod "aic", with pickSNR and pickGrade), or the ON \
+            time when the re-pick is rejected (pickMethod "trigger", SNR below 3 or too little data).
             Windows are given in seconds and rounded to the nearest whole number of samples. The \
             first LTA window of each segment is warm-up (cf = 0): no trigger can start there.
             """
@@ -54,7 +57,7 @@ struct PickCommand: ParsableCommand {
     @Flag(help: "Subtract each segment's mean first (offline comparison mode, as the ObsPy references).")
     var demean = false
 
-    @Option(help: "Pre-filter: none, highpass:F or bandpass:F1:F2 (Hz).")
+    @Option(help: "Pre-filter (causal Butterworth, order 4, applied before the CF and the re-pick): none, highpass:F, lowpass:F or bandpass:F1:F2 (Hz).")
     var filter: String = "none"
 
     @Option(help: "Feed the data in blocks of N samples (the output does not depend on N).")
@@ -73,38 +76,11 @@ struct PickCommand: ParsableCommand {
         var onThreshold: Double
         var offThreshold: Double
         var chunkSize: Int?
-        var filter: PickFilter
-    }
-
-    /// The `--filter` syntax of the interface contract.
-    enum PickFilter: Equatable {
-        case none
-        case highpass(cornerHz: Double)
-        case bandpass(lowHz: Double, highHz: Double)
-
-        static func parse(_ text: String) -> Result<PickFilter, PickInputError> {
-            let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            func frequency(_ s: String) -> Double? {
-                guard let v = Double(s), v.isFinite, v > 0 else { return nil }
-                return v
-            }
-            let bad = PickInputError("--filter: '\(text)' is not none, highpass:F or bandpass:F1:F2 with F > 0 in Hz")
-            switch parts.first?.lowercased() {
-            case "none" where parts.count == 1:
-                return .success(.none)
-            case "highpass" where parts.count == 2:
-                guard let f = frequency(parts[1]) else { return .failure(bad) }
-                return .success(.highpass(cornerHz: f))
-            case "bandpass" where parts.count == 3:
-                guard let lo = frequency(parts[1]), let hi = frequency(parts[2]) else { return .failure(bad) }
-                guard lo < hi else {
-                    return .failure(PickInputError("--filter: '\(text)': low corner must be below high corner"))
-                }
-                return .success(.bandpass(lowHz: lo, highHz: hi))
-            default:
-                return .failure(bad)
-            }
-        }
+        var filter: FilterSpec
+        /// The onset re-picker: Maeda AIC from 3 s before to 0.5 s after the trigger ON, minimum
+        /// SNR 3 (``AICRepicker/Configuration`` defaults), on the same (demeaned, filtered) samples
+        /// as the CF.
+        var repicker: AICRepicker
     }
 
     func settings() -> Result<Settings, PickInputError> {
@@ -136,14 +112,21 @@ struct PickCommand: ParsableCommand {
             }
             chunkSize = n
         }
-        let filterSpec: PickFilter
-        switch PickFilter.parse(filter) {
-        case let .success(f): filterSpec = f
-        case let .failure(e): return .failure(e)
+        let filterSpec: FilterSpec
+        do {
+            filterSpec = try FilterSpec(parsing: filter)
+        } catch {
+            return .failure(PickInputError("--filter: \(error)"))
+        }
+        let repicker: AICRepicker
+        do {
+            repicker = try AICRepicker()
+        } catch {
+            return .failure(PickInputError("onset re-picker: \(error)"))
         }
         return .success(Settings(method: method, staSeconds: staSeconds, ltaSeconds: ltaSeconds,
                                  onThreshold: onThreshold, offThreshold: offThreshold, chunkSize: chunkSize,
-                                 filter: filterSpec))
+                                 filter: filterSpec, repicker: repicker))
     }
 
     /// Checks the options; prints the one-line reason and throws exit code 2 if one is bad.
@@ -157,11 +140,6 @@ struct PickCommand: ParsableCommand {
         switch self.settings() {
         case let .success(s): settings = s
         case let .failure(e): throw Self.fail(e)
-        }
-        if settings.filter != .none {
-            // The Butterworth filters live in SignalProcessing (separate work item); until they are
-            // wired here, a filter request is refused rather than silently ignored.
-            throw Self.fail(PickInputError("--filter \(filter): filter not yet supported (only none)"))
         }
         if let cfOut {
             var isDirectory: ObjCBool = false
@@ -245,6 +223,12 @@ struct PickCommand: ParsableCommand {
             } catch {
                 throw PickInputError("\(path): \(error)")
             }
+            var filter: ButterworthFilter?
+            do {
+                filter = try settings.filter.makeFilter(samplingRateHz: segment.samplingRateHz)
+            } catch {
+                throw PickInputError("\(path): \(stream): --filter \(settings.filter): \(error)")
+            }
             let n = segment.samples.count
             if n <= detector.warmUpSampleCount {
                 Self.printError("warning: \(path): \(stream): segment at \(segment.startTime.iso8601) has \(n) samples, "
@@ -257,22 +241,31 @@ struct PickCommand: ParsableCommand {
             cf.removeAll(keepingCapacity: true)
             cf.append(contentsOf: repeatElement(0, count: n))
             let block = settings.chunkSize ?? max(n, 1)
-            input.withUnsafeBufferPointer { inBuf in
+            var triggers: [TriggerOnset.Trigger] = []
+            input.withUnsafeMutableBufferPointer { inBuf in
                 cf.withUnsafeMutableBufferPointer { outBuf in
                     var start = 0
                     while start < n {
                         let end = min(start + block, n)
-                        detector.process(UnsafeBufferPointer(rebasing: inBuf[start..<end]),
+                        let chunk = UnsafeMutableBufferPointer(rebasing: inBuf[start..<end])
+                        filter?.process(inPlace: chunk)
+                        detector.process(UnsafeBufferPointer(chunk),
                                          into: UnsafeMutableBufferPointer(rebasing: outBuf[start..<end]))
                         trigger.process(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(outBuf)[start..<end])) { t in
-                            Console.output(TriggerJSON.line(stream: stream, segment: segment, trigger: t))
+                            triggers.append(t)
                         }
                         start = end
                     }
                 }
             }
-            if let last = trigger.finish() {
-                Console.output(TriggerJSON.line(stream: stream, segment: segment, trigger: last))
+            if let last = trigger.finish() { triggers.append(last) }
+            // Onset re-pick on the (filtered) samples once the whole segment has been processed,
+            // so the AIC window never depends on the chunking.
+            let filtered = SampleBlock(streamID: segment.streamID, startTime: segment.startTime,
+                                       samplingRateHz: segment.samplingRateHz, unit: segment.unit, samples: input)
+            for t in triggers {
+                let repick = settings.repicker.repick(filtered, triggerSample: t.onSample)
+                Console.output(TriggerJSON.line(stream: stream, segment: segment, trigger: t, repick: repick))
             }
             if cfOut != nil {
                 cfBlocks.append(SampleBlock(streamID: segment.streamID, startTime: segment.startTime,
@@ -315,19 +308,38 @@ struct PickInputError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// The contract's trigger line: `{"stream","onSample","offSample","onTime","offTime","pickTime"}`.
+/// The contract's trigger line: `{"stream","onSample","offSample","onTime","offTime","pickTime"}`,
+/// followed by how the pick was made: `pickMethod` is `aic` (Maeda AIC onset re-pick, with
+/// `pickSample`, `pickSNR` and `pickGrade`) or `trigger` (the re-pick was rejected, e.g. SNR below 3;
+/// `pickTime` is then the ON time and `repickRejected` says why).
 enum TriggerJSON {
-    static func line(stream: String, segment: SampleBlock, trigger: TriggerOnset.Trigger) -> String {
+    static func line(stream: String, segment: SampleBlock, trigger: TriggerOnset.Trigger,
+                     repick: Result<RepickResult, RepickRejection>) -> String {
         let onTime = segment.time(ofSample: trigger.onSample).iso8601
         let offTime = segment.time(ofSample: trigger.offSample).iso8601
-        return JSONValue.object([
+        var fields: [(String, JSONValue)] = [
             ("stream", .string(stream)),
             ("onSample", .integer(trigger.onSample)),
             ("offSample", .integer(trigger.offSample)),
             ("onTime", .string(onTime)),
             ("offTime", .string(offTime)),
-            // No onset re-picking yet (AIC is wired later): the pick is the trigger ON time.
-            ("pickTime", .string(onTime)),
-        ]).text
+        ]
+        switch repick {
+        case .success(let r):
+            fields += [
+                ("pickTime", .string(r.time.iso8601)),
+                ("pickMethod", .string("aic")),
+                ("pickSample", .integer(r.sampleIndex)),
+                ("pickSNR", .number((r.snr * 100).rounded() / 100)),
+                ("pickGrade", .string(r.grade.rawValue)),
+            ]
+        case .failure(let rejection):
+            fields += [
+                ("pickTime", .string(onTime)),
+                ("pickMethod", .string("trigger")),
+                ("repickRejected", .string(rejection.description)),
+            ]
+        }
+        return JSONValue.object(fields).text
     }
 }

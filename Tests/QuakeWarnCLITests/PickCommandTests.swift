@@ -5,7 +5,8 @@ import SeismicCore
 import Testing
 import TestSupport
 
-/// One parsed trigger line; fails the test if the keys are not exactly the contract's.
+/// One parsed trigger line; fails the test unless it has the contract's keys plus the pick
+/// provenance (`pickMethod` "aic" with pickSample/pickSNR/pickGrade, or "trigger" with repickRejected).
 private struct TriggerLine: Equatable {
     var stream: String
     var onSample: Int
@@ -13,17 +14,40 @@ private struct TriggerLine: Equatable {
     var onTime: String
     var offTime: String
     var pickTime: String
+    var pickMethod: String
+    var pickSample: Int?
 
     init(_ line: String) throws {
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
         let dict = try #require(object as? [String: Any], "not a JSON object: \(line)")
-        #expect(Set(dict.keys) == ["stream", "onSample", "offSample", "onTime", "offTime", "pickTime"], "keys of \(line)")
+        let contract: Set<String> = ["stream", "onSample", "offSample", "onTime", "offTime", "pickTime", "pickMethod"]
         stream = try #require(dict["stream"] as? String)
         onSample = try #require((dict["onSample"] as? NSNumber)?.intValue)
         offSample = try #require((dict["offSample"] as? NSNumber)?.intValue)
         onTime = try #require(dict["onTime"] as? String)
         offTime = try #require(dict["offTime"] as? String)
         pickTime = try #require(dict["pickTime"] as? String)
+        pickMethod = try #require(dict["pickMethod"] as? String)
+        switch pickMethod {
+        case "aic":
+            #expect(Set(dict.keys) == contract.union(["pickSample", "pickSNR", "pickGrade"]), "keys of \(line)")
+            pickSample = try #require((dict["pickSample"] as? NSNumber)?.intValue)
+            let snr = try #require((dict["pickSNR"] as? NSNumber)?.doubleValue)
+            #expect(snr >= 3, "an accepted re-pick has SNR >= 3: \(line)")
+            #expect(["A", "B", "C", "D"].contains(dict["pickGrade"] as? String ?? ""))
+        case "trigger":
+            #expect(Set(dict.keys) == contract.union(["repickRejected"]), "keys of \(line)")
+            #expect(pickTime == onTime, "without a re-pick the pick is the ON time: \(line)")
+        default:
+            Issue.record("unknown pickMethod in \(line)")
+        }
+    }
+
+    /// The re-pick window is 3 s before to 0.5 s after ON (AICRepicker defaults).
+    func checkPickWindow(samplingRateHz: Double) {
+        guard let pick = pickSample else { return }
+        #expect(pick >= onSample - Int((3 * samplingRateHz).rounded()) && pick <= onSample + Int((0.5 * samplingRateHz).rounded()),
+                "pick sample \(pick) outside the re-pick window of ON \(onSample)")
     }
 }
 
@@ -65,7 +89,10 @@ struct PickCommandTests {
         for (line, want) in zip(lines, expected) {
             #expect(line.stream == want.0 && line.onSample == want.1 && line.offSample == want.2,
                     "got \(line.stream) [\(line.onSample), \(line.offSample)], want \(want)")
-            #expect(line.pickTime == line.onTime)
+            if let pick = line.pickSample {
+                // 10 samples of edge margin at either end of the [-3 s, +0.5 s] window at ≥ 20 sps.
+                #expect(pick > line.onSample - 3 * 250 && pick < line.onSample + 125, "\(line)")
+            }
         }
     }
 
@@ -125,7 +152,7 @@ struct PickCommandTests {
         (["--chunk", "0"], "--chunk"),
         (["--filter", "bandpass:2:1"], "--filter"),
         (["--filter", "lowpass"], "--filter"),
-        (["--filter", "highpass:1"], "not yet supported"),
+        (["--filter", "highpass:0"], "--filter"),
         (["--method", "classic", "--sta", "20", "--lta", "10"], "--sta"),
     ])
     func badOptions(arguments: [String], mention: String) throws {
@@ -245,5 +272,57 @@ struct PickCommandTests {
         let run = try CLIRunner.run(["pick", "--method", "classic", "--lta", "1e9", path])
         #expect(run.status == 2)
         #expect(run.stderr.contains(path) && run.stderr.contains("lta") && run.stderr.contains("maximum"))
+    }
+}
+
+@Suite("quakewarn pick: filter and onset re-pick (subprocess)")
+struct PickFilterAndRepickTests {
+    /// ObsPy's ar_pick tutorial P time on the RJOB 2005-08-01 group: 30.635 s after the start
+    /// (Tests/Fixtures/reference/obspy_RJOB_20050801__ar_pick.json).
+    static let rjobStart = "2005-08-01T14:57:19.850000Z"
+    static let arPickSeconds = 30.635
+
+    @Test("the AIC re-pick on RJOB Z lands within 0.05 s of ObsPy's ar_pick P, with and without a band-pass",
+          arguments: [[], ["--filter", "bandpass:1:20"]])
+    func rjobRepick(extra: [String]) throws {
+        let path = Fixtures.path("mseed/obspy_RJOB_20050801_Z.mseed")
+        let run = try CLIRunner.run(["pick"] + extra + [path])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let lines = try run.stdoutLines.map { try TriggerLine($0) }
+        try #require(lines.count == 1)
+        let line = lines[0]
+        line.checkPickWindow(samplingRateHz: 200)
+        #expect(line.pickMethod == "aic")
+        let start = try #require(Timestamp(iso8601: Self.rjobStart))
+        let pick = try #require(Timestamp(iso8601: line.pickTime))
+        #expect(abs(pick.seconds(since: start) - Self.arPickSeconds) <= 0.05, "pick \(line.pickTime)")
+        // The re-pick moves the pick before the threshold crossing, towards the onset.
+        #expect(line.pickTime <= line.onTime)
+    }
+
+    @Test("a filter corner above a file's Nyquist frequency fails that file only, naming it")
+    func filterAboveNyquist() throws {
+        let rate100 = Fixtures.path("mseed/obspy_AYT_BHZ.mseed")         // 100 sps: 60 Hz > Nyquist
+        let rate200 = Fixtures.path("mseed/obspy_RJOB_20050801_Z.mseed")  // 200 sps: fine
+        let run = try CLIRunner.run(["pick", "--filter", "bandpass:1:60", rate100, rate200])
+        #expect(run.status == 2)
+        let errorLines = run.stderr.split(separator: "\n")
+        #expect(errorLines.count == 2, "stderr: \(run.stderr)")
+        #expect(errorLines.first?.contains(rate100) == true && errorLines.first?.contains("--filter") == true)
+        #expect(run.stdoutLines.count == 1, "the 200 sps file is still picked")
+    }
+
+    @Test("a band-pass changes the CF and is chunking-invariant")
+    func filterChunking() throws {
+        let files = ["obspy_UH3_SHZ", "obspy_RJOB_20050801_Z"].map { Fixtures.path("mseed/\($0).mseed") }
+        let whole = try CLIRunner.run(["pick", "--filter", "bandpass:1:20"] + files)
+        let unfiltered = try CLIRunner.run(["pick"] + files)
+        #expect(whole.status == 0 && unfiltered.status == 0)
+        #expect(!whole.stdoutLines.isEmpty)
+        #expect(whole.stdout != unfiltered.stdout, "the filter must have an effect")
+        for n in ["1", "7", "4096"] {
+            let chunked = try CLIRunner.run(["pick", "--filter", "bandpass:1:20", "--chunk", n] + files)
+            #expect(chunked.stdout == whole.stdout, "--chunk \(n)")
+        }
     }
 }
