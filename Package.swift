@@ -28,9 +28,13 @@ let package = Package(
         .library(name: "Picking", targets: ["Picking"]),
         .library(name: "GroundMotion", targets: ["GroundMotion"]),
         .library(name: "Magnitude", targets: ["Magnitude"]),
+        .library(name: "SeedLink", targets: ["SeedLink"]),
+        .library(name: "MQTT", targets: ["MQTT"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // SeedLink client/server and the MQTT 3.1.1 client run on SwiftNIO.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // MARK: - C shims (implementation details, no stable API)
@@ -58,11 +62,29 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "SeedLink",
+            dependencies: [
+                "SeismicCore", "MiniSEED",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "MQTT",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Command-line tool
         .executableTarget(
             name: "QuakeWarnCLI",
             dependencies: [
-                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion", "Magnitude",
+                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion", "Magnitude", "SeedLink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -94,6 +116,26 @@ let package = Package(
         .testTarget(
             name: "MagnitudeTests",
             dependencies: ["Magnitude", "Picking", "MiniSEED", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SeedLinkTests",
+            dependencies: [
+                "SeedLink", "MiniSEED", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MQTTTests",
+            dependencies: [
+                "MQTT", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
