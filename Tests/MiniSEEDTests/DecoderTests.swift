@@ -172,6 +172,21 @@ struct DecoderTests {
         #expect(records.flatMap(\.samples) == samples.map(\.bitPattern))
     }
 
+    @Test func maximumRecordLengthRejectsLongerRecords() throws {
+        let long = try MiniSEEDWriter.encode(TestData.block((0..<100).map(Double.init)), encoding: .int32, recordLength: 1024)
+        let short = TestData.bytes("mseed/generated/steim2_be_512.mseed")
+        var decoder = MiniSEEDRecordDecoder(source: "seedlink", maximumRecordLength: 512)
+        #expect(decoder.maximumRecordLength == 512)
+        decoder.append(long + short)
+        let error = #expect(throws: MiniSEEDError.self) { try decoder.next() }
+        #expect(error?.field == "blockette 1000")
+        #expect(error?.reason.contains("exceeds") == true)
+        var records: [MiniSEEDRecord] = []
+        while let record = try decoder.next() { records.append(record) }
+        #expect(records.count == short.count / 512)
+        #expect(records.first?.byteOffset == 1024)
+    }
+
     @Test func resetDropsPartialRecord() throws {
         let bytes = TestData.bytes("mseed/generated/int16_be_512.mseed")
         var decoder = MiniSEEDRecordDecoder()
