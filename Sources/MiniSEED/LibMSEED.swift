@@ -15,6 +15,10 @@ import Synchronization
 /// `ms_loginit` routes libmseed's messages (normally printed to stderr) into ``State/log`` so
 /// they become part of a ``MiniSEEDError``'s reason instead of spamming stderr.
 ///
+/// libmseed also honours the `UNPACK_DATA_BYTEORDER`, `UNPACK_HEADER_BYTEORDER`,
+/// `UNPACK_DATA_FORMAT(_FALLBACK)` and `PACK_*_BYTEORDER` environment variables, read once on
+/// first use; they must not be set for this module's byte-order and encoding rules to hold.
+///
 /// ## Memory
 /// Decoding reuses one `MSRecord` for the lifetime of the process (`msr_init` keeps its fixed
 /// header and sample buffers and `realloc`s them). Per record libmseed still `malloc`s one small

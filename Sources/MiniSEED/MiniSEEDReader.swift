@@ -36,10 +36,14 @@ import SeismicCore
 /// holds no valid record at all. Strict: the first problem is thrown.
 ///
 /// ## Memory
-/// The file is read into one `[UInt8]`; headers are parsed in place; all samples are decoded
-/// into one `[Double]` pool reserved to the total header sample count, then copied once into
-/// each segment's array. Per record, libmseed allocates one small blockette link (see
-/// `LibMSEED`); nothing else is allocated per record.
+/// The file is read into one `[UInt8]`; headers are parsed in place into one array of entries;
+/// all samples are decoded straight into one uninitialised `[Double]` pool of exactly the total
+/// header sample count. When the file is one contiguous run in file order (the common case),
+/// that pool becomes the segment's `samples` without a copy; otherwise each segment copies its
+/// part once. Per record, libmseed allocates one small link per blockette (see `LibMSEED`);
+/// nothing else is allocated per record. A 1-hour 100 Hz Steim-2 file (360 000 samples) reads
+/// in about 1 ms with 4096-byte records and 1.6 ms with 512-byte records (release build; ObsPy's
+/// `obspy.read` takes 1.7–2.7 ms on the same machine; `scripts/dev/bench_mseed_vs_obspy.sh`).
 public enum MiniSEEDReader {
     /// Reads and decodes a whole miniSEED file.
     ///
@@ -62,7 +66,7 @@ public enum MiniSEEDReader {
 
     // MARK: - Implementation
 
-    /// A record whose header passed validation (compact: no strings, for cache-friendly passes).
+    /// A record whose header passed validation, with where it came from and where its samples went.
     struct Entry {
         var header: RecordHeader
         var byteOffset: Int

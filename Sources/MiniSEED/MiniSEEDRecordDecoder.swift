@@ -16,6 +16,9 @@
 /// not decoded (``MiniSEEDEncoding/other(_:)``) throws `.unsupportedEncoding` and is skipped
 /// whole. Call ``reset()`` after a reconnect so no stale partial record is kept.
 ///
+/// Feed miniSEED bytes only: a SeedLink client strips each packet's 8-byte `SLnnnnnn` header
+/// first (otherwise every header costs one error and a resynchronisation).
+///
 /// Buffering: appended bytes are copied into one internal array whose consumed prefix is
 /// discarded lazily (amortised O(1) per byte). Each returned record allocates its `samples`.
 public struct MiniSEEDRecordDecoder: Sendable {
@@ -29,8 +32,17 @@ public struct MiniSEEDRecordDecoder: Sendable {
     /// Records (good or bad) met so far; the index of the next record.
     public private(set) var recordIndex = 0
 
-    public init(source: String = "stream") {
+    /// Longest record accepted, in bytes. A header claiming more is treated as garbage, so a
+    /// corrupt length cannot make the decoder wait for up to 64 KiB of later data.
+    public let maximumRecordLength: Int
+
+    /// - Parameters:
+    ///   - source: name used in errors.
+    ///   - maximumRecordLength: longest record accepted (clamped to 128...65536); use 512 for
+    ///     SeedLink, whose records are always 512 bytes.
+    public init(source: String = "stream", maximumRecordLength: Int = 65536) {
         self.source = source
+        self.maximumRecordLength = min(max(maximumRecordLength, 128), 65536)
     }
 
     /// Bytes received but not yet returned as (or skipped as part of) a record.
@@ -85,7 +97,8 @@ public struct MiniSEEDRecordDecoder: Sendable {
         while head < buffer.count {
             let start = head
             let parse = buffer.withUnsafeBytes { raw in
-                RecordHeaderParser.parse(UnsafeRawBufferPointer(rebasing: raw[start...]), endOfInput: false)
+                RecordHeaderParser.parse(UnsafeRawBufferPointer(rebasing: raw[start...]), endOfInput: false,
+                                         maximumRecordLength: maximumRecordLength)
             }
             switch parse {
             case .needMore:

@@ -136,9 +136,11 @@ enum RecordHeaderParser {
     ///   - p: the bytes from the record start to the end of the data currently held.
     ///   - endOfInput: true when no more bytes will follow (a file); then a short record is
     ///     `.invalid(.truncatedRecord)` instead of `.needMore`.
+    ///   - maximumRecordLength: longer records are invalid (a stream decoder limits how long
+    ///     it may wait for one record).
     /// - Complexity: O(number of blockettes); O(64 KiB) signature probes for a record without
     ///   Blockette 1000.
-    static func parse(_ p: UnsafeRawBufferPointer, endOfInput: Bool) -> HeaderParse {
+    static func parse(_ p: UnsafeRawBufferPointer, endOfInput: Bool, maximumRecordLength: Int = 1 << 16) -> HeaderParse {
         let available = p.count
         if available < fixedHeaderLength {
             if !hasSignature(p) {
@@ -250,6 +252,9 @@ enum RecordHeaderParser {
                         "record length exponent \(exponent) outside \(minimumRecordLengthExponent)...\(maximumRecordLengthExponent) (128...65536 bytes)")
                 }
                 let length = 1 << exponent
+                guard length <= maximumRecordLength else {
+                    return invalid("blockette 1000", "record length \(length) exceeds the accepted maximum \(maximumRecordLength)")
+                }
                 guard offset + 8 <= length, chainEnd <= length else {
                     return invalid("blockette 1000", "record length \(length) does not hold the header and blockettes")
                 }
@@ -277,7 +282,7 @@ enum RecordHeaderParser {
         let hasB1000 = recordLength != nil
         if recordLength == nil {
             var exponent = minimumRecordLengthExponent
-            while exponent <= maximumRecordLengthExponent {
+            while exponent <= maximumRecordLengthExponent, 1 << exponent <= maximumRecordLength {
                 let candidate = 1 << exponent
                 if candidate >= chainEnd {
                     if candidate == available, endOfInput {

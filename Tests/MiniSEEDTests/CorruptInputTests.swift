@@ -47,6 +47,11 @@ struct Corruption: Sendable, CustomStringConvertible {
                    field: "blockette chain", reasonContains: "points inside") { TestData.setBE16(&$0, r + 50, 48) },
         Corruption(name: "blockette inside the fixed header", file: "int16_be_512.mseed", code: .invalidHeader,
                    field: "blockette chain", reasonContains: "overlaps") { TestData.setBE16(&$0, r + 46, 30) },
+        Corruption(name: "no Blockette 1000 (encoding unknown)", file: "int16_be_512.mseed", code: .unsupportedEncoding,
+                   field: "encoding", reasonContains: "no Blockette 1000") { bytes in
+            TestData.setBE16(&bytes, r + 46, 0)   // no blockettes: length found from the next header
+            bytes[r + 39] = 0
+        },
         Corruption(name: "quality indicator X", file: "int16_be_512.mseed", code: .notMiniSEED,
                    field: nil, reasonContains: "signature") { $0[r + 6] = UInt8(ascii: "X") },
         Corruption(name: "Steim-2 reverse integration constant wrong", file: "steim2_be_512.mseed", code: .decodeFailed,
@@ -105,6 +110,17 @@ struct CorruptInputTests {
         #expect(errors.count == 1)
         #expect(errors.first?.code == corruption.code)
         #expect(records.count == reference.count - 1)
+    }
+
+    @Test func recordWithoutSamplesIsKeptButAddsNothing() throws {
+        var bytes = TestData.bytes("mseed/generated/int16_be_512.mseed")
+        TestData.setBE16(&bytes, 512 + 30, 0)
+        let volume = try MiniSEEDReader.read(bytes: bytes, source: "empty", strict: true)
+        let reference = try TestData.records(TestData.bytes("mseed/generated/int16_be_512.mseed"))
+        #expect(volume.problems.isEmpty)
+        #expect(volume.recordCount == reference.count)
+        #expect(volume.sampleCount == reference.reduce(0) { $0 + $1.sampleCount } - reference[1].sampleCount)
+        #expect(volume.discontinuities.map(\.kind) == [.gap])
     }
 
     @Test("Blockette 100 rate NaN, zero or negative", arguments: [Float.nan, 0, -5, .infinity])

@@ -89,6 +89,31 @@ struct DecoderTests {
         #expect(records == whole)
     }
 
+    @Test("garbage runs between records, random chunking: one error per run, every record recovered", arguments: 0..<10)
+    func garbageRunsWithRandomChunking(_ seed: Int) throws {
+        var rng = SplitMix64(seed: 1000 + UInt64(seed))
+        let good = TestData.bytes("mseed/generated/multi_gaps.mseed")
+        let whole = try TestData.records(good)
+        var stream: [UInt8] = []
+        var expectedOffsets: [Int] = []
+        var runs = 0
+        for k in 0..<(good.count / 512) {
+            if Int.random(in: 0..<3, using: &rng) == 0 {
+                // Lower-case letters: never a quality indicator, so never a false header.
+                stream += (0..<Int.random(in: 1...300, using: &rng)).map { _ in UInt8.random(in: 0x61...0x7A, using: &rng) }
+                runs += 1
+            }
+            expectedOffsets.append(stream.count)
+            stream += good[(k * 512)..<((k + 1) * 512)]
+        }
+        let chunks = (0..<40).map { _ in Int.random(in: 1...900, using: &rng) }
+        let (records, errors) = decodeChunked(stream, chunks: chunks)
+        #expect(errors.count == runs)
+        #expect(errors.allSatisfy { $0.code == .notMiniSEED })
+        #expect(records.map(\.offset) == expectedOffsets)
+        #expect(records.map(\.samples) == whole.map { $0.samples.map(\.bitPattern) })
+    }
+
     @Test func needsMoreBytesUntilTheRecordIsComplete() throws {
         let bytes = TestData.bytes("mseed/generated/steim2_be_512.mseed")
         var decoder = MiniSEEDRecordDecoder()
@@ -170,6 +195,21 @@ struct DecoderTests {
         #expect(errors.isEmpty)
         #expect(records.allSatisfy { $0.length == 512 })
         #expect(records.flatMap(\.samples) == samples.map(\.bitPattern))
+    }
+
+    @Test func maximumRecordLengthRejectsLongerRecords() throws {
+        let long = try MiniSEEDWriter.encode(TestData.block((0..<100).map(Double.init)), encoding: .int32, recordLength: 1024)
+        let short = TestData.bytes("mseed/generated/steim2_be_512.mseed")
+        var decoder = MiniSEEDRecordDecoder(source: "seedlink", maximumRecordLength: 512)
+        #expect(decoder.maximumRecordLength == 512)
+        decoder.append(long + short)
+        let error = #expect(throws: MiniSEEDError.self) { try decoder.next() }
+        #expect(error?.field == "blockette 1000")
+        #expect(error?.reason.contains("exceeds") == true)
+        var records: [MiniSEEDRecord] = []
+        while let record = try decoder.next() { records.append(record) }
+        #expect(records.count == short.count / 512)
+        #expect(records.first?.byteOffset == 1024)
     }
 
     @Test func resetDropsPartialRecord() throws {

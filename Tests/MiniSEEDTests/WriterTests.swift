@@ -228,6 +228,31 @@ struct WriterTests {
         #expect(all.map(\.sequenceNumber) == Array(1...all.count))
     }
 
+    @Test func mixedEncodingsInOneStreamFormOneSegment() throws {
+        let first = TestData.block((0..<300).map { Double($0 % 17) }, rate: 100)
+        let second = TestData.block((0..<300).map { Double($0 % 19) + 0.25 }, rate: 100, start: first.endTimeExclusive)
+        let bytes = try MiniSEEDWriter.encode(first, encoding: .steim2, recordLength: 512)
+            + MiniSEEDWriter.encode(second, encoding: .float64, recordLength: 512)
+        let volume = try MiniSEEDReader.read(bytes: bytes, source: "mixed", strict: true)
+        #expect(volume.segments.count == 1)
+        #expect(volume.segments.first?.samples == first.samples + second.samples)
+        #expect(volume.encodings[TestData.stream] == [.steim2, .float64])
+        #expect(volume.streams.first?.encodings == [.steim2, .float64])
+    }
+
+    @Test func aRateChangeSplitsTheStreamWithoutADiscontinuity() throws {
+        let first = TestData.block((0..<300).map(Double.init), rate: 100)
+        let second = TestData.block((0..<300).map(Double.init), rate: 50, start: first.endTimeExclusive)
+        let bytes = try MiniSEEDWriter.encode(first, encoding: .int32, recordLength: 512)
+            + MiniSEEDWriter.encode(second, encoding: .int32, recordLength: 512)
+        let volume = try MiniSEEDReader.read(bytes: bytes, source: "rates", strict: true)
+        #expect(volume.segments == [first, second])
+        #expect(volume.discontinuities.isEmpty)
+        #expect(volume.streams.first?.samplingRatesHz == [50, 100])
+        #expect(volume.streams.first?.segmentCount == 2)
+        #expect(volume.streams.first?.endTime == second.endTimeExclusive)
+    }
+
     @Test("a gap of less than half a sample is absorbed, more than half is reported")
     func halfSampleTolerance() throws {
         let t0 = TestData.start
