@@ -39,8 +39,8 @@ struct ArPickReference: Decodable {
 struct MaedaAICTests {
     @Test("O(N) Welford AIC equals the naive O(N²) twin", arguments: [0, 1, 2, 3, 4, 5, 17, 200, 1000])
     func matchesNaive(n: Int) {
-        var g = AICNoiseGenerator(state: UInt64(n) &+ 11)
-        let x = (0..<n).map { i in g.uniform() * (i < n / 2 ? 1 : 8) + 5 }
+        var g = SplitMix64(seed: UInt64(n) &+ 11)
+        let x = (0..<n).map { i in g.signedUniform() * (i < n / 2 ? 1 : 8) + 5 }
         let fast = MaedaAIC.compute(x)
         let slow = naiveAIC(x)
         #expect(fast.count == n)
@@ -157,9 +157,9 @@ struct AICRepickerTests {
         #expect(picker.repick(flat, triggerSample: 5) == .failure(.windowTooShort(
             availableSamples: 56, preTriggerSamples: 5, postTriggerSamples: 50, requiredPreTriggerSamples: 12)))
         #expect(picker.repick(flat, triggerSample: 1000) == .failure(.triggerOutsideData(triggerSample: 1000, sampleCount: 1000)))
-        var g = AICNoiseGenerator(state: 5)
+        var g = SplitMix64(seed: 5)
         var noisy = flat
-        noisy.samples = (0..<1000).map { _ in g.uniform() }
+        noisy.samples = (0..<1000).map { _ in g.signedUniform() }
         guard case .failure(.snrBelowMinimum(let snr, 3)) = picker.repick(noisy, triggerSample: 500) else {
             Issue.record("white noise was picked")
             return
@@ -173,10 +173,10 @@ struct AICRepickerTests {
 
     @Test("synthetic onset: pick at the step, grade from SNR table")
     func synthetic() throws {
-        var g = AICNoiseGenerator(state: 99)
+        var g = SplitMix64(seed: 99)
         let fs = 100.0
         let onset = 700
-        let x = (0..<1000).map { i in g.uniform() * (i < onset ? 1 : 40) }
+        let x = (0..<1000).map { i in g.signedUniform() * (i < onset ? 1 : 40) }
         let block = SampleBlock(streamID: StreamID(network: "XX", station: "S", location: "", channel: "HHZ"),
                                 startTime: Timestamp(nanosecondsSinceEpoch: 1_000_000_000), samplingRateHz: fs, samples: x)
         let r = try AICRepicker().repick(block, triggerSample: onset + 20).get()

@@ -20,9 +20,9 @@ private func findings(_ x: [Double], noise: Range<Int>, search: Range<Int>, fs: 
 }
 
 private func gaussianish(_ n: Int, seed: UInt64, scale: Double = 10) -> [Double] {
-    var g = AICNoiseGenerator(state: seed)
+    var g = SplitMix64(seed: seed)
     // Sum of 4 uniforms: bell-shaped, bounded.
-    return (0..<n).map { _ in (g.uniform() + g.uniform() + g.uniform() + g.uniform()) * scale }
+    return (0..<n).map { _ in (g.signedUniform() + g.signedUniform() + g.signedUniform() + g.signedUniform()) * scale }
 }
 
 @Suite("Glitch detector")
@@ -82,7 +82,7 @@ struct GlitchRejectingPickerTests {
     {
         var p = try GlitchRejectingPicker(configuration, streamID: block.streamID, samplingRateHz: block.samplingRateHz)
         var out: [GlitchRejectingPicker.Output] = []
-        var g = AICNoiseGenerator(state: 17)
+        var g = SplitMix64(seed: 17)
         var i = 0
         while i < block.samples.count {
             let n = min(chunk > 0 ? chunk : 1 + g.int(below: 700), block.samples.count - i)

@@ -1,3 +1,5 @@
+import SeismicCore
+import TestSupport
 import Testing
 import Picking
 
@@ -21,7 +23,7 @@ struct STALTAClassicTests {
         (5, 10), (1, 1), (7, 7), (1, 50), (50, 1000), (3, 4),
     ])
     func matchesNaiveTwin(nsta: Int, nlta: Int) throws {
-        var rng = SeededGenerator(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var x = rng.noise(count: 3000)
         for i in 1500..<1700 { x[i] *= 20 }  // an "event"
         var filter = try ClassicSTALTA(staSampleCount: nsta, ltaSampleCount: nlta)
@@ -58,7 +60,7 @@ struct STALTAClassicTests {
 
     @Test("any chunking is bit-identical to one block", arguments: [(5, 10), (50, 1000), (7, 7), (1, 2)])
     func chunkingInvariance(nsta: Int, nlta: Int) throws {
-        var rng = SeededGenerator(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var x = rng.noise(count: 12_345, sigma: 300)
         for i in 6000..<6400 { x[i] *= 15 }
         let filter = try ClassicSTALTA(staSampleCount: nsta, ltaSampleCount: nlta)
@@ -78,7 +80,7 @@ struct STALTAClassicTests {
     @Test("re-summed mode: any interval, any chunking; every-sample re-summation equals the box sums",
           arguments: [1, 2, 13, 1000])
     func resummedIntervals(interval: Int) throws {
-        var rng = SeededGenerator(seed: UInt64(interval))
+        var rng = SplitMix64(seed: UInt64(interval))
         var x = rng.noise(count: 5000)
         for i in 2000..<2100 { x[i] *= 1e5 }
         let filter = try ClassicSTALTA(staSampleCount: 3, ltaSampleCount: 8, summation: .resummed(everySamples: interval))
@@ -97,7 +99,7 @@ struct STALTAClassicTests {
 
     @Test("reset() forgets everything: output equals a fresh filter's")
     func resetEqualsFresh() throws {
-        var rng = SeededGenerator(seed: 9)
+        var rng = SplitMix64(seed: 9)
         let a = rng.noise(count: 500), b = rng.noise(count: 700)
         var used = try ClassicSTALTA(staSampleCount: 10, ltaSampleCount: 100)
         _ = used.process(a)
@@ -109,7 +111,7 @@ struct STALTAClassicTests {
 
     @Test("in-place processing (input and output the same memory) gives the same result")
     func inPlace() throws {
-        var rng = SeededGenerator(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let x = rng.noise(count: 2000)
         var f1 = try ClassicSTALTA(staSampleCount: 20, ltaSampleCount: 200)
         let expected = f1.process(x)
@@ -123,7 +125,7 @@ struct STALTAClassicTests {
     func driftAndResummation() throws {
         // A 1e7-count spike (square 1e14) followed by unit noise: once the spike has left both
         // windows the running sums keep a rounding residue of order 1e14 · 2^-53 per update.
-        var rng = SeededGenerator(seed: 5)
+        var rng = SplitMix64(seed: 5)
         var x = rng.noise(count: 60_000)
         for i in 1000..<1100 { x[i] = 1e7 * rng.normal() }
         let nsta = 10, nlta = 200

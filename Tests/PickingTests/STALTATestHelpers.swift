@@ -1,31 +1,8 @@
 // Helpers shared by the STA/LTA and trigger tests (seeded data, chunked runs, chunkings).
+import SeismicCore
+import TestSupport
 import Foundation
 import Picking
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny seeded generator so the tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Standard normal deviate (Box–Muller).
-    mutating func normal() -> Double {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
-
-    /// `count` normal deviates scaled by `sigma`.
-    mutating func noise(count: Int, sigma: Double = 1) -> [Double] {
-        (0..<count).map { _ in sigma * normal() }
-    }
-}
 
 /// Block sizes that cover `total` samples: `size` repeated (last block shorter).
 func fixedChunks(total: Int, size: Int) -> [Int] {
@@ -40,7 +17,7 @@ func fixedChunks(total: Int, size: Int) -> [Int] {
 
 /// Random block sizes in 0...maxSize (zero-length blocks included) covering `total` samples.
 func randomChunks(total: Int, maxSize: Int, seed: UInt64) -> [Int] {
-    var rng = SeededGenerator(seed: seed)
+    var rng = SplitMix64(seed: seed)
     var sizes: [Int] = []
     var left = total
     while left > 0 {

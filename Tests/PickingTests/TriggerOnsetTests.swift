@@ -1,3 +1,5 @@
+import SeismicCore
+import TestSupport
 import Foundation
 import Testing
 import Picking
@@ -93,7 +95,7 @@ struct TriggerOnsetTests {
 
     @Test("matches the ObsPy list-algorithm twin on 6000 random CFs, in random chunkings")
     func randomAgainstTwin() throws {
-        var rng = SeededGenerator(seed: 2026)
+        var rng = SplitMix64(seed: 2026)
         let thresholds: [Double] = [0.5, 1.0, 1.5, 2.0, 2.5]
         var compared = 0
         for trial in 0..<6000 {

@@ -63,11 +63,11 @@ struct TriggerStateMachineTests {
         var m = try TSM(cfg, samplingRateHz: 100, startTime: t0)
         let ref = try TriggerOnset.triggers(in: cf, onThreshold: 1.5, offThreshold: 1.0).map { [$0.onSample, $0.offSample] }
         #expect(onOffPairs(runAll(&m, cf)) == ref)
-        var g = AICNoiseGenerator(state: 77)
+        var g = SplitMix64(seed: 77)
         for trial in 0..<200 {
             let n = 20 + g.int(below: 300)
             var level = 1.0
-            let r = (0..<n).map { _ in level = max(0, level + g.uniform()); return level }
+            let r = (0..<n).map { _ in level = max(0, level + g.signedUniform()); return level }
             let on = 1 + Double(g.int(below: 30)) / 10, off = on * Double(g.int(below: 11)) / 10
             var c = Self.plain
             c.onThreshold = on
@@ -137,12 +137,12 @@ struct TriggerStateMachineTests {
 
     @Test("events are identical for any chunking", arguments: [1, 7, 100, 4096, -1])
     func chunking(chunk: Int) throws {
-        var g = AICNoiseGenerator(state: 123)
+        var g = SplitMix64(seed: 123)
         var level = 1.0
         var hold = 0
         let cf = (0..<50_000).map { _ -> Double in
             // ~1 background, decaying spikes (short and dead-time cases), rare 3-s plateaus (max length).
-            level = max(0, level * 0.9 + 0.1 + (g.int(below: 200) == 0 ? 20 : 0) + g.uniform() * 0.3)
+            level = max(0, level * 0.9 + 0.1 + (g.int(below: 200) == 0 ? 20 : 0) + g.signedUniform() * 0.3)
             if g.int(below: 3000) == 0 { hold = 300 }
             if hold > 0 { hold -= 1; level = max(level, 5) }
             return g.int(below: 300) == 0 ? max(level, 4) : level  // single-sample blips: too short
@@ -160,7 +160,7 @@ struct TriggerStateMachineTests {
         var m = try TSM(cfg, samplingRateHz: 100, startTime: t0)
         var got: [TSM.Event] = []
         var i = 0
-        var gg = AICNoiseGenerator(state: 5)
+        var gg = SplitMix64(seed: 5)
         cf.withUnsafeBufferPointer { buf in
             while i < cf.count {
                 let n = min(chunk > 0 ? chunk : 1 + gg.int(below: 500), cf.count - i)

@@ -1,23 +1,11 @@
 import SignalProcessing
+import SeismicCore
 import Testing
-
-/// Deterministic test signal (BWNoiseGenerator → uniform in [-1, 1) scaled), no Foundation randomness.
-struct BWNoiseGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) * 2 - 1 }
-    mutating func int(below n: Int) -> Int { Int(next() % UInt64(n)) }
-}
+import TestSupport
 
 func noise(count: Int, seed: UInt64, scale: Double = 1000) -> [Double] {
-    var g = BWNoiseGenerator(state: seed)
-    return (0..<count).map { _ in g.uniform() * scale + 300 }  // offset: exercises the transient
+    var g = SplitMix64(seed: seed)
+    return (0..<count).map { _ in g.signedUniform() * scale + 300 }  // offset: exercises the transient
 }
 
 let streamingDesigns: [(ButterworthBand, Int, Double)] = [
@@ -53,7 +41,7 @@ struct ButterworthStreamingTests {
         for (band, order, fs) in streamingDesigns {
             var whole = try ButterworthFilter(band, order: order, samplingRateHz: fs)
             let ref = whole.filtered(x)
-            var g = BWNoiseGenerator(state: 7)
+            var g = SplitMix64(seed: 7)
             let y = chunked(whole, x) { chunk > 0 ? chunk : 1 + g.int(below: 300) }
             #expect(y == ref, "\(band) N=\(order) chunk \(chunk)")
         }

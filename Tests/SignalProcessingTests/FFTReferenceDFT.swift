@@ -10,32 +10,6 @@ import Musl
 import Darwin
 #endif
 
-/// SplitMix64 (Steele, Lea & Flood 2014, "Fast splittable pseudorandom number generators",
-/// OOPSLA; constants as in Vigna's public-domain reference), written here so that the test
-/// inputs are the same on every platform and Swift version.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [-1, 1), from the top 53 bits.
-    mutating func nextSigned() -> Double {
-        Double(next() >> 11) * 0x1p-52 - 1.0
-    }
-
-    mutating func signedSamples(_ count: Int) -> [Double] {
-        (0..<count).map { _ in nextSigned() }
-    }
-}
-
 /// The naive DFT, the twin of `RealFFT`.
 ///
 /// Accuracy: each twiddle `e^{∓2πi·m/n}` is computed from an exact integer reduction of `m/n` to

@@ -1,5 +1,7 @@
 // Tests of RealFFT against the naive DFT twin (FFTReferenceDFT.swift), round trips, identities,
 // buffer handling, errors and concurrent use.
+import SeismicCore
+import TestSupport
 import Testing
 @_spi(Testing) import SignalProcessing
 
@@ -44,7 +46,7 @@ struct FFTAccuracyTests {
         var rng = SplitMix64(seed: 0x1_0000_0000 &+ UInt64(count))
         // Random bins, including non-zero imaginary parts in X_0 and X_{n/2}, which the
         // documentation says are ignored (the reference ignores them).
-        let spectrum = (0...(count / 2)).map { _ in Complex(real: rng.nextSigned(), imaginary: rng.nextSigned()) }
+        let spectrum = (0...(count / 2)).map { _ in Complex(real: rng.signedUniform(), imaginary: rng.signedUniform()) }
         let fft = try RealFFT(count: count)
         let x = try fft.inverse(spectrum, scaling: .unnormalized)
         let error = relativeError(x, ReferenceDFT.inverse(spectrum, count: count))
@@ -161,7 +163,7 @@ struct FFTBufferTests {
         let spectrum = UnsafeMutableBufferPointer<Complex>.allocate(capacity: spectrumCount)
         defer { spectrum.deallocate() }
         for k in 0..<spectrumCount {
-            spectrum[k] = Complex(real: rng.nextSigned(), imaginary: rng.nextSigned())
+            spectrum[k] = Complex(real: rng.signedUniform(), imaginary: rng.signedUniform())
         }
         let spectrumBefore = Array(spectrum)
         let samples = UnsafeMutableBufferPointer<Double>.allocate(capacity: count)
