@@ -81,49 +81,35 @@ struct InfoCommand: ParsableCommand {
     }
 }
 
-/// One stream's summary within one file (contiguous segments and discontinuities combined).
+/// One stream's line of `quakewarn info`: the reader's ``MiniSEEDStreamSummary`` plus the
+/// time of the last sample (ObsPy's `endtime`) and the stream's gaps and overlaps.
 struct StreamSummary {
-    var streamID: StreamID
-    var samplingRateHz: Double
-    var start: Timestamp
+    var summary: MiniSEEDStreamSummary
+    /// Time of the last sample of the stream (latest over its segments).
     var end: Timestamp
-    var sampleCount: Int
     var gaps: [StreamDiscontinuity]
     var overlaps: [StreamDiscontinuity]
-    var encodings: [MiniSEEDEncoding]
 
-    var encodingText: String { encodings.map(\.description).joined(separator: "+") }
+    var streamID: StreamID { summary.streamID }
+    var start: Timestamp { summary.startTime }
+    var sampleCount: Int { summary.sampleCount }
+    /// The stream's sampling rate (the lowest if records disagree; all are listed in the JSON).
+    var samplingRateHz: Double { summary.samplingRatesHz.first ?? 0 }
+    var encodingText: String { summary.encodings.map(\.description).sorted().joined(separator: "+") }
 
-    /// Groups a volume's segments by stream id and sampling rate, in stream-id order.
+    /// One summary per stream of `volume`, in stream-id order.
     static func summaries(of volume: MiniSEEDVolume) -> [StreamSummary] {
-        var order: [StreamID] = []
-        var byStream: [StreamID: [SampleBlock]] = [:]
-        for segment in volume.segments {
-            if byStream[segment.streamID] == nil { order.append(segment.streamID) }
-            byStream[segment.streamID, default: []].append(segment)
+        volume.streams.sorted { $0.streamID < $1.streamID }.map { s in
+            let segments = volume.segments(of: s.streamID)
+            let end = segments.map(\.lastSampleTime).max() ?? s.startTime
+            let ds = volume.discontinuities.filter { $0.streamID == s.streamID }
+            return StreamSummary(summary: s, end: end, gaps: ds.filter { $0.kind == .gap },
+                                 overlaps: ds.filter { $0.kind == .overlap })
         }
-        var result: [StreamSummary] = []
-        for id in order.sorted() {
-            guard let segments = byStream[id], let first = segments.first else { continue }
-            var start = first.startTime
-            var end = first.lastSampleTime
-            var count = 0
-            for s in segments {
-                start = min(start, s.startTime)
-                end = max(end, s.lastSampleTime)
-                count += s.samples.count
-            }
-            let ds = volume.discontinuities.filter { $0.streamID == id }
-            let encodings = (volume.encodings[id] ?? []).sorted { $0.description < $1.description }
-            result.append(StreamSummary(streamID: id, samplingRateHz: first.samplingRateHz, start: start, end: end,
-                                        sampleCount: count, gaps: ds.filter { $0.kind == .gap },
-                                        overlaps: ds.filter { $0.kind == .overlap }, encodings: encodings))
-        }
-        return result
     }
 
     func json(file: String) -> JSONValue {
-        .object([
+        var fields: [(String, JSONValue)] = [
             ("stream", .string(streamID.description)),
             ("file", .string(file)),
             ("start", .string(start.iso8601)),
@@ -133,14 +119,20 @@ struct StreamSummary {
             ("gaps", .integer(gaps.count)),
             ("overlaps", .integer(overlaps.count)),
             ("encoding", .string(encodingText)),
-            ("discontinuities", .array((gaps + overlaps).map { d in
-                .object([
-                    ("kind", .string(d.kind == .gap ? "gap" : "overlap")),
-                    ("expected", .string(d.expectedTime.iso8601)),
-                    ("actual", .string(d.actualTime.iso8601)),
-                    ("seconds", .number(d.seconds)),
-                ])
-            })),
-        ])
+            ("records", .integer(summary.recordCount)),
+            ("segments", .integer(summary.segmentCount)),
+        ]
+        if summary.samplingRatesHz.count > 1 {
+            fields.append(("samplingRatesHz", .array(summary.samplingRatesHz.map { .number($0) })))
+        }
+        fields.append(("discontinuities", .array((gaps + overlaps).map { d in
+            .object([
+                ("kind", .string(d.kind == .gap ? "gap" : "overlap")),
+                ("expected", .string(d.expectedTime.iso8601)),
+                ("actual", .string(d.actualTime.iso8601)),
+                ("seconds", .number(d.seconds)),
+            ])
+        })))
+        return .object(fields)
     }
 }

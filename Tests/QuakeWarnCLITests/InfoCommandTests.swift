@@ -1,4 +1,6 @@
 import Foundation
+import MiniSEED
+import SeismicCore
 import Testing
 import TestSupport
 
@@ -72,5 +74,39 @@ struct InfoCommandTests {
         #expect(errors.count == 2, "stderr: \(result.stderr)")
         #expect(errors.contains { $0.contains(garbage.path) })
         #expect(errors.contains { $0.contains("/nonexistent/qw.mseed") })
+    }
+
+    @Test("Gaps and overlaps are counted and listed with their times")
+    func gapsAndOverlaps() throws {
+        let id = try #require(StreamID("XX.GAP..HNZ"))
+        let t0 = try #require(Timestamp(iso8601: "2026-01-01T00:00:00Z"))
+        func block(_ startSeconds: Int64, _ count: Int) -> SampleBlock {
+            SampleBlock(streamID: id, startTime: t0.adding(nanoseconds: startSeconds * 1_000_000_000),
+                        samplingRateHz: 100, samples: (0..<count).map { Double($0 % 50) })
+        }
+        // 0-10 s, then a 5 s gap (10 -> 15 s), then 15-25 s overlapped by a block starting at 20 s.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qw-info-gaps-\(getpid()).mseed").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try MiniSEEDWriter.write([block(0, 1000), block(15, 1000), block(20, 300)], encoding: .steim2,
+                                 recordLength: 512, to: path)
+        let run = try CLIRunner.run(["info", "--json", path])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(obj["gaps"] as? Int == 1)
+        #expect(obj["overlaps"] as? Int == 1)
+        #expect(obj["sampleCount"] as? Int == 2300)
+        #expect(obj["start"] as? String == "2026-01-01T00:00:00.000000Z")
+        #expect(obj["end"] as? String == "2026-01-01T00:00:24.990000Z")
+        let list = try #require(obj["discontinuities"] as? [[String: Any]])
+        let gap = try #require(list.first { $0["kind"] as? String == "gap" })
+        #expect(gap["expected"] as? String == "2026-01-01T00:00:10.000000Z")
+        #expect(gap["actual"] as? String == "2026-01-01T00:00:15.000000Z")
+        #expect(gap["seconds"] as? Double == 5.0)
+        let overlap = try #require(list.first { $0["kind"] as? String == "overlap" })
+        #expect(overlap["expected"] as? String == "2026-01-01T00:00:25.000000Z")
+        #expect(overlap["actual"] as? String == "2026-01-01T00:00:20.000000Z")
+        // The human table lists them too.
+        let table = try CLIRunner.run(["info", path])
+        #expect(table.stdout.contains("gap") && table.stdout.contains("overlap"))
     }
 }
