@@ -18,10 +18,15 @@ import Foundation
 /// ```
 /// This is the filter of the CWB real-time chain (`sniff_eew.c`, algorithms.md §4.2: "one-way
 /// 2-pole Butterworth HP 0.075 Hz"). The CWB coefficient table for 0.075 Hz (100, 50, 40, 20 sps)
-/// is reproduced to all printed digits at 100 and 40 sps; at 50 and 20 sps (printed with 9
-/// digits) the CWB values differ from this exact double-precision design by ≤ 1.3·10⁻⁷, the size
-/// of a single-precision (float) rounding — most likely they were computed in `float`; the effect
-/// on the response is far below anything measurable (tested in `ButterworthBiquadTests`).
+/// agrees with this exact double-precision design to ≤ 1.5·10⁻⁷ in every coefficient, but not
+/// always to the printed digits: at 40 sps all printed digits match; at 100 sps all but a2
+/// (exact 0.99335783, printed 0.9933579); at 50 and 20 sps (printed with 9 digits) every value
+/// differs by 2·10⁻⁸ … 1.3·10⁻⁷. Those differences are of the size of single-precision (`float`)
+/// rounding, so the CWB table was most likely computed in `float`. Effect (SciPy `freqz` on the
+/// printed values): the 9-digit 50/20 sps tables have their −3 dB point within 4·10⁻⁶ Hz of
+/// 0.075 Hz; the 7-digit 100/40 sps tables, through their rounding alone, put it at 0.0743 and
+/// 0.0752 Hz and leak 0.9 % / 0.3 % at DC — the exact design here has neither. Tested in
+/// `FilterPrimitiveTests`.
 ///
 /// Units: output in the unit of the input. Latency: causal, 0 samples of algorithmic delay; the
 /// high-pass adds phase lead (not delay) below ~3·fc. Warm-up: the poles' decay time constant is
