@@ -6,6 +6,9 @@ import Darwin
 
 /// Whole-file reads and writes with POSIX calls, so errors carry `strerror` text.
 enum FileIO {
+    /// Largest file read into memory at once (4 GiB, about 100 days of 3-component 100 Hz data).
+    static let maximumFileSize = 1 << 32
+
     static func errnoText() -> String { String(cString: strerror(errno)) }
 
     /// Reads the whole file into memory (one allocation of the file size).
@@ -19,6 +22,9 @@ enum FileIO {
             throw MiniSEEDError(.fileUnreadable, file: path, reason: "not a regular file")
         }
         let size = Int(info.st_size)
+        guard size <= maximumFileSize else {
+            throw MiniSEEDError(.fileUnreadable, file: path, reason: "file of \(size) bytes exceeds the \(maximumFileSize)-byte limit for whole-file reading")
+        }
         var bytes = [UInt8](repeating: 0, count: size)
         var filled = 0
         var failure: String?

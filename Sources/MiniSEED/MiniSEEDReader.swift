@@ -79,6 +79,14 @@ public enum MiniSEEDReader {
         var q = start + 1
         let n = raw.count
         while q < n {
+            // Cheap pre-filter on the quality indicator before building any slice.
+            if q + 6 < n {
+                let quality = raw[q + 6]
+                if quality != 0x44, quality != 0x52, quality != 0x51, quality != 0x4D {
+                    q += 1
+                    continue
+                }
+            }
             let probe = UnsafeRawBufferPointer(rebasing: raw[q..<min(q + RecordHeaderParser.fixedHeaderLength, n)])
             if RecordHeaderParser.hasSignature(probe), n - q >= RecordHeaderParser.fixedHeaderLength,
                case .header = RecordHeaderParser.parse(UnsafeRawBufferPointer(rebasing: raw[q..<n]), endOfInput: true) {

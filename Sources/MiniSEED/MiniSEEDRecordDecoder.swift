@@ -57,6 +57,28 @@ public struct MiniSEEDRecordDecoder: Sendable {
         resynchronising = false
     }
 
+    /// Advances `head` by at least one byte, to the next position whose available bytes match
+    /// the fixed-header signature (or to the end of the buffer).
+    private mutating func skipToNextCandidate() {
+        let from = head + 1
+        head = buffer.withUnsafeBytes { raw -> Int in
+            let n = raw.count
+            var q = from
+            while q < n {
+                if q + 6 < n {
+                    let quality = raw[q + 6]
+                    if quality != 0x44, quality != 0x52, quality != 0x51, quality != 0x4D {
+                        q += 1
+                        continue
+                    }
+                }
+                if RecordHeaderParser.hasSignature(UnsafeRawBufferPointer(rebasing: raw[q..<min(q + 27, n)])) { return q }
+                q += 1
+            }
+            return n
+        }
+    }
+
     /// Returns the next complete record, nil if more bytes are needed, or throws for bytes
     /// that are not a valid record (see the type documentation for resynchronisation).
     public mutating func next() throws(MiniSEEDError) -> MiniSEEDRecord? {
@@ -69,9 +91,10 @@ public struct MiniSEEDRecordDecoder: Sendable {
             case .needMore:
                 return nil
             case .invalid(let error):
-                head += 1
-                if resynchronising { continue }
+                let wasResynchronising = resynchronising
                 resynchronising = true
+                skipToNextCandidate()
+                if wasResynchronising { continue }
                 throw error.located(file: source, byteOffset: bufferBaseOffset + start, recordIndex: recordIndex)
             case .header(let header):
                 let index = recordIndex
@@ -102,8 +125,8 @@ public struct MiniSEEDRecordDecoder: Sendable {
                     case .samples: break
                     case .text(let t): text = t
                     case .failure(let error):
-                        head += 1
                         resynchronising = true
+                        skipToNextCandidate()
                         throw error.located(file: source, byteOffset: offset, recordIndex: index)
                     }
                 }

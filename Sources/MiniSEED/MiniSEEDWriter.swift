@@ -132,6 +132,10 @@ public enum MiniSEEDWriter {
         guard block.samplingRateHz.isFinite, block.samplingRateHz > 0 else {
             throw MiniSEEDError(.invalidArgument, field: "sampling rate", reason: "\(block.samplingRateHz) Hz is not positive and finite")
         }
+        guard Double(block.samples.count) / block.samplingRateHz <= 3e9 else {
+            throw MiniSEEDError(.invalidArgument, field: "sampling rate",
+                                reason: "\(block.samples.count) samples at \(block.samplingRateHz) Hz span more than 3e9 s")
+        }
         guard block.startTime.nanosecondsSinceEpoch % 1000 == 0 else {
             throw MiniSEEDError(.invalidArgument, field: "start time",
                                 reason: "\(block.startTime) has sub-microsecond precision, which miniSEED 2 cannot store")

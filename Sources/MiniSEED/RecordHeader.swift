@@ -44,6 +44,10 @@ enum RecordHeaderParser {
     static let minimumRecordLengthExponent = 7
     static let maximumRecordLengthExponent = 16
     static let fixedHeaderLength = 48
+    /// Longest time one record may span (10^9 s ≈ 31.7 years; SEED's slowest band code, T,
+    /// samples every 10^5...10^6 s). Together with start years limited to 1900...2100 this keeps
+    /// every segment's `count / rate` in nanoseconds well inside `Int64`.
+    static let maximumRecordDurationSeconds = 1e9
 
     // MARK: - Byte access (never out of bounds: callers check `count` first)
 
@@ -67,12 +71,13 @@ enum RecordHeaderParser {
     /// available) hour ≤ 23, minute ≤ 59, second ≤ 60. Checks only the bytes that are present.
     static func hasSignature(_ p: UnsafeRawBufferPointer) -> Bool {
         let n = p.count
-        for i in 0..<min(6, n) where !isSequenceCharacter(p[i]) { return false }
+        // The quality indicator first: it rejects almost every non-header position at once.
         if n > 6 {
             let q = p[6]
             guard q == 0x44 || q == 0x52 || q == 0x51 || q == 0x4D else { return false }
         }
         if n > 7 { guard p[7] == 0x20 || p[7] == 0 else { return false } }
+        for i in 0..<min(6, n) where !isSequenceCharacter(p[i]) { return false }
         if n > 24 { guard p[24] <= 23 else { return false } }
         if n > 25 { guard p[25] <= 59 else { return false } }
         if n > 26 { guard p[26] <= 60 else { return false } }
@@ -313,6 +318,10 @@ enum RecordHeaderParser {
         if sampleCount > 0, MiniSEEDEncoding(seedCode: encodingCode ?? -1).isNumeric {
             guard rate > 0, rate.isFinite else {
                 return invalid("sampling rate", "factor \(factor), multiplier \(multiplier) give \(rate) Hz for a record with \(sampleCount) samples")
+            }
+            // Keeps every time computed from sample counts far inside Int64 nanoseconds.
+            guard Double(sampleCount) / rate <= maximumRecordDurationSeconds else {
+                return invalid("sampling rate", "\(sampleCount) samples at \(rate) Hz would span more than \(Int(maximumRecordDurationSeconds)) s")
             }
         }
 

@@ -123,6 +123,28 @@ struct CorruptInputTests {
         #expect(error?.reason.contains("blockette 100") == true)
     }
 
+    @Test("absurdly slow rates are rejected instead of overflowing time arithmetic")
+    func absurdRates() throws {
+        // Blockette 100 at 1e-30 Hz.
+        var bytes = try MiniSEEDWriter.encode(TestData.block([1, 2, 3], rate: 124.99999237060547), encoding: .int32,
+                                              recordLength: 512)
+        var offset = TestData.be16(bytes, 46)
+        while offset != 0, TestData.be16(bytes, offset) != 100 { offset = TestData.be16(bytes, offset + 2) }
+        let bits = Float(1e-30).bitPattern
+        for i in 0..<4 { bytes[offset + 4 + i] = UInt8((bits >> (24 - 8 * UInt32(i))) & 0xFF) }
+        let error = #expect(throws: MiniSEEDError.self) { try MiniSEEDReader.read(bytes: bytes, source: "slow") }
+        #expect(error?.field == "sampling rate")
+        #expect(error?.reason.contains("would span") == true)
+
+        // Factor and multiplier −32768 each: one sample per 2^30 s.
+        var slow = TestData.bytes("mseed/generated/int16_be_512.mseed")
+        TestData.setBE16(&slow, 512 + 32, 0x8000)
+        TestData.setBE16(&slow, 512 + 34, 0x8000)
+        let volume = try MiniSEEDReader.read(bytes: slow, source: "slow")
+        #expect(volume.problems.first?.field == "sampling rate")
+        #expect(volume.problems.first?.byteOffset == 512)
+    }
+
     @Test("truncated at every length", arguments: ["int32_le_256.mseed", "int16_be_512.mseed"])
     func truncatedAtEveryLength(_ file: String) throws {
         let bytes = TestData.bytes("mseed/generated/" + file)
@@ -207,6 +229,35 @@ struct CorruptInputTests {
         #expect(results == ["error notMiniSEED", "ok 6000", "error notMiniSEED", "ok 6000"])
     }
 
+    @Test("random values in header fields never trap", arguments: ["int16_be_512.mseed", "steim2_be_512.mseed", "int32_le_256.mseed"])
+    func headerFieldFuzz(_ file: String) throws {
+        let original = TestData.bytes("mseed/generated/" + file)
+        let length = try TestData.records(original).first?.recordLength ?? 512
+        // year, day, h/m/s, fraction, sample count, factor, multiplier, flags, blockette count,
+        // time correction, data offset, first blockette, B1000 type/next/encoding/order/exponent.
+        let fields: [(offset: Int, size: Int)] = [(20, 2), (22, 2), (24, 1), (25, 1), (26, 1), (28, 2), (30, 2), (32, 2),
+                                                  (34, 2), (36, 1), (39, 1), (40, 4), (44, 2), (46, 2), (48, 2), (50, 2),
+                                                  (52, 1), (53, 1), (54, 1)]
+        var rng = SplitMix64(seed: 4242)
+        var thrown = 0
+        for _ in 0..<2000 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let field = fields.randomElement(using: &rng) ?? fields[0]
+                let base = length * Int.random(in: 0..<(bytes.count / length), using: &rng) + field.offset
+                for i in 0..<field.size { bytes[base + i] = UInt8.random(in: 0...255, using: &rng) }
+            }
+            do {
+                _ = try MiniSEEDReader.read(bytes: bytes, source: "fields")
+            } catch {
+                thrown += 1
+                #expect(error.byteOffset != nil)
+            }
+            _ = decodeChunked(bytes, chunks: [Int.random(in: 1...1024, using: &rng)])
+        }
+        #expect(thrown < 2000)
+    }
+
     @Test("random byte corruption never traps: success or MiniSEEDError", arguments: [
         "generated/steim2_be_512.mseed", "generated/steim1_be_512.mseed", "generated/float64_le_1024.mseed",
         "generated/multi_gaps.mseed", "obspy_KONO_BHZ.mseed", "generated/int32_le_256.mseed",
@@ -217,7 +268,7 @@ struct CorruptInputTests {
         let length = try TestData.records(original).first?.recordLength ?? 512
         var rng = SplitMix64(seed: UInt64(original.count))
         var outcomes = [0, 0, 0]  // clean, with problems, thrown
-        for iteration in 0..<1000 {
+        for iteration in 0..<600 {
             var bytes = original
             let flips = Int.random(in: 1...12, using: &rng)
             for _ in 0..<flips {

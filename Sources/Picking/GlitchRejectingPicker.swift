@@ -1,0 +1,428 @@
+public import SeismicCore
+public import SignalProcessing
+
+/// A streaming single-channel P picker with false-trigger rejection:
+///
+/// ```
+/// raw ─► −offset ─► Butterworth filter ─► recursive STA/LTA ─► TriggerStateMachine
+///          ▲                                                        │ triggerOn
+///          └── repair + replay ◄── GlitchDetector ◄── AICRepicker ◄─┘ (at trigger + post)
+/// ```
+///
+/// 1. Each continuous segment has its first sample subtracted (so the filter does not ring on the
+///    DC offset), then the ``Configuration/filter`` (default 4th-order band-pass 1–20 Hz) and a
+///    recursive STA/LTA (default 0.5 s / 10 s) run continuously.
+/// 2. The ``TriggerStateMachine`` (default on 3.5, off 0.5, SeisComP dead time) declares triggers.
+/// 3. When `postTriggerSeconds` of data after a trigger are available, the trigger is checked:
+///    the ``GlitchDetector`` inspects the un-filtered samples from `onset − glitchGuardSeconds`
+///    to now, with the samples before as the noise reference. Without glitches, the
+///    ``AICRepicker`` result on the filtered stream decides (pick, or rejection for low SNR).
+///    With glitches, the samples are **repaired** (spikes interpolated, steps removed from then on,
+///    dropout and clipped runs replaced by the preceding level), the filter and STA/LTA are
+///    rolled back to a snapshot before the glitch and re-run on the repaired samples, and the
+///    AIC re-pick is repeated: if it still finds an onset with SNR ≥ minimum, the pick is kept
+///    (a real event coinciding with a glitch, or a clipped real event); otherwise the trigger is
+///    rejected as a glitch, withdrawn as a dead-time reference and the trigger machine re-armed.
+///    Because the repaired samples feed the LTA, a rejected spike or step does not desensitise
+///    the picker for the following tens of seconds.
+/// 4. **Gaps and overlaps**: a block whose start differs from the expected time by more than
+///    `gapToleranceSamples` sample intervals resets everything (filter, STA/LTA, trigger state,
+///    dead-time reference, buffers); pending triggers are reported as discarded. After a reset the
+///    recursive STA/LTA is 0 for `ltaSeconds` (its warm-up), so neither a gap edge nor the filter
+///    start-up can produce a pick. A block at another sampling rate also resets and is ignored.
+///
+/// Latency: a pick is reported `postTriggerSeconds` (default 0.5 s) after its trigger sample (or
+/// when the trigger is declared, if later), plus the filter's group delay. Output is identical for
+/// any chunking of the input (decisions happen at fixed sample indices; tested).
+/// Units: input in any unit (counts for the default clip level of 2^23); times in seconds.
+/// - Complexity: O(order + 1) per sample for the chain; a trigger check costs O(window).
+public struct GlitchRejectingPicker: Sendable {
+    public struct Configuration: Sendable, Equatable {
+        /// Filter before the STA/LTA (default `bandpass:1:20`, order 4).
+        public var filter: FilterSpec
+        public var staSeconds: Double
+        public var ltaSeconds: Double
+        public var trigger: TriggerStateMachine.Configuration
+        /// Re-picker settings; its `filter` should stay `.none` (it is given the filtered stream).
+        public var repicker: AICRepicker.Configuration
+        public var glitch: GlitchDetector.Configuration
+        /// Glitches are searched from `onset − glitchGuardSeconds` (default 0.5 s).
+        public var glitchGuardSeconds: Double
+        /// Allowed start-time mismatch between consecutive blocks, in sample intervals (default 0.5).
+        public var gapToleranceSamples: Double
+        /// History kept for re-picking and replay, seconds (default 30 s).
+        public var bufferSeconds: Double
+
+        public init(filter: FilterSpec = .bandpass(lowHz: 1, highHz: 20), staSeconds: Double = 0.5,
+                    ltaSeconds: Double = 10, trigger: TriggerStateMachine.Configuration = .init(),
+                    repicker: AICRepicker.Configuration = .init(), glitch: GlitchDetector.Configuration = .init(),
+                    glitchGuardSeconds: Double = 0.5, gapToleranceSamples: Double = 0.5, bufferSeconds: Double = 30)
+        {
+            self.filter = filter
+            self.staSeconds = staSeconds
+            self.ltaSeconds = ltaSeconds
+            self.trigger = trigger
+            self.repicker = repicker
+            self.glitch = glitch
+            self.glitchGuardSeconds = glitchGuardSeconds
+            self.gapToleranceSamples = gapToleranceSamples
+            self.bufferSeconds = bufferSeconds
+        }
+    }
+
+    /// A configuration that cannot be used at this sampling rate.
+    public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+        case filter(FilterDesignError)
+        case stalta(STALTAParameterError)
+        case trigger(TriggerStateMachine.ConfigurationError)
+        case repicker(AICRepicker.ConfigurationError)
+        case invalid(parameter: String, value: Double)
+
+        public var description: String {
+            switch self {
+            case .filter(let e): return "filter: \(e)"
+            case .stalta(let e): return "STA/LTA: \(e)"
+            case .trigger(let e): return "trigger: \(e)"
+            case .repicker(let e): return "re-picker: \(e)"
+            case let .invalid(p, v): return "\(p) = \(v) is not valid"
+            }
+        }
+    }
+
+    /// An accepted P pick.
+    public struct Pick: Sendable, Equatable {
+        public var streamID: StreamID
+        /// Onset time (AIC minimum).
+        public var time: Timestamp
+        /// Onset as an index into all samples this picker has received (counting from 0).
+        public var sampleIndex: Int
+        /// Time and index of the trigger (STA/LTA ON) that led to the pick.
+        public var triggerTime: Timestamp
+        public var triggerSampleIndex: Int
+        public var snr: Double
+        public var grade: AICRepicker.Grade
+        /// Glitches repaired in the pick window (empty for a clean pick).
+        public var repairedGlitches: [GlitchDetector.Kind]
+    }
+
+    /// Why a trigger did not become a pick.
+    public enum RejectionReason: Sendable, Equatable {
+        /// Glitches explained the trigger (no onset left after repair).
+        case glitch([GlitchDetector.Kind])
+        /// The AIC re-pick failed (e.g. SNR below minimum).
+        case repick(RepickRejection)
+        /// A gap or overlap reset the picker before the trigger could be checked.
+        case discardedAtReset
+    }
+
+    public struct RejectedTrigger: Sendable, Equatable {
+        public var streamID: StreamID
+        public var triggerTime: Timestamp
+        public var triggerSampleIndex: Int
+        public var reason: RejectionReason
+    }
+
+    public enum ResetReason: Sendable, Equatable {
+        /// Missing data between blocks (seconds).
+        case gap(seconds: Double)
+        /// The block starts before the previous one ended (seconds of overlap).
+        case overlap(seconds: Double)
+        /// The block's rate differs from the picker's (Hz); the block was ignored.
+        case samplingRateMismatch(Double)
+    }
+
+    public enum Output: Sendable, Equatable {
+        case pick(Pick)
+        case rejected(RejectedTrigger)
+        case reset(at: Timestamp, reason: ResetReason)
+    }
+
+    private struct Chain: Sendable {
+        var filter: ButterworthFilter?
+        var stalta: RecursiveSTALTA
+        mutating func reset() {
+            filter?.reset()
+            stalta.reset()
+        }
+    }
+
+    private struct Pending: Sendable {
+        var onSample: Int      // global
+        var decisionSample: Int  // global
+    }
+
+    public let configuration: Configuration
+    public let streamID: StreamID
+    public let samplingRateHz: Double
+    private let repicker: AICRepicker
+    private var machine: TriggerStateMachine
+    private var chain: Chain
+    private let postSamples: Int
+    private let guardSamples: Int
+    private let keepSamples: Int
+    private let snapshotInterval: Int
+
+    // Segment state.
+    private var expectedNextTime: Timestamp?
+    private var segmentStart = 0
+    private var segmentStartTime = Timestamp(nanosecondsSinceEpoch: 0)
+    private var offset: Double?
+    /// Level shifts of repaired steps, in the order they were removed (subtracted one by one from
+    /// every later sample, exactly as from the buffered ones, so the result does not depend on
+    /// when a sample arrived).
+    private var stepShifts: [Double] = []
+    // Buffers, global index `base` at element 0.
+    private var base = 0
+    private var raw: [Double] = []
+    private var input: [Double] = []
+    private var filtered: [Double] = []
+    private var cf: [Double] = []
+    private var chainNext = 0
+    private var snapshots: [(index: Int, chain: Chain)] = []
+    private var pending: [Pending] = []
+    /// Total samples received.
+    public private(set) var receivedSampleCount = 0
+
+    public init(_ configuration: Configuration = Configuration(), streamID: StreamID, samplingRateHz fs: Double)
+        throws(ConfigurationError)
+    {
+        let c = configuration
+        for (p, v) in [("glitchGuardSeconds", c.glitchGuardSeconds), ("gapToleranceSamples", c.gapToleranceSamples),
+                       ("bufferSeconds", c.bufferSeconds)] where !(v.isFinite && v >= 0)
+        {
+            throw .invalid(parameter: p, value: v)
+        }
+        let filter: ButterworthFilter?
+        do throws(FilterDesignError) { filter = try c.filter.makeFilter(samplingRateHz: fs) } catch { throw .filter(error) }
+        let sl: RecursiveSTALTA
+        do throws(STALTAParameterError) {
+            sl = try RecursiveSTALTA(staSeconds: c.staSeconds, ltaSeconds: c.ltaSeconds, samplingRateHz: fs)
+        } catch { throw .stalta(error) }
+        do throws(TriggerStateMachine.ConfigurationError) {
+            machine = try TriggerStateMachine(c.trigger, samplingRateHz: fs, startTime: Timestamp(nanosecondsSinceEpoch: 0))
+        } catch { throw .trigger(error) }
+        do throws(AICRepicker.ConfigurationError) { repicker = try AICRepicker(c.repicker) } catch { throw .repicker(error) }
+        let window = c.repicker.preTriggerSeconds + c.repicker.postTriggerSeconds + c.glitchGuardSeconds
+        guard c.bufferSeconds >= window else { throw .invalid(parameter: "bufferSeconds", value: c.bufferSeconds) }
+        self.configuration = c
+        self.streamID = streamID
+        self.samplingRateHz = fs
+        self.chain = Chain(filter: filter, stalta: sl)
+        self.postSamples = SampleBlock.sampleCount(seconds: c.repicker.postTriggerSeconds, samplingRateHz: fs)
+        self.guardSamples = SampleBlock.sampleCount(seconds: c.glitchGuardSeconds, samplingRateHz: fs)
+        self.keepSamples = max(16, SampleBlock.sampleCount(seconds: c.bufferSeconds, samplingRateHz: fs))
+        self.snapshotInterval = max(1, SampleBlock.sampleCount(seconds: 0.1, samplingRateHz: fs))
+    }
+
+    private func time(ofGlobal g: Int) -> Timestamp {
+        segmentStartTime.adding(nanoseconds: SampleBlock.offsetNanoseconds(samples: g - segmentStart,
+                                                                           samplingRateHz: samplingRateHz))
+    }
+
+    /// Feeds the next block of the stream; returns picks, rejections and resets decided by it.
+    public mutating func process(_ block: SampleBlock) -> [Output] {
+        var out: [Output] = []
+        guard block.samplingRateHz == samplingRateHz else {
+            resetAll(startTime: block.startTime, into: &out)
+            out.append(.reset(at: block.startTime, reason: .samplingRateMismatch(block.samplingRateHz)))
+            expectedNextTime = nil
+            return out
+        }
+        guard !block.samples.isEmpty else { return out }
+        if let expected = expectedNextTime {
+            let dt = block.startTime.nanoseconds(since: expected)
+            let tolerance = configuration.gapToleranceSamples * 1e9 / samplingRateHz
+            if Double(abs(dt)) > tolerance {
+                resetAll(startTime: block.startTime, into: &out)
+                let sec = Double(dt) / 1e9
+                out.append(.reset(at: block.startTime, reason: sec > 0 ? .gap(seconds: sec) : .overlap(seconds: -sec)))
+            }
+        } else {
+            resetAll(startTime: block.startTime, into: &out)
+        }
+        expectedNextTime = block.endTimeExclusive
+        let first = receivedSampleCount
+        if offset == nil { offset = block.samples[0] }
+        let off = offset ?? 0
+        raw.append(contentsOf: block.samples)
+        input.reserveCapacity(input.count + block.samples.count)
+        for v in block.samples {
+            var y = v - off
+            for s in stepShifts { y -= s }
+            input.append(y)
+        }
+        filtered.append(contentsOf: repeatElement(0, count: block.samples.count))
+        cf.append(contentsOf: repeatElement(0, count: block.samples.count))
+        receivedSampleCount += block.samples.count
+        let end = receivedSampleCount
+        runChain(to: end)
+        var k = first
+        while k < end {
+            var value = cf[k - base]
+            var events: [TriggerStateMachine.Event] = []
+            withUnsafePointer(to: &value) { p in
+                machine.process(UnsafeBufferPointer(start: p, count: 1)) { events.append($0) }
+            }
+            for e in events {
+                if case let .triggerOn(on, declared, _, _) = e {
+                    let g = segmentStart + on
+                    pending.append(Pending(onSample: g, decisionSample: max(segmentStart + declared, g + postSamples)))
+                }
+            }
+            while let p = pending.first, p.decisionSample <= k {
+                pending.removeFirst()
+                out.append(decide(p, at: k))
+            }
+            k += 1
+        }
+        trim()
+        return out
+    }
+
+    /// Decides the triggers still waiting for data, with the data received so far (end of a
+    /// replay). The picker can continue afterwards.
+    public mutating func finish() -> [Output] {
+        var out: [Output] = []
+        let last = receivedSampleCount - 1
+        while !pending.isEmpty {
+            let p = pending.removeFirst()
+            out.append(decide(p, at: max(last, p.onSample)))
+        }
+        return out
+    }
+
+    // MARK: - Internals
+
+    private mutating func resetAll(startTime: Timestamp, into out: inout [Output]) {
+        for p in pending {
+            out.append(.rejected(RejectedTrigger(streamID: streamID, triggerTime: time(ofGlobal: p.onSample),
+                                                 triggerSampleIndex: p.onSample, reason: .discardedAtReset)))
+        }
+        pending.removeAll()
+        chain.reset()
+        machine.reset(startTime: startTime)
+        segmentStart = receivedSampleCount
+        segmentStartTime = startTime
+        offset = nil
+        stepShifts.removeAll()
+        base = receivedSampleCount
+        raw.removeAll(keepingCapacity: true)
+        input.removeAll(keepingCapacity: true)
+        filtered.removeAll(keepingCapacity: true)
+        cf.removeAll(keepingCapacity: true)
+        chainNext = receivedSampleCount
+        snapshots.removeAll()
+    }
+
+    /// Runs filter and STA/LTA from `chainNext` to `end`, snapshotting the chain state every
+    /// `snapshotInterval` samples of the segment.
+    private mutating func runChain(to end: Int) {
+        while chainNext < end {
+            let rel = chainNext - segmentStart
+            if rel % snapshotInterval == 0, snapshots.last.map({ $0.index < chainNext }) ?? true {
+                snapshots.append((chainNext, chain))
+            }
+            let stop = min(end, chainNext + (snapshotInterval - rel % snapshotInterval))
+            let lo = chainNext - base, hi = stop - base
+            input.withUnsafeBufferPointer { inp in
+                filtered.withUnsafeMutableBufferPointer { f in
+                    let src = UnsafeBufferPointer(rebasing: inp[lo..<hi])
+                    let dst = UnsafeMutableBufferPointer(rebasing: f[lo..<hi])
+                    if chain.filter != nil {
+                        chain.filter?.process(src, into: dst)
+                    } else {
+                        _ = dst.initialize(fromContentsOf: src)
+                    }
+                }
+            }
+            filtered.withUnsafeBufferPointer { f in
+                cf.withUnsafeMutableBufferPointer { c in
+                    chain.stalta.process(UnsafeBufferPointer(rebasing: f[lo..<hi]),
+                                         into: UnsafeMutableBufferPointer(rebasing: c[lo..<hi]))
+                }
+            }
+            chainNext = stop
+        }
+    }
+
+    private func repick(onSample: Int, windowStart ws: Int, through k: Int) -> Result<RepickResult, RepickRejection> {
+        filtered.withUnsafeBufferPointer { f in
+            repicker.repick(samples: UnsafeBufferPointer(rebasing: f[(ws - base)...(k - base)]),
+                            startTime: time(ofGlobal: ws), samplingRateHz: samplingRateHz,
+                            triggerSample: onSample - ws)
+        }
+    }
+
+    private mutating func decide(_ p: Pending, at k: Int) -> Output {
+        let pre = SampleBlock.sampleCount(seconds: configuration.repicker.preTriggerSeconds, samplingRateHz: samplingRateHz)
+        let ws = max(p.onSample - pre, segmentStart, k - keepSamples, base)
+        let first = repick(onSample: p.onSample, windowStart: ws, through: k)
+        let noiseEnd = max(ws, p.onSample - guardSamples)
+        let findings: [GlitchDetector.Finding] = input.withUnsafeBufferPointer { inp in
+            raw.withUnsafeBufferPointer { r in
+                GlitchDetector.findGlitches(in: UnsafeBufferPointer(rebasing: inp[(ws - base)...(k - base)]),
+                                            raw: UnsafeBufferPointer(rebasing: r[(ws - base)...(k - base)]),
+                                            noise: 0..<(noiseEnd - ws), search: (noiseEnd - ws)..<(k - ws + 1),
+                                            samplingRateHz: samplingRateHz, configuration: configuration.glitch)
+            }
+        }
+        let machineOn = p.onSample - segmentStart
+        if findings.isEmpty {
+            switch first {
+            case .success(let r): return .pick(makePick(r, ws: ws, on: p.onSample, repaired: []))
+            case .failure(let why):
+                machine.retractTrigger(onSample: machineOn, rearm: false)
+                return .rejected(RejectedTrigger(streamID: streamID, triggerTime: time(ofGlobal: p.onSample),
+                                                 triggerSampleIndex: p.onSample, reason: .repick(why)))
+            }
+        }
+        // Repair from the window start to the end of the data received so far, then replay.
+        let end = receivedSampleCount
+        input.withUnsafeMutableBufferPointer { inp in
+            _ = GlitchDetector.repair(UnsafeMutableBufferPointer(rebasing: inp[(ws - base)..<(end - base)]),
+                                      findings: findings, samplingRateHz: samplingRateHz,
+                                      configuration: configuration.glitch)
+        }
+        stepShifts += GlitchDetector.stepShiftsInRepairOrder(findings)
+        let modified = ws + (findings.map(\.range.lowerBound).min() ?? 0)
+        if let idx = snapshots.lastIndex(where: { $0.index <= modified }) {
+            let snap = snapshots[idx]
+            snapshots.removeSubrange((idx + 1)...)
+            chain = snap.chain
+            chainNext = snap.index
+            runChain(to: end)
+        }
+        let kinds = Array(Set(findings.map(\.kind))).sorted { $0.rawValue < $1.rawValue }
+        switch repick(onSample: p.onSample, windowStart: ws, through: k) {
+        case .success(let r):
+            return .pick(makePick(r, ws: ws, on: p.onSample, repaired: kinds))
+        case .failure:
+            machine.retractTrigger(onSample: machineOn, rearm: true)
+            return .rejected(RejectedTrigger(streamID: streamID, triggerTime: time(ofGlobal: p.onSample),
+                                             triggerSampleIndex: p.onSample, reason: .glitch(kinds)))
+        }
+    }
+
+    private func makePick(_ r: RepickResult, ws: Int, on: Int, repaired: [GlitchDetector.Kind]) -> Pick {
+        let g = ws + r.sampleIndex
+        return Pick(streamID: streamID, time: time(ofGlobal: g), sampleIndex: g, triggerTime: time(ofGlobal: on),
+                    triggerSampleIndex: on, snr: r.snr, grade: r.grade, repairedGlitches: repaired)
+    }
+
+    /// Drops history older than `keepSamples` (amortised: only when twice that is held), keeping
+    /// the snapshot the oldest retained sample may need.
+    private mutating func trim() {
+        guard raw.count > 2 * keepSamples else { return }
+        let desired = receivedSampleCount - keepSamples
+        guard let snapIdx = snapshots.lastIndex(where: { $0.index <= desired }) else { return }
+        let newBase = snapshots[snapIdx].index
+        guard newBase > base else { return }
+        let drop = newBase - base
+        raw.removeFirst(drop)
+        input.removeFirst(drop)
+        filtered.removeFirst(drop)
+        cf.removeFirst(drop)
+        base = newBase
+        snapshots.removeFirst(snapIdx)
+    }
+}
