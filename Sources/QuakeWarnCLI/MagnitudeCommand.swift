@@ -312,9 +312,19 @@ struct MagnitudeCommand: ParsableCommand {
         return refine(trigger: onSample, acceleration: acceleration, segment: segment)
     }
 
-    /// Onset refinement hook (AIC when available); returns the trigger sample unchanged otherwise.
+    /// AIC onset re-pick (Picking.AICRepicker, Maeda 1985; default window 3 s before / 0.5 s after
+    /// the trigger, minimum SNR 3) on the same high-passed acceleration; the trigger sample itself
+    /// when the re-pick is rejected (too little data or SNR below the minimum).
     static func refine(trigger: Int, acceleration: [Double], segment: SampleBlock) -> Int {
-        trigger
+        guard let repicker = try? AICRepicker() else { return trigger }
+        let result = acceleration.withUnsafeBufferPointer { buf in
+            repicker.repick(samples: buf, startTime: segment.startTime, samplingRateHz: segment.samplingRateHz,
+                            triggerSample: trigger)
+        }
+        switch result {
+        case let .success(r): return r.sampleIndex
+        case .failure: return trigger
+        }
     }
 
     // MARK: - Output
