@@ -73,6 +73,10 @@ public enum StationProcessingError: Error, Equatable, Sendable, CustomStringConv
 /// snapshots. A pick may be set before its sample arrives, or up to `lookbackSeconds` after it
 /// (the chain outputs of that span are kept in a ring buffer and replayed exactly).
 ///
+/// **Noise.** Each snapshot carries the peak |u| of the `noiseWindowSeconds` (5 s) before the
+/// pick, so a consumer can tell a P wave from displacement noise (``StationParameters/displacementSignalToNoise``;
+/// ``StationMagnitudeEstimator`` drops the period parameters when it is low).
+///
 /// - Complexity: O(1) per sample, no allocation per sample (ring buffers allocated once).
 public struct RealTimeStationProcessor: Sendable {
     public let configuration: StationParameterConfiguration
@@ -88,6 +92,8 @@ public struct RealTimeStationProcessor: Sendable {
 
     // History ring (chain outputs), for late picks.
     private let historyCapacity: Int
+    private let lookbackSampleCount: Int
+    private let noiseSampleCount: Int
     private var historyA0: [Double]
     private var historyA: [Double]
     private var historyV: [Double]
@@ -116,6 +122,7 @@ public struct RealTimeStationProcessor: Sendable {
         var pd = 0.0, pv = 0.0, pa = 0.0, pga = 0.0, pgv = 0.0
         var tauC = TauCAccumulator()
         var tauPMax: Double?
+        var noisePeak = 0.0
     }
 
     /// - Parameters:
@@ -148,6 +155,9 @@ public struct RealTimeStationProcessor: Sendable {
         guard c.lookbackSeconds.isFinite, c.lookbackSeconds >= 0, c.lookbackSeconds <= 600 else {
             throw .outOfRange(parameter: "lookbackSeconds", value: c.lookbackSeconds, allowed: "0 … 600 s")
         }
+        guard c.noiseWindowSeconds.isFinite, c.noiseWindowSeconds >= 0, c.noiseWindowSeconds <= 600 else {
+            throw .outOfRange(parameter: "noiseWindowSeconds", value: c.noiseWindowSeconds, allowed: "0 … 600 s")
+        }
         self.configuration = c
         self.startTime = startTime
         meanRemover = try RunningMeanRemover(timeConstantSeconds: c.meanRemovalTimeConstantSeconds, samplingRateHz: fs)
@@ -160,7 +170,10 @@ public struct RealTimeStationProcessor: Sendable {
             tauPLowPass = try ButterworthBiquad(.lowPass, cornerHz: lp, samplingRateHz: fs)
         }
         tauP = try TauPRecursion(samplingRateHz: fs, alpha: c.tauPAlpha)
-        historyCapacity = max(1, SampleBlock.sampleCount(seconds: c.lookbackSeconds, samplingRateHz: fs))
+        noiseSampleCount = SampleBlock.sampleCount(seconds: c.noiseWindowSeconds, samplingRateHz: fs)
+        lookbackSampleCount = SampleBlock.sampleCount(seconds: c.lookbackSeconds, samplingRateHz: fs)
+        // The ring holds the lookback span, and the noise window before a pick at the newest sample.
+        historyCapacity = max(1, lookbackSampleCount, noiseSampleCount + 1)
         historyA0 = Array(repeating: 0, count: historyCapacity)
         historyA = historyA0
         historyV = historyA0
@@ -197,7 +210,7 @@ public struct RealTimeStationProcessor: Sendable {
         throws(StationProcessingError)
     {
         guard pickSample >= 0 else { throw .pickBeforeStreamStart(pickSample: pickSample) }
-        let oldest = max(0, processedSampleCount - historyCapacity)
+        let oldest = max(0, processedSampleCount - max(lookbackSampleCount, 1))
         guard pickSample >= oldest else { throw .pickTooOld(pickSample: pickSample, oldestKeptSample: oldest) }
         if let r = hypocentralDistanceKilometers, !(r.isFinite && r > 0) { throw .invalidDistance(kilometers: r) }
         let c = configuration
@@ -313,6 +326,17 @@ public struct RealTimeStationProcessor: Sendable {
             window = w
             return
         }
+        if w.samplesSeen == 0 {
+            // First window sample: the noise level from the ring, [pick − N, pick) ∩ kept samples.
+            let first = max(0, w.pickSample - noiseSampleCount, processedSampleCount - historyCapacity)
+            var peak = 0.0
+            var i = first
+            while i < w.pickSample {
+                peak = max(peak, historyU[i % historyCapacity].magnitude)
+                i += 1
+            }
+            w.noisePeak = peak
+        }
         w.samplesSeen += 1
         w.pd = max(w.pd, u.magnitude)
         w.pv = max(w.pv, v.magnitude)
@@ -334,6 +358,7 @@ public struct RealTimeStationProcessor: Sendable {
                 windowEndedBySWave: w.endedBySWave && w.nextStep == w.stepSampleCounts.count,
                 hypocentralDistanceKilometers: w.distance,
                 preEventSeconds: Double(w.pickSample) / fs,
+                preEventPeakDisplacementMeters: w.noisePeak,
                 peakDisplacementMeters: w.pd,
                 peakVelocityMetersPerSecond: w.pv,
                 peakAccelerationMetersPerSecondSquared: w.pa,

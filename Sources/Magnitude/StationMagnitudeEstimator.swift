@@ -19,6 +19,9 @@ public struct StationMagnitude: Sendable, Equatable {
     public var saturationReasons: [SaturationReason]
     /// True if any saturation reason applies: treat ``combined`` as a lower bound.
     public var saturated: Bool { !saturationReasons.isEmpty }
+    /// True when Pd / pre-event peak |u| was below ``StationMagnitudeEstimator/minimumDisplacementSignalToNoise``:
+    /// τc and τp^max were left out (they would measure the noise), and Pd is an upper bound.
+    public var lowSignalToNoise: Bool
 }
 
 /// Turns a window's station parameters into a magnitude with uncertainty.
@@ -41,14 +44,27 @@ public struct StationMagnitude: Sendable, Equatable {
 /// shorter than one period cannot measure that period, the value is limited by the window — or
 /// τc ≥ 10 s (the cap of the Taiwan offline tool). Then the magnitude is a lower bound.
 ///
+/// **Noise gate.** When the window's displacement signal-to-noise ratio
+/// (``StationParameters/displacementSignalToNoise``: Pd over the peak |u| of the 5 s before the
+/// pick) is below ``minimumDisplacementSignalToNoise`` (default 3, the minimum SNR also used for
+/// picks, SeisComP `minSNR`), τc and τp^max are not used: Σu² and the τp recursion are then
+/// dominated by pre-event noise (microseisms, or the start-up transient of the 0.075 Hz filters
+/// when the record is short), whose long periods would read as a large magnitude. The Pd
+/// relations are still used (Pd is then an upper bound of the P amplitude). This gate is our
+/// heuristic, not from the cited papers. Without a noise level (no data before the pick) the
+/// gate does not apply.
+///
 /// Early windows (0.5–2.5 s) use relations calibrated on 3–4 s windows; their magnitudes tend to
 /// be low for growing ruptures. Nothing here corrects for that.
 public struct StationMagnitudeEstimator: Sendable, Equatable {
     /// Combined magnitude at or above which a window is flagged saturated.
     public var saturationMagnitude: Double
+    /// Displacement SNR below which τc and τp^max are not used (see the type doc).
+    public var minimumDisplacementSignalToNoise: Double
 
-    public init(saturationMagnitude: Double = 6.5) {
+    public init(saturationMagnitude: Double = 6.5, minimumDisplacementSignalToNoise: Double = 3) {
         self.saturationMagnitude = saturationMagnitude
+        self.minimumDisplacementSignalToNoise = minimumDisplacementSignalToNoise
     }
 
     public func estimate(_ p: StationParameters) -> StationMagnitude {
@@ -66,19 +82,23 @@ public struct StationMagnitudeEstimator: Sendable, Equatable {
                     isOutsideCalibrationRange: ka.isOutsideCalibrationRange || wz.isOutsideCalibrationRange))
             }
         }
-        if let tc = p.tauCSeconds, let e = TauCMagnitude.estimate(tauCSeconds: tc) {
+        let lowSNR = p.displacementSignalToNoise.map { $0 < minimumDisplacementSignalToNoise } ?? false
+        if !lowSNR, let tc = p.tauCSeconds, let e = TauCMagnitude.estimate(tauCSeconds: tc) {
             components.append(e)
             families.append(e)
         }
-        if let tp = p.tauPMaxSeconds, let e = TauPMagnitudeOlsonAllen2005.estimate(tauPMaxSeconds: tp) {
+        if !lowSNR, let tp = p.tauPMaxSeconds, let e = TauPMagnitudeOlsonAllen2005.estimate(tauPMaxSeconds: tp) {
             components.append(e)
             families.append(e)
         }
         let combined = MagnitudeCombination.inverseVariance(families)
         var reasons: [StationMagnitude.SaturationReason] = []
         if let combined, combined.magnitude >= saturationMagnitude { reasons.append(.magnitudeAboveThreshold) }
-        if let tc = p.tauCSeconds, tc >= p.secondsAfterPick || tc >= TauCMagnitude.cap { reasons.append(.tauCAtWindowLimit) }
-        if let tp = p.tauPMaxSeconds, tp >= p.secondsAfterPick { reasons.append(.tauPAtWindowLimit) }
-        return StationMagnitude(components: components, combined: combined, saturationReasons: reasons)
+        if !lowSNR, let tc = p.tauCSeconds, tc >= p.secondsAfterPick || tc >= TauCMagnitude.cap {
+            reasons.append(.tauCAtWindowLimit)
+        }
+        if !lowSNR, let tp = p.tauPMaxSeconds, tp >= p.secondsAfterPick { reasons.append(.tauPAtWindowLimit) }
+        return StationMagnitude(components: components, combined: combined, saturationReasons: reasons,
+                                lowSignalToNoise: lowSNR)
     }
 }

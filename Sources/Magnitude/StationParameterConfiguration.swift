@@ -27,6 +27,9 @@ public struct StationParameterConfiguration: Sendable, Equatable {
     /// How far back (s) a pick may lie behind the newest processed sample: the chain outputs of
     /// this many seconds are kept so a late pick (e.g. after an AIC re-pick) is caught up exactly.
     public var lookbackSeconds: Double
+    /// Span before the pick (s) whose peak |u| is the noise level reported with every snapshot
+    /// (``StationParameters/preEventPeakDisplacementMeters``); 5 s.
+    public var noiseWindowSeconds: Double
 
     public init(samplingRateHz: Double,
                 countsPerMeterPerSecondSquared: Double = 1,
@@ -38,7 +41,8 @@ public struct StationParameterConfiguration: Sendable, Equatable {
                 tauPLowPassHz: Double? = 3,
                 pWaveSpeedKilometersPerSecond: Double = 6.0,
                 sWaveSpeedKilometersPerSecond: Double = 3.5,
-                lookbackSeconds: Double = 10) {
+                lookbackSeconds: Double = 10,
+                noiseWindowSeconds: Double = 5) {
         self.samplingRateHz = samplingRateHz
         self.countsPerMeterPerSecondSquared = countsPerMeterPerSecondSquared
         self.highPassCornerHz = highPassCornerHz
@@ -50,6 +54,7 @@ public struct StationParameterConfiguration: Sendable, Equatable {
         self.pWaveSpeedKilometersPerSecond = pWaveSpeedKilometersPerSecond
         self.sWaveSpeedKilometersPerSecond = sWaveSpeedKilometersPerSecond
         self.lookbackSeconds = lookbackSeconds
+        self.noiseWindowSeconds = noiseWindowSeconds
     }
 
     /// Pre-event data (s) after which the start-up transient of the high-pass chain has decayed

@@ -25,6 +25,9 @@ public struct StationParameters: Sendable, Equatable {
     /// Seconds of data the chain had processed before the pick (warm-up; see
     /// ``StationParameterConfiguration/recommendedWarmUpSeconds``).
     public var preEventSeconds: Double
+    /// Noise level: peak |u| over the ``StationParameterConfiguration/noiseWindowSeconds`` before
+    /// the pick (fewer if less was processed or kept), m; 0 if there were no samples before the pick.
+    public var preEventPeakDisplacementMeters: Double
 
     /// Pd: peak |u|, m.
     public var peakDisplacementMeters: Double
@@ -43,9 +46,14 @@ public struct StationParameters: Sendable, Equatable {
     /// so it equals Pv; the processor keeps updating it after the window (``RealTimeStationProcessor/peakGroundVelocitySincePick``).
     public var peakGroundVelocityMetersPerSecond: Double
 
+    /// Pd / pre-event peak |u| (dimensionless); nil when the noise level is 0 (no pre-event data).
+    public var displacementSignalToNoise: Double? {
+        preEventPeakDisplacementMeters > 0 ? peakDisplacementMeters / preEventPeakDisplacementMeters : nil
+    }
+
     public init(pickSample: Int, pickTime: Timestamp?, windowSampleCount: Int, secondsAfterPick: Double,
                 isFinal: Bool, windowEndedBySWave: Bool, hypocentralDistanceKilometers: Double?,
-                preEventSeconds: Double, peakDisplacementMeters: Double, peakVelocityMetersPerSecond: Double,
+                preEventSeconds: Double, preEventPeakDisplacementMeters: Double = 0, peakDisplacementMeters: Double, peakVelocityMetersPerSecond: Double,
                 peakAccelerationMetersPerSecondSquared: Double, tauCSeconds: Double?, tauPMaxSeconds: Double?,
                 peakGroundAccelerationMetersPerSecondSquared: Double, peakGroundVelocityMetersPerSecond: Double) {
         self.pickSample = pickSample
@@ -56,6 +64,7 @@ public struct StationParameters: Sendable, Equatable {
         self.windowEndedBySWave = windowEndedBySWave
         self.hypocentralDistanceKilometers = hypocentralDistanceKilometers
         self.preEventSeconds = preEventSeconds
+        self.preEventPeakDisplacementMeters = preEventPeakDisplacementMeters
         self.peakDisplacementMeters = peakDisplacementMeters
         self.peakVelocityMetersPerSecond = peakVelocityMetersPerSecond
         self.peakAccelerationMetersPerSecondSquared = peakAccelerationMetersPerSecondSquared

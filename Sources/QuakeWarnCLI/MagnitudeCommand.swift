@@ -35,7 +35,8 @@ struct MagnitudeCommand: ParsableCommand {
             0.5 s up to 3 s, or up to the expected S arrival R (1/3.5 - 1/6) s when --distance-km R \
             (hypocentral, km) is given. With R: Pd magnitudes (Kuyuk & Allen 2013, Wu & Zhao 2006) \
             plus τc and τp^max magnitudes; without R: τc and τp^max only; combined by inverse \
-            variance. "saturated" (last window) means the value is a lower bound (M >= 6.5 or a \
+            variance; τc and τp^max are left out of a window whose displacement SNR (Pd over the \
+            peak |u| of the 5 s before the pick) is below 3 (warning). "saturated" (last window) means the value is a lower bound (M >= 6.5 or a \
             period at the window length).
 
             Warm-up: the 0.075 Hz filters need about 60 s of data before the pick; event files often \
@@ -277,6 +278,10 @@ struct MagnitudeCommand: ParsableCommand {
         }
         let estimator = StationMagnitudeEstimator()
         let windows = snapshots.map { ($0, estimator.estimate($0)) }
+        if let last = windows.last, last.1.lowSignalToNoise {
+            Self.printError("warning: \(name): displacement SNR \(last.0.displacementSignalToNoise ?? 0) below "
+                + "\(estimator.minimumDisplacementSignalToNoise): τc and τp^max not used")
+        }
         let pickTime = segment.time(ofSample: pickIndex)
         return Self.line(stream: input.streamID.description, pickTime: pickTime, windows: windows, final: windows.last?.1)
     }

@@ -62,12 +62,12 @@ struct MagnitudeRelationTests {
         #expect(MagnitudeCombination.inverseVariance([MagnitudeEstimate(magnitude: 5, sigma: 0, method: .tauC)]) == nil)
     }
 
-    private func parameters(pd: Double, tauC: Double?, tauP: Double?, distance: Double?, seconds: Double = 3)
-        -> StationParameters
+    private func parameters(pd: Double, tauC: Double?, tauP: Double?, distance: Double?, seconds: Double = 3,
+                            noise: Double = 0) -> StationParameters
     {
         StationParameters(pickSample: 0, pickTime: nil, windowSampleCount: Int(seconds * 100), secondsAfterPick: seconds,
                           isFinal: true, windowEndedBySWave: false, hypocentralDistanceKilometers: distance,
-                          preEventSeconds: 60, peakDisplacementMeters: pd, peakVelocityMetersPerSecond: 0,
+                          preEventSeconds: 60, preEventPeakDisplacementMeters: noise, peakDisplacementMeters: pd, peakVelocityMetersPerSecond: 0,
                           peakAccelerationMetersPerSecondSquared: 0, tauCSeconds: tauC, tauPMaxSeconds: tauP,
                           peakGroundAccelerationMetersPerSecondSquared: 0, peakGroundVelocityMetersPerSecond: 0)
     }
@@ -112,5 +112,20 @@ struct MagnitudeRelationTests {
         let small = est.estimate(parameters(pd: 1e-5, tauC: 0.4, tauP: 0.3, distance: nil))
         #expect(small.saturationReasons.isEmpty && small.saturated == false)
         #expect(StationMagnitudeEstimator(saturationMagnitude: 3.0).estimate(parameters(pd: 1e-5, tauC: 0.4, tauP: 0.3, distance: nil)).saturated)
+    }
+
+    @Test("noise gate: displacement SNR below 3 drops τc and τp^max (and their saturation reasons); no noise level → no gate")
+    func noiseGate() {
+        let est = StationMagnitudeEstimator()
+        let low = est.estimate(parameters(pd: 1e-4, tauC: 5, tauP: 4, distance: 30, noise: 0.5e-4))  // SNR 2
+        #expect(low.lowSignalToNoise)
+        #expect(low.components.map(\.method) == [.pdKuyukAllen2013, .pdWuZhao2006])
+        #expect(!low.saturationReasons.contains(.tauCAtWindowLimit))
+        let ok = est.estimate(parameters(pd: 1e-4, tauC: 0.6, tauP: 0.5, distance: 30, noise: 0.25e-4))  // SNR 4
+        #expect(!ok.lowSignalToNoise && ok.components.count == 4)
+        let unknown = est.estimate(parameters(pd: 1e-4, tauC: 0.6, tauP: 0.5, distance: nil, noise: 0))
+        #expect(!unknown.lowSignalToNoise && unknown.components.count == 2)
+        let lowNoDistance = est.estimate(parameters(pd: 1e-4, tauC: 0.6, tauP: 0.5, distance: nil, noise: 1e-4))
+        #expect(lowNoDistance.combined == nil && lowNoDistance.lowSignalToNoise)
     }
 }

@@ -131,6 +131,31 @@ struct RealTimeStationProcessorTests {
         let tp = try #require(last.tauPMaxSeconds)
         #expect(tp * f > 1.0 && tp * f < 1.09)
         #expect(last.preEventSeconds == 120)
+        // The tone runs before the pick too: the 5 s noise level is the same amplitude, SNR ≈ 1.
+        #expect(abs(last.preEventPeakDisplacementMeters / amp - 1) < 3e-3)
+        #expect(abs(try #require(last.displacementSignalToNoise) - 1) < 6e-3)
+    }
+
+    @Test("noise level: 0 (SNR nil) with no samples before the pick; equal for a pick set before or after its samples")
+    func noiseLevel() throws {
+        let x = syntheticRecord(count: 9000, onsetSample: 7000, seed: 21)
+        let config = StationParameterConfiguration(samplingRateHz: 100)
+        var atStart = try RealTimeStationProcessor(configuration: config)
+        try atStart.beginWindow(atPickSample: 0)
+        let first = try #require(atStart.process(x).first)
+        #expect(first.preEventPeakDisplacementMeters == 0 && first.displacementSignalToNoise == nil)
+        var early = try RealTimeStationProcessor(configuration: config)
+        try early.beginWindow(atPickSample: 7000)
+        let a = early.process(x)
+        var late = try RealTimeStationProcessor(configuration: config)
+        _ = late.process(Array(x[0..<7500]))
+        var b: [StationParameters] = []
+        try late.beginWindow(atPickSample: 7000) { b.append($0) }
+        b += late.process(Array(x[7500...]))
+        #expect(a == b)
+        #expect((a.first?.preEventPeakDisplacementMeters ?? 0) > 0)
+        // The synthetic P wave is 200× the noise: SNR well above the gate.
+        #expect((a.last?.displacementSignalToNoise ?? 0) > 10)
     }
 
     @Test("chunking invariance: chunks of 1, 7, 100 and random sizes give bit-identical snapshots",
