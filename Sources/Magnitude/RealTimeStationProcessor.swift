@@ -8,6 +8,8 @@ public enum StationProcessingError: Error, Equatable, Sendable, CustomStringConv
     case pickTooOld(pickSample: Int, oldestKeptSample: Int)
     /// The pick sample index is negative (before the first sample of the stream).
     case pickBeforeStreamStart(pickSample: Int)
+    /// A pick time maps to a sample index outside the representable range (seconds from the stream start).
+    case pickTimeOutOfRange(secondsFromStart: Double)
     /// `pick(at:)` needs the stream start time: feed ``SampleBlock``s, or pass `startTime` to `init`.
     case unknownStartTime
     /// A hypocentral distance is not finite and positive.
@@ -23,6 +25,8 @@ public enum StationProcessingError: Error, Equatable, Sendable, CustomStringConv
             return "pick at sample \(pick) is older than the kept history (oldest kept sample \(oldest))"
         case let .pickBeforeStreamStart(pick):
             return "pick at sample \(pick) is before the first sample of the stream"
+        case let .pickTimeOutOfRange(seconds):
+            return "pick time is \(seconds) s from the stream start, before it or beyond any stream"
         case .unknownStartTime:
             return "pick time given but the stream start time is unknown"
         case let .invalidDistance(r):
@@ -254,8 +258,7 @@ public struct RealTimeStationProcessor: Sendable {
         guard let startTime else { throw .unknownStartTime }
         let seconds = time.seconds(since: startTime)
         let sample = (seconds * configuration.samplingRateHz).rounded()
-        guard sample >= 0 else { throw .pickBeforeStreamStart(pickSample: Int(max(sample, -Double(Int32.max)))) }
-        guard sample < Double(Int.max / 2) else { throw .pickBeforeStreamStart(pickSample: -1) }
+        guard sample >= 0, sample < 1e15 else { throw .pickTimeOutOfRange(secondsFromStart: seconds) }
         try beginWindow(atPickSample: Int(sample), hypocentralDistanceKilometers: hypocentralDistanceKilometers,
                         emit: emit)
     }

@@ -16,8 +16,8 @@ struct PeriodParameterTests {
             let t = Double(i) / fs
             acc.add(displacement: a * sin(w * t), velocity: a * w * cos(w * t))
         }
-        let tc = try? #require(acc.tauCSeconds)
-        #expect(abs((tc ?? 0) - 1 / f) < 1e-12 / f)
+        let tc = acc.tauCSeconds ?? .nan
+        #expect(abs(tc - 1 / f) < 1e-12 / f, "τc \(tc)")
     }
 
     @Test("τc is nil until both sums are non-zero")
@@ -240,6 +240,15 @@ struct RealTimeStationProcessorTests {
         var reference = try RealTimeStationProcessor(configuration: config, startTime: start)
         try reference.beginWindow(atPickSample: 7000)
         #expect(snaps == reference.process(x))
+        #expect(throws: StationProcessingError.pickTimeOutOfRange(secondsFromStart: -1)) {
+            try p.pick(at: start.adding(nanoseconds: -1_000_000_000))
+        }
+        #expect(throws: StationProcessingError.pickBeforeStreamStart(pickSample: -5)) {
+            try p.beginWindow(atPickSample: -5)
+        }
+        #expect(throws: StationProcessingError.invalidDistance(kilometers: 0)) {
+            try p.beginWindow(atPickSample: 7999, hypocentralDistanceKilometers: 0)
+        }
         // A block that does not continue the stream.
         let gapBlock = SampleBlock(streamID: id, startTime: start.adding(nanoseconds: 90_000_000_000), samplingRateHz: 100,
                                    samples: [1, 2, 3])
