@@ -8,4 +8,8 @@
 // - One small type per magnitude relation (`PdMagnitudeKuyukAllen2013`, `PdMagnitudeWuZhao2006`,
 //   `TauCMagnitude`, `TauPMagnitudeOlsonAllen2005`), each with its source, units, σ and validity.
 // - `MagnitudeEstimate` / `MagnitudeCombination` (inverse-variance weighting) and
-//   `StationMagnitudeEstimator` (which relations to use, saturation flag).
+//   `StationMagnitudeEstimator` (which relations to use, displacement-SNR gate, saturation flag).
+//
+// Sources and constants: /work/shared/reference/algorithms.md §4 (copied facts are cited in each
+// type's doc comment, with UNCERTAIN where the primary text was not read). Validation status and
+// the real-record results: Tests/Fixtures/README-magnitude.md.

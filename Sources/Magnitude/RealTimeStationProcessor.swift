@@ -176,8 +176,9 @@ public struct RealTimeStationProcessor: Sendable {
         tauP = try TauPRecursion(samplingRateHz: fs, alpha: c.tauPAlpha)
         noiseSampleCount = SampleBlock.sampleCount(seconds: c.noiseWindowSeconds, samplingRateHz: fs)
         lookbackSampleCount = SampleBlock.sampleCount(seconds: c.lookbackSeconds, samplingRateHz: fs)
-        // The ring holds the lookback span, and the noise window before a pick at the newest sample.
-        historyCapacity = max(1, lookbackSampleCount, noiseSampleCount + 1)
+        // The ring holds the lookback span plus the noise window before its oldest pick, so a late
+        // pick sees the same noise samples as a pick set in advance.
+        historyCapacity = max(1, lookbackSampleCount) + noiseSampleCount
         historyA0 = Array(repeating: 0, count: historyCapacity)
         historyA = historyA0
         historyV = historyA0

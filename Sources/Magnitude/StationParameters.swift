@@ -26,7 +26,7 @@ public struct StationParameters: Sendable, Equatable {
     /// ``StationParameterConfiguration/recommendedWarmUpSeconds``).
     public var preEventSeconds: Double
     /// Noise level: peak |u| over the ``StationParameterConfiguration/noiseWindowSeconds`` before
-    /// the pick (fewer if less was processed or kept), m; 0 if there were no samples before the pick.
+    /// the pick (fewer if the stream has less before the pick), m; 0 if there were no samples before the pick.
     public var preEventPeakDisplacementMeters: Double
 
     /// Pd: peak |u|, m.

@@ -148,10 +148,10 @@ struct RealTimeStationProcessorTests {
         try early.beginWindow(atPickSample: 7000)
         let a = early.process(x)
         var late = try RealTimeStationProcessor(configuration: config)
-        _ = late.process(Array(x[0..<7500]))
+        _ = late.process(Array(x[0..<7950]))  // 9.5 s late: within the 10 s lookback
         var b: [StationParameters] = []
         try late.beginWindow(atPickSample: 7000) { b.append($0) }
-        b += late.process(Array(x[7500...]))
+        b += late.process(Array(x[7950...]))
         #expect(a == b)
         #expect((a.first?.preEventPeakDisplacementMeters ?? 0) > 0)
         // The synthetic P wave is 200× the noise: SNR well above the gate.
