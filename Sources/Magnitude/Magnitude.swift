@@ -10,6 +10,6 @@
 // - `MagnitudeEstimate` / `MagnitudeCombination` (inverse-variance weighting) and
 //   `StationMagnitudeEstimator` (which relations to use, displacement-SNR gate, saturation flag).
 //
-// Sources and constants: /work/shared/reference/algorithms.md §4 (copied facts are cited in each
+// Sources and constants: the project reference notes, algorithms.md §4 (copied facts are cited in each
 // type's doc comment, with UNCERTAIN where the primary text was not read). Validation status and
 // the real-record results: Tests/Fixtures/README-magnitude.md.
