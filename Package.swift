@@ -30,11 +30,17 @@ let package = Package(
         .library(name: "Magnitude", targets: ["Magnitude"]),
         .library(name: "SeedLink", targets: ["SeedLink"]),
         .library(name: "MQTT", targets: ["MQTT"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
+        .library(name: "Alerting", targets: ["Alerting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // SeedLink client/server and the MQTT 3.1.1 client run on SwiftNIO.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // Ed25519 signatures on warnings (Curve25519.Signing).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // The operator's configuration file (stations, targets, thresholds) is YAML.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: - C shims (implementation details, no stable API)
@@ -80,11 +86,26 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "Simulation",
+            dependencies: ["SeismicCore", "SignalProcessing", "MiniSEED"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Alerting",
+            dependencies: [
+                "SeismicCore", "GroundMotion",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Command-line tool
         .executableTarget(
             name: "QuakeWarnCLI",
             dependencies: [
-                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion", "Magnitude", "SeedLink",
+                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion", "Magnitude", "SeedLink", "Simulation", "Alerting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -136,6 +157,16 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation", "MiniSEED", "SignalProcessing", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AlertingTests",
+            dependencies: ["Alerting", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
