@@ -96,7 +96,8 @@ public struct SeedLinkFrameDecoder: Sendable {
             return true
         }
         if raw[p] == 0x53 {  // "S"
-            if n >= 2, raw[p + 1] != 0x4C { return .invalid }  // "L"
+            if n < 2 { return .needMore }
+            if raw[p + 1] != 0x4C { return .invalid }  // "L"
             // SLINFO?
             var info = true
             for i in 2..<min(n, 6) where raw[p + i] != infoBytes[i] { info = false }

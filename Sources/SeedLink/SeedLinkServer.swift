@@ -149,6 +149,12 @@ public final class SeedLinkServer: Sendable {
     let log: @Sendable (String) -> Void
     let group: MultiThreadedEventLoopGroup
     private let state = Mutex<State>(State())
+    private let sentCounter = Atomic<Int>(0)
+
+    /// Data packets written to all connections so far (for monitoring and backpressure tests).
+    public var packetsSent: Int { sentCounter.load(ordering: .relaxed) }
+
+    func countSent(_ n: Int) { sentCounter.add(n, ordering: .relaxed) }
 
     struct State {
         var serverChannel: (any Channel)?
@@ -526,6 +532,7 @@ final class SeedLinkSessionHandler: ChannelInboundHandler {
                 out.writeBytes(record.bytes)
                 context.write(wrapOutboundOut(out), promise: nil)
                 sent += 1
+                server.countSent(1)
                 written += 1
                 if written % 64 == 0 { context.flush() }
                 break
