@@ -370,6 +370,7 @@ final class SeedLinkSessionHandler: ChannelInboundHandler {
             reply("ERROR\r\n", context: context)
             return
         }
+        if case .info(let level) = command { server.log("\(peer): INFO \(level)") }
         if streaming {
             switch command {
             case .info(let level): sendInfo(level, context: context)
