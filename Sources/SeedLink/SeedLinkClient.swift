@@ -322,6 +322,8 @@ public final class SeedLinkClient: Sendable {
                     var lastSaved = NIODeadline.now()
                     readLoop: while true {
                         while let frame = decoder.next() {
+                            // After stop(), deliver nothing more (a consumer may stop at an exact record).
+                            if self.isStopped { break readLoop }
                             switch frame {
                             case .packet(let sequence, let record):
                                 var recordDecoder = MiniSEEDRecordDecoder(source: "\(self.source) #\(sequence)", maximumRecordLength: 512)
