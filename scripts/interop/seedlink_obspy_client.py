@@ -15,6 +15,7 @@ received records (obspy.Stream.merge) with the full sample values.
 """
 import io
 import json
+import signal
 import sys
 
 from obspy import Stream, UTCDateTime, read
@@ -24,6 +25,8 @@ from obspy.clients.seedlink.slpacket import SLPacket
 
 def main():
     host, port, multiselect, begin, end = sys.argv[1:6]
+    # ObsPy reconnects forever on errors: give up after 45 s instead of hanging the test.
+    signal.alarm(45)
     client = SLClient(timeout=10)
     client.slconn.set_sl_address(f"{host}:{port}")
     client.multiselect = multiselect
