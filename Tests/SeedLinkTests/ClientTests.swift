@@ -21,10 +21,12 @@ final class EventLog: Sendable {
         events.withLock { $0.compactMap { if case .decodeError(let m) = $0 { return m } else { return nil } } }
     }
 
-    func wait(_ what: String, timeout: Double = 5, _ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
+    func wait(_ what: String, timeout: Double = 10, _ condition: () -> Bool) async throws {
+        // A poll budget rather than a wall-clock deadline (see TestConnection.wait).
+        var polls = Int(timeout / 0.002)
         while !condition() {
-            if Date() > deadline { throw TimedOut(what: what) }
+            polls -= 1
+            if polls < 0 { throw TimedOut(what: what) }
             try await Task.sleep(nanoseconds: 2_000_000)
         }
     }
@@ -84,7 +86,7 @@ final class EventLog: Sendable {
             return got
         }
         let timeout = Task {
-            try await Task.sleep(nanoseconds: 5_000_000_000)
+            try await Task.sleep(nanoseconds: 20_000_000_000)
             client.stop()
         }
         let got = await consume.value
@@ -106,7 +108,7 @@ final class EventLog: Sendable {
         let task = Self.start(client, log)
         try await log.wait("10 records") { log.records.count >= 10 }
         server.closeConnections()  // drop mid-stream
-        try await log.wait("all records", timeout: 5) { log.records.count >= feed.records.count }
+        try await log.wait("all records") { log.records.count >= feed.records.count }
         try await Task.sleep(nanoseconds: 50_000_000)  // no late duplicates
         try await log.wait("a keep-alive") { serverLog.withLock { $0 }.contains { $0.hasSuffix("INFO ID") } }
         client.stop()

@@ -59,15 +59,19 @@ final class TestConnection: @unchecked Sendable {
 
     var received: [UInt8] { collector.bytes.withLock { $0 } }
 
-    /// Waits (polling every 2 ms, at most `timeout` s) until `condition` holds for the bytes
+    /// Waits (polling every 2 ms, at most `timeout / 2 ms` polls) until `condition` holds for the bytes
     /// after the handshake replies consumed so far.
     @discardableResult
-    func wait(_ what: String, timeout: Double = 5, _ condition: ([UInt8]) -> Bool) async throws -> [UInt8] {
-        let deadline = Date().addingTimeInterval(timeout)
+    func wait(_ what: String, timeout: Double = 10, _ condition: ([UInt8]) -> Bool) async throws -> [UInt8] {
+        // The budget counts polls, not wall time: when the parallel test run starves the
+        // cooperative thread pool, the code under test is starved too, so a wall-clock deadline
+        // would fail spuriously. Each poll sleeps 2 ms, so the wait is still bounded.
+        var polls = Int(timeout / 0.002)
         while true {
             let bytes = Array(received.dropFirst(consumed))
             if condition(bytes) { return bytes }
-            if Date() > deadline { throw TimedOut(what: what) }
+            polls -= 1
+            if polls < 0 { throw TimedOut(what: what) }
             try await Task.sleep(nanoseconds: 2_000_000)
         }
     }
@@ -109,12 +113,12 @@ final class TestConnection: @unchecked Sendable {
     }
 
     /// Waits until `count` data packets (or END) have arrived.
-    func waitForPackets(_ count: Int, timeout: Double = 5) async throws -> [(sequence: Int, record: [UInt8])] {
+    func waitForPackets(_ count: Int, timeout: Double = 10) async throws -> [(sequence: Int, record: [UInt8])] {
         try await wait("\(count) packets", timeout: timeout) { _ in self.packets().count >= count }
         return packets()
     }
 
-    func waitForEnd(timeout: Double = 5) async throws {
+    func waitForEnd(timeout: Double = 10) async throws {
         try await wait("END", timeout: timeout) { _ in self.frames().contains(.end) }
     }
 
