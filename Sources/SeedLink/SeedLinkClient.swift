@@ -18,6 +18,8 @@ public enum SeedLinkClientEvent: Sendable {
     case disconnected(reason: String, reconnectDelaySeconds: Double)
     /// The server sent `END` (FETCH/TIME window complete).
     case endOfTransfer
+    /// The state file could not be written (the stream continues; the next save retries).
+    case stateFileError(String)
 }
 
 /// A SeedLink 3.1 client for live ingestion (multi-station mode), on SwiftNIO.
@@ -145,7 +147,7 @@ public final class SeedLinkClient: Sendable {
         var rng = SplitMix64(seed: configuration.jitterSeed)
         while !isStopped {
             let outcome = await session(onEvent)
-            saveState()
+            if let error = saveState() { await onEvent(.stateFileError(error)) }
             if isStopped { break }
             if outcome.handshakeSucceeded { failures = 0 }
             failures += 1
@@ -161,7 +163,7 @@ public final class SeedLinkClient: Sendable {
                 break
             }
         }
-        saveState()
+        if let error = saveState() { await onEvent(.stateFileError(error)) }
     }
 
     /// An `AsyncStream` of the events of ``run(_:)`` (started in a task that the stream's
@@ -181,14 +183,15 @@ public final class SeedLinkClient: Sendable {
 
     private var isStopped: Bool { shared.withLock { $0.stopped } || Task.isCancelled }
 
-    private func saveState() {
-        guard let path = configuration.stateFile else { return }
+    /// Saves the state file if one is configured; returns the error text on failure.
+    private func saveState() -> String? {
+        guard let path = configuration.stateFile else { return nil }
         let state = shared.withLock { $0.sequences }
         do {
             try SeedLinkStateFile.save(state, path: path)
+            return nil
         } catch {
-            // Reported through the next decodeError-free path: keep streaming; the state file
-            // is best effort between sessions.
+            return error.description
         }
     }
 
@@ -339,7 +342,7 @@ public final class SeedLinkClient: Sendable {
                                     let interval = self.configuration.stateSaveIntervalSeconds
                                     if self.configuration.stateFile != nil,
                                        interval <= 0 || (NIODeadline.now() - lastSaved).nanoseconds >= Int64(interval * 1e9) {
-                                        self.saveState()
+                                        if let error = self.saveState() { await onEvent(.stateFileError(error)) }
                                         lastSaved = .now()
                                     }
                                 } catch {

@@ -173,6 +173,11 @@ public final class SeedLinkServer: Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
+    deinit {
+        // After stop() this only reports (to nobody) that the group is already shut down.
+        group.shutdownGracefully { _ in }
+    }
+
     /// The bound port once started.
     public var port: Int? { state.withLock { $0.serverChannel?.localAddress?.port } }
 

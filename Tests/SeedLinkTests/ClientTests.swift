@@ -247,3 +247,19 @@ struct FakeServer {
         return FakeServer(channel: channel, port: channel.localAddress?.port ?? 0)
     }
 }
+
+extension ClientTests {
+    @Test func anUnwritableStateFileIsReportedAndStreamingContinues() async throws {
+        let feed = try Synthetic.feed()
+        let server = SeedLinkServer(feed: feed, configuration: .init(port: 0, speed: .max))
+        let port = try await server.start()
+        let client = Self.client(port: port, stateFile: "/nonexistent-dir-\(UUID().uuidString)/state")
+        let log = EventLog()
+        let task = Self.start(client, log, stopAfter: feed.records.count)
+        try await task.value
+        await server.stop()
+        try Self.expectAllOnceInOrder(log.records, feed)
+        let errors = log.events.withLock { $0.compactMap { if case .stateFileError(let m) = $0 { return m } else { return nil } } }
+        #expect(!errors.isEmpty && errors.allSatisfy { $0.contains("cannot write") })
+    }
+}
