@@ -14,20 +14,20 @@ struct FeedCommand: ParsableCommand {
         commandName: "feed",
         abstract: "Serve miniSEED files as a SeedLink 3.1 server (for drills and tests).",
         discussion: """
-            Every record is served as a 512-byte SeedLink packet: 512-byte records byte-identical,
-            others repacked losslessly (STEIM2 for integer data, INT32 if Steim-2 cannot hold a
-            difference; FLOAT32/FLOAT64 unchanged) with the same samples and times. Records are
-            ordered by start time (ties by stream id) and numbered from 1; with --loop the files
+            Every record is served as a 512-byte SeedLink packet: 512-byte records byte-identical, \
+            others repacked losslessly (STEIM2 for integer data, INT32 if Steim-2 cannot hold a \
+            difference; FLOAT32/FLOAT64 unchanged) with the same samples and times. Records are \
+            ordered by start time (ties by stream id) and numbered from 1; with --loop the files \
             restart and the numbers keep increasing.
 
-            Pacing: with --speed realtime a record is sent when the time since the server started
-            reaches its end time minus the first record's start (when a digitizer would have filled
+            Pacing: with --speed realtime a record is sent when the time since the server started \
+            reaches its end time minus the first record's start (when a digitizer would have filled \
             it); N plays N times faster; max sends as fast as each client reads.
 
-            Commands: HELLO, CAT, BYE, INFO ID|CAPABILITIES|STATIONS|STREAMS, STATION, SELECT
-            ([!][LL]CCC[.T] with ? wildcards, e.g. ??HNZ or HN?), DATA [seq [time]], FETCH, TIME,
-            END. DATA n resumes at sequence n; a bare DATA starts at the oldest packet still in the
-            ring (the last pass). Connections are logged on stderr; port 0 picks a free port and
+            Commands: HELLO, CAT, BYE, INFO ID|CAPABILITIES|STATIONS|STREAMS, STATION, SELECT \
+            ([!][LL]CCC[.T] with ? wildcards, e.g. ??HNZ or HN?), DATA [seq [time]], FETCH, TIME, \
+            END. DATA n resumes at sequence n; a bare DATA starts at the oldest packet still in the \
+            ring (the last pass). Connections are logged on stderr; port 0 picks a free port and \
             prints "listening on HOST:PORT" on stderr. SIGINT/SIGTERM stop the server.
             """
     )
