@@ -4,7 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/ensure-deps.sh
+# Test-only packages: Python venv for the ObsPy interop client, Mosquitto broker and clients for
+# the MQTT tests, xmllint for CAP schema validation.
+scripts/ensure-deps.sh python3 python3-venv mosquitto mosquitto-clients libxml2-utils
+
+# Real third-party SeedLink client for the interop test: ObsPy 1.5.1 in .venv-test (PyPI).
+QW_TEST_PYTHON="$(scripts/test-env/python-venv.sh | tail -n 1)"
+export QW_TEST_PYTHON
 
 echo "== building (debug) ==" >&2
 swift build --build-tests

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Dispatch
+import SeedLink
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `quakewarn feed PATH… --port P`: plays miniSEED files as a SeedLink 3.1 server (drills, tests).
+struct FeedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feed",
+        abstract: "Serve miniSEED files as a SeedLink 3.1 server (for drills and tests).",
+        discussion: """
+            Every record is served as a 512-byte SeedLink packet: 512-byte records byte-identical, \
+            others repacked losslessly (STEIM2 for integer data, INT32 if Steim-2 cannot hold a \
+            difference; FLOAT32/FLOAT64 unchanged) with the same samples and times. Records are \
+            ordered by start time (ties by stream id) and numbered from 1; with --loop the files \
+            restart and the numbers keep increasing.
+
+            Pacing: with --speed realtime a record is sent when the time since the server started \
+            reaches its end time minus the first record's start (when a digitizer would have filled \
+            it); N plays N times faster; max sends as fast as each client reads.
+
+            Commands: HELLO, CAT, BYE, INFO ID|CAPABILITIES|STATIONS|STREAMS, STATION, SELECT \
+            ([!][LL]CCC[.T] with ? wildcards, e.g. ??HNZ or HN?), DATA [seq [time]], FETCH, TIME, \
+            END. DATA n resumes at sequence n; a bare DATA starts at the oldest packet still in the \
+            ring (the last pass). Connections are logged on stderr; port 0 picks a free port and \
+            prints "listening on HOST:PORT" on stderr. SIGINT/SIGTERM stop the server.
+            """
+    )
+
+    @Argument(help: "miniSEED files, or directories whose *.mseed files are served.")
+    var paths: [String]
+
+    @Option(help: "TCP port (0: any free port).")
+    var port: Int
+
+    @Option(help: "Address to bind.")
+    var host = "127.0.0.1"
+
+    @Option(help: "realtime, a speed-up factor N, or max.")
+    var speed = "realtime"
+
+    @Flag(help: "Restart the files after the last record (sequence numbers keep increasing).")
+    var loop = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is outside 0...65535") }
+        guard SeedLinkFeedSpeed(speed) != nil else {
+            throw ValidationError("--speed '\(speed)' must be realtime, max or a positive number")
+        }
+    }
+
+    func run() throws {
+        let feed: SeedLinkFeed
+        do {
+            feed = try SeedLinkFeed.load(paths: paths)
+        } catch {
+            Console.error("error: \(error.reason)")
+            throw ExitCode(2)
+        }
+        for problem in feed.problems { Console.error("warning: \(problem)") }
+        let repacked = feed.records.filter(\.repacked).count
+        let streams = Set(feed.records.map(\.streamID)).count
+        Console.error("serving \(feed.records.count) packets (\(repacked) repacked to 512 bytes) of \(streams) streams, speed \(speed)\(loop ? ", looping" : "")")
+        let server = SeedLinkServer(feed: feed,
+                                    configuration: .init(host: host, port: port, speed: SeedLinkFeedSpeed(speed) ?? .max, loop: loop),
+                                    log: { Console.error($0) })
+        let done = DispatchSemaphore(value: 0)
+        let failed = FailureFlag()
+        let host = self.host
+        Task {
+            do {
+                let bound = try await server.start()
+                Console.error("listening on \(host):\(bound)")
+            } catch {
+                Console.error("error: \(error)")
+                failed.set()
+                done.signal()
+            }
+        }
+        // Graceful stop on SIGINT/SIGTERM: stop listening, close connections, exit 0.
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                Console.error("signal \(sig): stopping")
+                Task {
+                    await server.stop()
+                    done.signal()
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        done.wait()
+        sources.forEach { $0.cancel() }
+        if failed.isSet { throw ExitCode(2) }
+        Console.error("stopped")
+    }
+}
+
+/// A flag set from another thread.
+final class FailureFlag: @unchecked Sendable {
+    // Set at most once before `done.signal()` and read after `done.wait()`: the semaphore orders them.
+    private var value = false
+    func set() { value = true }
+    var isSet: Bool { value }
+}
