@@ -224,9 +224,37 @@ public struct SOSFilter: Sendable {
     /// The current delay-line state, `[z0, z1]` per section (for inspection and tests).
     public var stateValues: [Double] { state }
 
+    /// Number of delay-line values (`2 × sectionCount`), the size of a state snapshot.
+    public var stateCount: Int { state.count }
+
+    /// Copies the delay-line state (`[z0, z1]` per section) into the first ``stateCount`` elements
+    /// of `destination` (`destination.count >= stateCount`). With ``restoreState(from:)`` this
+    /// snapshots and rolls back the filter without allocating (copying the whole filter value
+    /// would share the state array, so the next ``process(_:into:)`` would copy it on write).
+    /// - Complexity: O(sections), no allocation.
+    public func copyState(into destination: UnsafeMutableBufferPointer<Double>) {
+        precondition(destination.count >= state.count, "SOSFilter.copyState: destination shorter than the state")
+        state.withUnsafeBufferPointer { st in
+            for i in 0..<st.count { destination[i] = st[i] }
+        }
+    }
+
+    /// Restores a state saved by ``copyState(into:)`` from the first ``stateCount`` elements of
+    /// `source` (`source.count >= stateCount`); the next output is then bit-identical to the one
+    /// after the snapshot.
+    /// - Complexity: O(sections), no allocation (the state storage is reused).
+    public mutating func restoreState(from source: UnsafeBufferPointer<Double>) {
+        precondition(source.count >= state.count, "SOSFilter.restoreState: source shorter than the state")
+        state.withUnsafeMutableBufferPointer { st in
+            for i in 0..<st.count { st[i] = source[i] }
+        }
+    }
+
     /// Clears the state to zero (as if no sample had been seen).
     public mutating func reset() {
-        for i in state.indices { state[i] = 0 }
+        state.withUnsafeMutableBufferPointer { st in
+            for i in 0..<st.count { st[i] = 0 }
+        }
     }
 
     /// Filters `input` into `output` (`output.count >= input.count`; the first `input.count`
