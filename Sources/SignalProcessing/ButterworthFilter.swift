@@ -88,6 +88,9 @@ public struct ButterworthFilter: Sendable {
         cascade.filtered(input)
     }
 
+    /// The current delay-line state, `[z0, z1]` per section (see ``SOSFilter/stateValues``).
+    public var stateValues: [Double] { cascade.stateValues }
+
     /// Number of delay-line values in a state snapshot (2 per section).
     public var stateCount: Int { cascade.stateCount }
 
