@@ -143,3 +143,43 @@ struct SOSKernelTests {
         #expect(twin.filtered(next).map(\.bitPattern) == first.map(\.bitPattern))
     }
 }
+
+/// The median by sorting, as GlitchDetector computed it before selection was used.
+private func sortedMedian(_ v: [Double]) -> Double {
+    guard !v.isEmpty else { return 0 }
+    let s = v.sorted()
+    let m = s.count / 2
+    return s.count % 2 == 1 ? s[m] : 0.5 * (s[m - 1] + s[m])
+}
+
+@Suite("GlitchDetector median by selection")
+struct MedianSelectionTests {
+    @Test("bit-identical to the sorted median: random sizes, heavy ties, ±0, ±inf, NaN, sorted and reversed input")
+    func matchesSortedMedian() {
+        var rng = SplitMix64(seed: 2024)
+        var mismatches: [String] = []
+        for trial in 0..<4000 {
+            let n = 1 + Int(rng.next() % 400)
+            let kind = trial % 6
+            var v: [Double] = (0..<n).map { _ in
+                switch kind {
+                case 0: return rng.nextStandardNormal() * 1000
+                case 1: return Double(Int(rng.next() % 5)) - 2  // few distinct values, zeros
+                case 2: return [0.0, -0.0, 1, -1][Int(rng.next() % 4)]
+                case 3: return [Double.infinity, -.infinity, 3, 3, 7][Int(rng.next() % 5)]
+                default: return (rng.nextStandardNormal() * 8).rounded()
+                }
+            }
+            if kind == 4, rng.next() % 3 == 0 { v[Int(rng.next() % UInt64(n))] = .nan }
+            if kind == 5 { v.sort(); if trial % 12 == 5 { v.reverse() } }
+            let got = GlitchDetector.median(v), want = sortedMedian(v)
+            if got.bitPattern != want.bitPattern, !(got.isNaN && want.isNaN) {
+                mismatches.append("n \(n) kind \(kind): \(got) vs \(want)")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        #expect(GlitchDetector.median([]) == 0)
+        #expect(GlitchDetector.median([4, 1, 3, 2]) == 2.5)
+        #expect(GlitchDetector.median([5, 1, 3]) == 3)
+    }
+}
