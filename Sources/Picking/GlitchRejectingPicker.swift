@@ -39,7 +39,7 @@ public import SignalProcessing
 ///   Without a pending trigger, `process` does not allocate (for blocks up to 512 samples; larger
 ///   ones grow the buffers once): the history buffers are reserved for `2 × bufferSeconds` plus
 ///   one block at construction and trimmed in place once `2 × bufferSeconds` are held, and chain
-///   snapshots are copied into preallocated storage. About 1.5 µs per channel for a 100-sample
+///   snapshots are copied into preallocated storage. About 1.5–2 µs per channel for a 100-sample
 ///   block (Benchmarks: "Filter+picker 3 channels, 1 s at 100 sps"); a trim moves
 ///   `bufferSeconds` of samples once per `bufferSeconds`.
 public struct GlitchRejectingPicker: Sendable {
