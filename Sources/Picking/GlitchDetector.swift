@@ -109,11 +109,67 @@ public enum GlitchDetector {
         return (med, sigma, sigmaDiff, diffs.isEmpty ? 0 : Double(zeros) / Double(diffs.count))
     }
 
-    static func median(_ v: [Double]) -> Double {
+    /// Median of `v` (0 if empty): the middle element of the sorted values, or the mean of the two
+    /// middle ones. Found by selection (Hoare quickselect, O(n) expected) instead of a full sort;
+    /// the result is bit-identical to sorting (`v.sorted()`), because the selected order statistics
+    /// have the same values as the sorted ones. The two cases where the sort's tie order could
+    /// matter — NaN present, or a selected value of ±0 (equal but distinct bit patterns) — fall
+    /// back to the sort.
+    @_spi(Testing) public static func median(_ v: [Double]) -> Double {
         guard !v.isEmpty else { return 0 }
+        var work = v
+        if let m = work.withUnsafeMutableBufferPointer({ medianBySelection($0) }) { return m }
         let s = v.sorted()
         let m = s.count / 2
         return s.count % 2 == 1 ? s[m] : 0.5 * (s[m - 1] + s[m])
+    }
+
+    /// Median by quickselect, reordering `a`; nil if `a` holds a NaN or a selected value is ±0.
+    private static func medianBySelection(_ a: UnsafeMutableBufferPointer<Double>) -> Double? {
+        let n = a.count
+        for x in a where x.isNaN { return nil }
+        let m = n / 2
+        let upper = select(a, m)
+        guard upper != 0 else { return nil }
+        if n % 2 == 1 { return upper }
+        // After selecting index m, a[0..<m] are the m smallest values: the lower middle is their maximum.
+        var lower = a[0]
+        for i in 1..<m where a[i] > lower { lower = a[i] }
+        guard lower != 0 else { return nil }
+        return 0.5 * (lower + upper)
+    }
+
+    /// Hoare quickselect (median-of-three pivot): reorders `a` so that `a[k]` is the value at index
+    /// `k` of the sorted order, everything before it `≤ a[k]` and everything after it `≥ a[k]`.
+    /// Values must not be NaN.
+    private static func select(_ a: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
+        var lo = 0, hi = a.count - 1
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if a[mid] < a[lo] { a.swapAt(mid, lo) }
+            if a[hi] < a[lo] { a.swapAt(hi, lo) }
+            if a[hi] < a[mid] { a.swapAt(hi, mid) }
+            let pivot = a[mid]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while pivot < a[j] { j -= 1 }
+                if i <= j {
+                    a.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            // Now a[lo...j] ≤ pivot ≤ a[i...hi], and a[j+1..<i] == pivot.
+            if k <= j {
+                hi = j
+            } else if k >= i {
+                lo = i
+            } else {
+                return a[k]
+            }
+        }
+        return a[k]
     }
 
     /// Finds glitches in `x[search]` (chain input, e.g. offset-removed samples) using `x[noise]` as

@@ -166,6 +166,14 @@ public struct TriggerStateMachine: Sendable {
         return false
     }
 
+    /// True while a candidate (ON reached, trigger not yet declared) is open: a trigger declared
+    /// later may then have its ON sample before the next CF value (used by
+    /// ``GlitchRejectingPicker`` to size the blocks it feeds between decisions).
+    var hasOpenCandidate: Bool {
+        if case .candidate = state { return true }
+        return false
+    }
+
     /// Forgets everything (state, previous trigger for the dead time); the next CF value is sample 0
     /// at `startTime`. Call at a data gap.
     public mutating func reset(startTime: Timestamp) {

@@ -88,6 +88,23 @@ public struct ButterworthFilter: Sendable {
         cascade.filtered(input)
     }
 
+    /// The current delay-line state, `[z0, z1]` per section (see ``SOSFilter/stateValues``).
+    public var stateValues: [Double] { cascade.stateValues }
+
+    /// Number of delay-line values in a state snapshot (2 per section).
+    public var stateCount: Int { cascade.stateCount }
+
+    /// Copies the filter state into `destination` (`count >= stateCount`), no allocation; see
+    /// ``SOSFilter/copyState(into:)``.
+    public func copyState(into destination: UnsafeMutableBufferPointer<Double>) {
+        cascade.copyState(into: destination)
+    }
+
+    /// Restores a state saved by ``copyState(into:)`` (no allocation); see ``SOSFilter/restoreState(from:)``.
+    public mutating func restoreState(from source: UnsafeBufferPointer<Double>) {
+        cascade.restoreState(from: source)
+    }
+
     /// Clears the state (next sample is filtered as if it were the first).
     public mutating func reset() {
         cascade.reset()

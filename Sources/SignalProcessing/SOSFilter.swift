@@ -224,9 +224,37 @@ public struct SOSFilter: Sendable {
     /// The current delay-line state, `[z0, z1]` per section (for inspection and tests).
     public var stateValues: [Double] { state }
 
+    /// Number of delay-line values (`2 × sectionCount`), the size of a state snapshot.
+    public var stateCount: Int { state.count }
+
+    /// Copies the delay-line state (`[z0, z1]` per section) into the first ``stateCount`` elements
+    /// of `destination` (`destination.count >= stateCount`). With ``restoreState(from:)`` this
+    /// snapshots and rolls back the filter without allocating (copying the whole filter value
+    /// would share the state array, so the next ``process(_:into:)`` would copy it on write).
+    /// - Complexity: O(sections), no allocation.
+    public func copyState(into destination: UnsafeMutableBufferPointer<Double>) {
+        precondition(destination.count >= state.count, "SOSFilter.copyState: destination shorter than the state")
+        state.withUnsafeBufferPointer { st in
+            for i in 0..<st.count { destination[i] = st[i] }
+        }
+    }
+
+    /// Restores a state saved by ``copyState(into:)`` from the first ``stateCount`` elements of
+    /// `source` (`source.count >= stateCount`); the next output is then bit-identical to the one
+    /// after the snapshot.
+    /// - Complexity: O(sections), no allocation (the state storage is reused).
+    public mutating func restoreState(from source: UnsafeBufferPointer<Double>) {
+        precondition(source.count >= state.count, "SOSFilter.restoreState: source shorter than the state")
+        state.withUnsafeMutableBufferPointer { st in
+            for i in 0..<st.count { st[i] = source[i] }
+        }
+    }
+
     /// Clears the state to zero (as if no sample had been seen).
     public mutating func reset() {
-        for i in state.indices { state[i] = 0 }
+        state.withUnsafeMutableBufferPointer { st in
+            for i in 0..<st.count { st[i] = 0 }
+        }
     }
 
     /// Filters `input` into `output` (`output.count >= input.count`; the first `input.count`
@@ -238,25 +266,111 @@ public struct SOSFilter: Sendable {
         let sections = flat.count / 5
         flat.withUnsafeBufferPointer { c in
             state.withUnsafeMutableBufferPointer { st in
-                // Section-major: each section runs over the whole block, reading the previous
-                // section's output. Per sample the arithmetic is identical to sample-major order.
+                guard let cBase = c.baseAddress, let stBase = st.baseAddress else { return }
+                // Sections run in groups of up to four, sample by sample inside a group: each
+                // section's recursion is a serial dependency chain (~16 cycles per sample), and
+                // interleaving consecutive sections lets the CPU overlap them (section s + 1 works
+                // on sample i while section s already computes sample i + 1), about 3× faster than
+                // one section at a time over the whole block. Every sample still goes through
+                // exactly the same operations per section, so the output is bit-identical to
+                // section-by-section (and sample-by-sample) processing.
                 var src = UnsafePointer(inBase)
-                for s in 0..<sections {
-                    let b0 = c[5 * s], b1 = c[5 * s + 1], b2 = c[5 * s + 2], a1 = c[5 * s + 3], a2 = c[5 * s + 4]
-                    var z0 = st[2 * s], z1 = st[2 * s + 1]
-                    for i in 0..<n {
-                        let x = src[i]
-                        let y = b0 * x + z0
-                        z0 = b1 * x - a1 * y + z1
-                        z1 = b2 * x - a2 * y
-                        outBase[i] = y
+                var s = 0
+                while s < sections {
+                    let group = min(4, sections - s)
+                    let cs = cBase + 5 * s, zs = stBase + 2 * s
+                    switch group {
+                    case 4: Self.run4(cs, zs, src, outBase, n)
+                    case 3:
+                        Self.run2(cs, zs, src, outBase, n)
+                        Self.run1(cs + 10, zs + 4, UnsafePointer(outBase), outBase, n)
+                    case 2: Self.run2(cs, zs, src, outBase, n)
+                    default: Self.run1(cs, zs, src, outBase, n)
                     }
-                    st[2 * s] = z0
-                    st[2 * s + 1] = z1
+                    s += group
                     src = UnsafePointer(outBase)
                 }
             }
         }
+    }
+
+    // The per-section update, written out identically in every kernel (direct form II
+    // transposed; `c` = [b0, b1, b2, a1, a2] per section, `z` = [z0, z1] per section):
+    //     y = b0·x + z0;   z0 = b1·x − a1·y + z1;   z1 = b2·x − a2·y
+
+    @inline(__always)
+    private static func run1(_ c: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>,
+                             _ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>, _ n: Int)
+    {
+        let b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4]
+        var z0 = z[0], z1 = z[1]
+        for i in 0..<n {
+            let x = src[i]
+            let y = b0 * x + z0
+            z0 = b1 * x - a1 * y + z1
+            z1 = b2 * x - a2 * y
+            dst[i] = y
+        }
+        z[0] = z0
+        z[1] = z1
+    }
+
+    @inline(__always)
+    private static func run2(_ c: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>,
+                             _ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>, _ n: Int)
+    {
+        let b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4]
+        let d0 = c[5], d1 = c[6], d2 = c[7], e1 = c[8], e2 = c[9]
+        var z0 = z[0], z1 = z[1], w0 = z[2], w1 = z[3]
+        for i in 0..<n {
+            let x = src[i]
+            let y = b0 * x + z0
+            z0 = b1 * x - a1 * y + z1
+            z1 = b2 * x - a2 * y
+            let y2 = d0 * y + w0
+            w0 = d1 * y - e1 * y2 + w1
+            w1 = d2 * y - e2 * y2
+            dst[i] = y2
+        }
+        z[0] = z0
+        z[1] = z1
+        z[2] = w0
+        z[3] = w1
+    }
+
+    @inline(__always)
+    private static func run4(_ c: UnsafePointer<Double>, _ z: UnsafeMutablePointer<Double>,
+                             _ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>, _ n: Int)
+    {
+        let b0 = c[0], b1 = c[1], b2 = c[2], a1 = c[3], a2 = c[4]
+        let d0 = c[5], d1 = c[6], d2 = c[7], e1 = c[8], e2 = c[9]
+        let f0 = c[10], f1 = c[11], f2 = c[12], g1 = c[13], g2 = c[14]
+        let h0 = c[15], h1 = c[16], h2 = c[17], k1 = c[18], k2 = c[19]
+        var z0 = z[0], z1 = z[1], w0 = z[2], w1 = z[3], u0 = z[4], u1 = z[5], v0 = z[6], v1 = z[7]
+        for i in 0..<n {
+            let x = src[i]
+            let y = b0 * x + z0
+            z0 = b1 * x - a1 * y + z1
+            z1 = b2 * x - a2 * y
+            let y2 = d0 * y + w0
+            w0 = d1 * y - e1 * y2 + w1
+            w1 = d2 * y - e2 * y2
+            let y3 = f0 * y2 + u0
+            u0 = f1 * y2 - g1 * y3 + u1
+            u1 = f2 * y2 - g2 * y3
+            let y4 = h0 * y3 + v0
+            v0 = h1 * y3 - k1 * y4 + v1
+            v1 = h2 * y3 - k2 * y4
+            dst[i] = y4
+        }
+        z[0] = z0
+        z[1] = z1
+        z[2] = w0
+        z[3] = w1
+        z[4] = u0
+        z[5] = u1
+        z[6] = v0
+        z[7] = v1
     }
 
     /// Filters `samples` in place.
