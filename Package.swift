@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "MQTT", targets: ["MQTT"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Alerting", targets: ["Alerting"]),
+        .library(name: "EventBuilder", targets: ["EventBuilder"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -101,11 +102,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "EventBuilder",
+            dependencies: ["SeismicCore", "SignalProcessing", "Picking", "Magnitude"],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Command-line tool
         .executableTarget(
             name: "QuakeWarnCLI",
             dependencies: [
-                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion", "Magnitude", "SeedLink", "Simulation", "Alerting",
+                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion", "Magnitude", "SeedLink", "Simulation", "Alerting", "EventBuilder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -167,6 +174,11 @@ let package = Package(
         .testTarget(
             name: "AlertingTests",
             dependencies: ["Alerting", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "EventBuilderTests",
+            dependencies: ["EventBuilder", "MiniSEED", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

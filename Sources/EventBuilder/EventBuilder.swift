@@ -1,0 +1,1 @@
+// EventBuilder: onsite (one-station) and two-station event declaration, location, magnitude, updates and cancels.
