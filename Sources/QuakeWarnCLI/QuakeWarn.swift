@@ -15,7 +15,8 @@ struct QuakeWarn: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quakewarn",
         abstract: "Earthquake early-warning signal processor.",
-        subcommands: [InfoCommand.self, PickCommand.self, MagnitudeCommand.self, IntensityCommand.self]
+        subcommands: [InfoCommand.self, PickCommand.self, MagnitudeCommand.self, IntensityCommand.self,
+                      KeysCommand.self, VerifyCommand.self]
     )
 
     static func main() {
