@@ -28,8 +28,9 @@ import Foundation
 ///   sWaveArrivalTime=…;countdownSeconds=…;warningLevel=…` (UTC ISO-8601 times);
 /// - `area`: `areaDesc` and a `circle` "lat,lon radius" (WGS-84 degrees, km) around the epicentre
 ///   whose radius is ``WarningPredictor/alertZoneRadiusKilometers(magnitude:)`` (where the
-///   predicted intensity reaches the blue level), at least the distance of every target with a
-///   level above none.
+///   predicted intensity reaches the blue level, capped at
+///   ``AlertingConfiguration/maximumAlertRadiusKilometers``), and at least the distance of every
+///   target with a level above none.
 public struct CAPRenderer: Sendable {
     public var cap: CAPConfiguration
     public var predictor: WarningPredictor
@@ -43,7 +44,9 @@ public struct CAPRenderer: Sendable {
     public static func identifier(of message: WarningMessage) -> String { "\(message.id)-\(message.updateNumber)" }
 
     /// A CAP date-time `YYYY-MM-DDThh:mm:ss±hh:mm` (whole seconds, truncated) at `offsetMinutes`.
-    public static func capDateTime(_ time: Timestamp, utcOffsetMinutes offsetMinutes: Int) -> String {
+    /// Offsets are clamped to ±23:59 (the two-digit hour field).
+    public static func capDateTime(_ time: Timestamp, utcOffsetMinutes: Int) -> String {
+        let offsetMinutes = min(max(utcOffsetMinutes, -1439), 1439)
         var ns = time.nanosecondsSinceEpoch
         ns -= ((ns % 1_000_000_000) + 1_000_000_000) % 1_000_000_000  // floor to the second
         let local = Timestamp(nanosecondsSinceEpoch: ns &+ Int64(offsetMinutes) * 60_000_000_000)

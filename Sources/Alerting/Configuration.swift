@@ -133,11 +133,16 @@ public struct AlertingConfiguration: Sendable, Equatable, Codable {
     public var warningLevels: WarningLevelThresholds
     /// Status of the messages this installation sends (`Actual`, `Exercise` for drills, `Test`).
     public var status: WarningStatus
+    /// Upper bound of the CAP alert-zone radius in km (default 300). The zone reaches out to where
+    /// the predicted intensity falls to the blue level, which for the default blue threshold (1.5)
+    /// is thousands of km for M ≥ 6, far beyond where an isoseismal-based attenuation relation is
+    /// constrained (a few hundred km). Targets with a level above none are always inside the zone.
+    public var maximumAlertRadiusKilometers: Double
 
     public init(minimumMagnitude: Double = 4.0, pWaveVelocityKilometersPerSecond: Double = 6.0,
                 sWaveVelocityKilometersPerSecond: Double = 3.5, attenuationRegion: IntensityAttenuationRegion = .central,
                 attenuationAxis: AttenuationAxis = .maximum, warningLevels: WarningLevelThresholds = .default,
-                status: WarningStatus = .actual) {
+                status: WarningStatus = .actual, maximumAlertRadiusKilometers: Double = 300) {
         self.minimumMagnitude = minimumMagnitude
         self.pWaveVelocityKilometersPerSecond = pWaveVelocityKilometersPerSecond
         self.sWaveVelocityKilometersPerSecond = sWaveVelocityKilometersPerSecond
@@ -145,6 +150,7 @@ public struct AlertingConfiguration: Sendable, Equatable, Codable {
         self.attenuationAxis = attenuationAxis
         self.warningLevels = warningLevels
         self.status = status
+        self.maximumAlertRadiusKilometers = maximumAlertRadiusKilometers
     }
 
     public init(from decoder: any Decoder) throws {
@@ -160,6 +166,8 @@ public struct AlertingConfiguration: Sendable, Equatable, Codable {
         attenuationAxis = try c.decodeIfPresent(AttenuationAxis.self, forKey: .attenuationAxis) ?? d.attenuationAxis
         warningLevels = try c.decodeIfPresent(WarningLevelThresholds.self, forKey: .warningLevels) ?? d.warningLevels
         status = try c.decodeIfPresent(WarningStatus.self, forKey: .status) ?? d.status
+        maximumAlertRadiusKilometers = try c.decodeIfPresent(Double.self, forKey: .maximumAlertRadiusKilometers)
+            ?? d.maximumAlertRadiusKilometers
     }
 
     /// The attenuation relation these settings select.
@@ -384,6 +392,7 @@ extension QuakeWarnConfiguration {
             return Problem(keyPath: "alerting.sWaveVelocityKilometersPerSecond",
                            reason: "\(a.sWaveVelocityKilometersPerSecond) must be below pWaveVelocityKilometersPerSecond (\(a.pWaveVelocityKilometersPerSecond))")
         }
+        if let e = number(a.maximumAlertRadiusKilometers, 1...20_000, "alerting.maximumAlertRadiusKilometers") { return e }
         let levels = a.warningLevels
         let ordered: [(String, Double)] = [("blueMinimumIntensity", levels.blueMinimumIntensity),
                                            ("yellowMinimumIntensity", levels.yellowMinimumIntensity),
@@ -424,7 +433,7 @@ enum ConfigurationSchema {
     static let target: Set<String> = ["name", "kind", "latitudeDegrees", "longitudeDegrees"]
     static let alerting: Set<String> = ["minimumMagnitude", "pWaveVelocityKilometersPerSecond",
                                         "sWaveVelocityKilometersPerSecond", "attenuationRegion", "attenuationAxis",
-                                        "warningLevels", "status"]
+                                        "warningLevels", "status", "maximumAlertRadiusKilometers"]
     static let levels: Set<String> = ["blueMinimumIntensity", "yellowMinimumIntensity", "orangeMinimumIntensity",
                                       "redMinimumIntensity"]
     static let signing: Set<String> = ["privateKeyPath"]

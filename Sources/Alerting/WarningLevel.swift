@@ -48,6 +48,18 @@ public struct WarningLevelThresholds: Sendable, Equatable, Codable {
     /// The default thresholds described above.
     public static let `default` = WarningLevelThresholds()
 
+    /// Decodes the thresholds; a missing key takes its default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = WarningLevelThresholds()
+        blueMinimumIntensity = try c.decodeIfPresent(Double.self, forKey: .blueMinimumIntensity) ?? d.blueMinimumIntensity
+        yellowMinimumIntensity = try c.decodeIfPresent(Double.self, forKey: .yellowMinimumIntensity)
+            ?? d.yellowMinimumIntensity
+        orangeMinimumIntensity = try c.decodeIfPresent(Double.self, forKey: .orangeMinimumIntensity)
+            ?? d.orangeMinimumIntensity
+        redMinimumIntensity = try c.decodeIfPresent(Double.self, forKey: .redMinimumIntensity) ?? d.redMinimumIntensity
+    }
+
     /// The level of a predicted intensity (`intensity ≥ threshold` enters the level).
     public func level(forIntensity intensity: Double) -> WarningLevel {
         if intensity >= redMinimumIntensity { return .red }

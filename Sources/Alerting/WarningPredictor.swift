@@ -85,7 +85,8 @@ public struct WarningPredictor: Sendable {
         let intensity = attenuation.intensity(magnitude: solution.magnitude, epicentralDistanceKilometers: distance)
         let travel = sWaveTravelTimeSeconds(epicentralDistanceKilometers: distance,
                                             depthKilometers: solution.depthKilometers)
-        let travelMilliseconds = Int64((travel * 1000).rounded())
+        // Clamp so that a hand-built configuration (Vs ≤ 0, not validated) cannot trap the conversion.
+        let travelMilliseconds = travel.isFinite ? Int64(min(max(travel * 1000, 0), 1e12).rounded()) : 1_000_000_000_000
         let arrival = solution.originTime.adding(nanoseconds: travelMilliseconds * 1_000_000)
         let countdown = max(0, arrival.seconds(since: now))
         return TargetPrediction(
@@ -97,11 +98,13 @@ public struct WarningPredictor: Sendable {
     }
 
     /// Radius in km of the alert zone around the epicentre: the distance out to which the
-    /// predicted intensity reaches the lowest warning level (blue), rounded up to 0.1 km.
+    /// predicted intensity reaches the lowest warning level (blue), rounded up to 0.1 km and
+    /// capped at ``AlertingConfiguration/maximumAlertRadiusKilometers``.
     public func alertZoneRadiusKilometers(magnitude: Double) -> Double {
         let r = alerting.attenuation.radiusKilometers(magnitude: magnitude,
                                                       intensity: alerting.warningLevels.blueMinimumIntensity)
-        return r.isFinite ? (r * 10).rounded(.up) / 10 : 0
+        let cap = alerting.maximumAlertRadiusKilometers
+        return r.isFinite ? min((r * 10).rounded(.up) / 10, cap) : cap
     }
 
     /// A complete Alert or Update message for `solution` created at `now`.

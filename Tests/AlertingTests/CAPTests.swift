@@ -90,8 +90,24 @@ struct CAPTests {
         #expect(alertXML.contains("<value>name=North town;kind=town;distanceKilometers=111.2;intensity=4.6;sigma=0.52;"
                                   + "sWaveArrivalTime=2026-11-29T00:00:31.911000Z;countdownSeconds=26.9;warningLevel=orange</value>"))
         // Radius (axis `maximum`): the larger of long 10^((1.5 − 12.267)/−3.657) − 15 = 864.461 km and
-        // short 10^((1.5 − 10.37)/−2.845) − 7 = 1304.446 km, rounded up to 0.1 km.
-        #expect(alertXML.contains("<circle>29.2800,105.0300 1304.5</circle>"))
+        // short 10^((1.5 − 10.37)/−2.845) − 7 = 1304.446 km, capped at the default 300 km.
+        #expect(alertXML.contains("<circle>29.2800,105.0300 300.0</circle>"))
+        var wide = TestScenario.alerting
+        wide.maximumAlertRadiusKilometers = 5000
+        let widePredictor = WarningPredictor(alerting: wide, targets: TestScenario.targets)
+        #expect(widePredictor.alertZoneRadiusKilometers(magnitude: 6) == 1304.5)
+        // M 4.5 with blue at 4.0: long 10^((4 − 5.841 − 4.8195)/−3.657) − 15 = 51.268 km, short
+        // 10^((4 − 3.944 − 4.8195)/−2.845) − 7 = 40.243 km → the larger, rounded up: 51.3 km.
+        var narrow = TestScenario.alerting
+        narrow.warningLevels = WarningLevelThresholds(blueMinimumIntensity: 4.0, yellowMinimumIntensity: 5,
+                                                      orangeMinimumIntensity: 6, redMinimumIntensity: 7)
+        let narrowPredictor = WarningPredictor(alerting: narrow, targets: TestScenario.targets)
+        #expect(narrowPredictor.alertZoneRadiusKilometers(magnitude: 4.5) == 51.3)
+        // The farthest alerted target extends the circle beyond the modelled zone.
+        var farMessage = alert
+        farMessage.magnitude = 4.5
+        let farXML = CAPRenderer(cap: TestScenario.cap, predictor: narrowPredictor).render(farMessage)
+        #expect(farXML.contains("<circle>29.2800,105.0300 111.2</circle>"))
 
         let updateXML = Self.renderer.render(update, earlier: issuer.earlierMessages(before: update))
         #expect(updateXML.contains("<identifier>qw20261129a-1</identifier>"))

@@ -67,6 +67,8 @@ struct ConfigurationTests {
                 == "config/lezhi.yaml: stations[1].station: duplicate station SC.NANTA")
         #expect(try Self.error("sender: \"quakewarn@lezhi.example\"", "sender: \"a b\"")
                 .hasPrefix("config/lezhi.yaml: cap.sender: 'a b' must be non-empty"))
+        #expect(try Self.error("maximumAlertRadiusKilometers: 300", "maximumAlertRadiusKilometers: 0")
+                == "config/lezhi.yaml: alerting.maximumAlertRadiusKilometers: 0.0 is outside 1…20000")
         #expect(try Self.error("minimumMagnitude: 4.0", "minimumMagnitude: .nan")
                 == "config/lezhi.yaml: alerting.minimumMagnitude: nan is outside -2…10")
     }
@@ -93,12 +95,12 @@ struct ConfigurationTests {
                  surveyed: false, location: "00", channels: [HNZ], sensitivityCountsPerMetersPerSecondSquared: 427697,
                  samplingRateHz: 100}
             targets: []
-            alerting: {}
+            alerting: {warningLevels: {redMinimumIntensity: 7.5}}
             signing: {privateKeyPath: /k}
             cap: {sender: x@y}
             """
         let c = try QuakeWarnConfiguration.parse(yaml: yaml, file: "min.yaml")
-        #expect(c.alerting == AlertingConfiguration())
+        #expect(c.alerting.warningLevels == WarningLevelThresholds(redMinimumIntensity: 7.5))
         #expect(c.alerting.minimumMagnitude == 4.0 && c.alerting.attenuationRegion == .central
                 && c.alerting.attenuationAxis == .maximum && c.alerting.sWaveVelocityKilometersPerSecond == 3.5)
         #expect(c.cap.language == "en-US" && c.cap.utcOffsetMinutes == 480 && c.cap.senderName == nil)

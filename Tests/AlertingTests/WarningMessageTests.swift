@@ -101,6 +101,16 @@ struct WarningMessageTests {
         #expect(try WarningMessage.decode(json: unsent.canonicalJSON()) == unsent)
     }
 
+    /// A hand-built (unvalidated) configuration with Vs = 0 must not trap: the arrival is clamped.
+    @Test func degenerateConfigurationDoesNotTrap() {
+        var alerting = AlertingConfiguration()
+        alerting.sWaveVelocityKilometersPerSecond = 0
+        let p = WarningPredictor(alerting: alerting, targets: TestScenario.targets)
+            .predict(TestScenario.solution(), for: TestScenario.targets[0], now: TestScenario.now)
+        #expect(p.sWaveArrivalTime == TestScenario.origin.adding(nanoseconds: 1_000_000_000_000 * 1_000_000))
+        #expect(CAPRenderer.capDateTime(TestScenario.origin, utcOffsetMinutes: Int.max) == "2026-11-29T23:59:00+23:59")
+    }
+
     @Test func decodingRejectsBadTimes() {
         let bad = Data(#"{"createdTime":"yesterday"}"#.utf8)
         #expect(throws: (any Error).self) { try WarningMessage.decode(json: bad) }
