@@ -28,9 +28,10 @@ public enum WarningLevel: String, Sendable, Codable, CaseIterable, Comparable {
 /// The Sichuan release standard DB51/T 3283-2025 was not retrieved, so its thresholds are
 /// unknown. The defaults follow the Yunnan practice recorded in the project notes (red ≥ VII,
 /// orange V–VI, yellow III–IV, blue below III), converted to instrumental intensity with the
-/// GB/T 17742-2020 convention that degree n spans [n − 0.5, n + 0.5): red ≥ 6.5, orange ≥ 4.5,
-/// yellow ≥ 2.5, and blue from 1.5 (degree II, felt by a few people at rest indoors). The lower
-/// bound of blue is our choice. All four are configurable (`alerting.warningLevels`).
+/// convention that instrumental intensity value I belongs to degree n when n − 0.5 ≤ I < n + 0.5
+/// (**UNCERTAIN**: recalled from the GB/T 17742-2020 table, not checked against the text): red ≥ 6.5,
+/// orange ≥ 4.5, yellow ≥ 2.5, and blue from 1.5 (degree II, felt by a few people at rest indoors).
+/// The lower bound of blue is our choice. All four are configurable (`alerting.warningLevels`).
 public struct WarningLevelThresholds: Sendable, Equatable, Codable {
     public var blueMinimumIntensity: Double
     public var yellowMinimumIntensity: Double

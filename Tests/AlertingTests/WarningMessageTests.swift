@@ -28,6 +28,20 @@ struct WarningMessageTests {
         #expect(message.sentTime == nil)
     }
 
+    /// Two independent runs over the same input give byte-identical JSON (needed for replay and
+    /// signatures), and the bytes do not depend on the order in which messages were built.
+    @Test func independentRunsAreByteIdentical() throws {
+        func build(_ magnitude: Double) throws -> Data {
+            try TestScenario.predictor.message(for: TestScenario.solution(magnitude: magnitude), msgType: .alert,
+                                               updateNumber: 0, status: .actual, now: TestScenario.now)
+                .canonicalJSON()
+        }
+        let first = try build(6.0)
+        _ = try build(5.1)
+        #expect(try build(6.0) == first)
+        #expect(try build(6.1) != first)
+    }
+
     @Test func countdownBeforeOrigin() {
         // Created 1 s before the origin time (possible with clock offsets): countdown = 32.911 → 32.9.
         let p = TestScenario.predictor.predict(TestScenario.solution(), for: TestScenario.targets[0],

@@ -97,6 +97,31 @@ struct VerifyCommandTests {
         #expect(mixed.status == 2 && mixed.stdoutLines.count == 1)
     }
 
+    /// `keys sign --type cap` marks the payload as CAP XML; the type is covered by the signature.
+    @Test func capPayloadType() throws {
+        let s = try Self.setup()
+        defer { try? FileManager.default.removeItem(atPath: s.directory) }
+        let xml = s.path("alert.xml")
+        try Data("<alert/>".utf8).write(to: URL(fileURLWithPath: xml))
+        let sign = try CLIRunner.run(["keys", "sign", "--private-key", s.privateKey, "--type", "cap", xml])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        let signed = s.path("alert.signed.json")
+        try Data(sign.stdout.utf8).write(to: URL(fileURLWithPath: signed))
+        let ok = try CLIRunner.run(["verify", "--public-key", s.publicKey, signed])
+        #expect(ok.status == 0 && ok.stdout.contains("application/cap+xml"), "\(ok.stderr)")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: signed))
+        var object = try #require(try JSONSerialization.jsonObject(with: bytes) as? [String: Any])
+        object["payloadType"] = "application/vnd.quakewarn.warning+json"
+        let retyped = s.path("retyped.json")
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: retyped))
+        let bad = try CLIRunner.run(["verify", "--public-key", s.publicKey, retyped])
+        #expect(bad.status == 2 && bad.stderr.contains("altered or forged"))
+        // A private key readable by others is refused.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: s.privateKey)
+        let insecure = try CLIRunner.run(["keys", "sign", "--private-key", s.privateKey, xml])
+        #expect(insecure.status == 2 && insecure.stderr.contains("chmod 600"), "\(insecure.stderr)")
+    }
+
     @Test func wrongKeyIsRejected() throws {
         let s = try Self.setup()
         defer { try? FileManager.default.removeItem(atPath: s.directory) }
