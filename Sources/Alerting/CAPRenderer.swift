@@ -93,7 +93,10 @@ public struct CAPRenderer: Sendable {
         if message.msgType != .alert {
             let refs = earlier.filter { $0.id == message.id && $0.updateNumber < message.updateNumber }
                 .sorted { $0.updateNumber < $1.updateNumber }
-                .map { cap.sender + "," + Self.identifier(of: $0) + "," + Self.capDateTime($0.createdTime, utcOffsetMinutes: offset) }
+                .map { earlier in
+                    let sent = Self.capDateTime(earlier.createdTime, utcOffsetMinutes: offset)
+                    return cap.sender + "," + Self.identifier(of: earlier) + "," + sent
+                }
             if !refs.isEmpty { w.element("references", refs.joined(separator: " ")) }
         }
         w.start("info")
@@ -132,11 +135,13 @@ public struct CAPRenderer: Sendable {
                 + ";warningLevel=\(t.warningLevel.rawValue)"
             parameter(&w, "target", value)
         }
+        let latitude = formatDegrees(message.epicenter.latitudeDegrees)
+        let longitude = formatDegrees(message.epicenter.longitudeDegrees)
+        let radiusText = formatKilometers(radius(message))
         w.start("area")
-        w.element("areaDesc", "Within \(formatKilometers(radius(message))) km of the epicentre "
-                  + "(\(formatDegrees(message.epicenter.latitudeDegrees)) N, \(formatDegrees(message.epicenter.longitudeDegrees)) E)")
-        w.element("circle", "\(formatDegrees(message.epicenter.latitudeDegrees)),\(formatDegrees(message.epicenter.longitudeDegrees)) "
-                  + formatKilometers(radius(message)))
+        w.element("areaDesc", "Within \(radiusText) km of the epicentre (latitude \(latitude), longitude \(longitude))")
+        // CAP 1.2 §3.3.3: circle = "lat,lon radius" (WGS-84 degrees, radius in km).
+        w.element("circle", latitude + "," + longitude + " " + radiusText)
         w.end()
         w.end()
         w.end()
@@ -164,9 +169,12 @@ public struct CAPRenderer: Sendable {
     }
 
     private func description(_ m: WarningMessage) -> String {
-        var lines = ["Magnitude \(String(format: "%.1f", m.magnitude)) ± \(String(format: "%.1f", m.magnitudeUncertainty)) (\(m.magnitudeType)), "
-                     + "origin \(m.originTime.iso8601), epicentre \(formatDegrees(m.epicenter.latitudeDegrees)) N "
-                     + "\(formatDegrees(m.epicenter.longitudeDegrees)) E, depth \(String(format: "%.0f", m.depthKilometers)) km, "
+        let magnitude = String(format: "%.1f", m.magnitude)
+        let uncertainty = String(format: "%.1f", m.magnitudeUncertainty)
+        let depth = String(format: "%.0f", m.depthKilometers)
+        var lines = ["Magnitude \(magnitude) ± \(uncertainty) (\(m.magnitudeType)), origin \(m.originTime.iso8601), "
+                     + "epicentre latitude \(formatDegrees(m.epicenter.latitudeDegrees)), longitude "
+                     + "\(formatDegrees(m.epicenter.longitudeDegrees)), depth \(depth) km, "
                      + "\(m.numberOfStations) station(s), report \(m.updateNumber)."]
         for t in m.targets {
             lines.append("\(t.name): intensity \(String(format: "%.1f", t.predictedIntensity)) (\(t.warningLevel.rawValue)), "

@@ -344,7 +344,8 @@ extension QuakeWarnConfiguration {
     func firstProblem() -> Problem? {
         func number(_ value: Double, _ range: ClosedRange<Double>, _ path: String) -> Problem? {
             guard value.isFinite, range.contains(value) else {
-                return Problem(keyPath: path, reason: "\(value) is outside \(format(range.lowerBound))…\(format(range.upperBound))")
+                let bounds = format(range.lowerBound) + "…" + format(range.upperBound)
+                return Problem(keyPath: path, reason: "\(value) is outside \(bounds)")
             }
             return nil
         }
@@ -352,7 +353,8 @@ extension QuakeWarnConfiguration {
             let ok = lengths.contains(value.utf8.count)
                 && value.utf8.allSatisfy { (48...57).contains($0) || (65...90).contains($0) }
             guard ok else {
-                return Problem(keyPath: path, reason: "'\(value)' must be \(lengths.lowerBound)–\(lengths.upperBound) characters A–Z, 0–9")
+                let count = "\(lengths.lowerBound)–\(lengths.upperBound)"
+                return Problem(keyPath: path, reason: "'\(value)' must be \(count) characters A–Z, 0–9")
             }
             return nil
         }
@@ -379,10 +381,14 @@ extension QuakeWarnConfiguration {
         var seenTargets = Set<String>()
         for (i, t) in targets.enumerated() {
             let p = "targets[\(i)]"
-            if t.name.trimmingCharacters(in: .whitespaces).isEmpty { return Problem(keyPath: p + ".name", reason: "empty name") }
+            if t.name.trimmingCharacters(in: .whitespaces).isEmpty {
+                return Problem(keyPath: p + ".name", reason: "empty name")
+            }
             if let e = number(t.latitudeDegrees, -90...90, p + ".latitudeDegrees") { return e }
             if let e = number(t.longitudeDegrees, -180...180, p + ".longitudeDegrees") { return e }
-            if !seenTargets.insert(t.name).inserted { return Problem(keyPath: p + ".name", reason: "duplicate target '\(t.name)'") }
+            if !seenTargets.insert(t.name).inserted {
+                return Problem(keyPath: p + ".name", reason: "duplicate target '\(t.name)'")
+            }
         }
         let a = alerting
         if let e = number(a.minimumMagnitude, -2...10, "alerting.minimumMagnitude") { return e }
@@ -390,7 +396,8 @@ extension QuakeWarnConfiguration {
         if let e = number(a.sWaveVelocityKilometersPerSecond, 0.5...6, "alerting.sWaveVelocityKilometersPerSecond") { return e }
         if a.sWaveVelocityKilometersPerSecond >= a.pWaveVelocityKilometersPerSecond {
             return Problem(keyPath: "alerting.sWaveVelocityKilometersPerSecond",
-                           reason: "\(a.sWaveVelocityKilometersPerSecond) must be below pWaveVelocityKilometersPerSecond (\(a.pWaveVelocityKilometersPerSecond))")
+                           reason: "\(a.sWaveVelocityKilometersPerSecond) must be below "
+                               + "pWaveVelocityKilometersPerSecond (\(a.pWaveVelocityKilometersPerSecond))")
         }
         if let e = number(a.maximumAlertRadiusKilometers, 1...20_000, "alerting.maximumAlertRadiusKilometers") { return e }
         let levels = a.warningLevels
@@ -407,7 +414,8 @@ extension QuakeWarnConfiguration {
         }
         if signing.privateKeyPath.isEmpty { return Problem(keyPath: "signing.privateKeyPath", reason: "empty path") }
         if cap.sender.isEmpty || cap.sender.contains(where: { $0 == " " || $0 == "," || $0 == "<" || $0 == "&" }) {
-            return Problem(keyPath: "cap.sender", reason: "'\(cap.sender)' must be non-empty without spaces, commas, '<' or '&' (CAP 1.2 §3.2.1)")
+            return Problem(keyPath: "cap.sender",
+                           reason: "'\(cap.sender)' must be non-empty without spaces, commas, '<' or '&' (CAP 1.2 §3.2.1)")
         }
         if cap.language.isEmpty || !cap.language.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
             return Problem(keyPath: "cap.language", reason: "'\(cap.language)' is not a language tag such as en-US or zh-CN")

@@ -22,6 +22,11 @@ public import Foundation
 /// `keyId` is the first 8 bytes (16 lowercase hex digits) of SHA-256 over the raw 32-byte public
 /// key; it lets a terminal pick the key during rotation. It is not trusted: verification always
 /// checks the signature with the terminal's own public key.
+///
+/// A signature proves origin and integrity, not freshness: a recorded genuine warning can be
+/// re-sent. Terminals must also drop a message whose (id, updateNumber) they have already seen or
+/// whose `createdTime` is older than the longest useful countdown (e.g. 120 s), and must honour
+/// `status` (Exercise/Test never sound as Actual).
 public struct SignedEnvelope: Sendable, Equatable, Codable {
     public static let formatV1 = "quakewarn-signed-v1"
     /// Payload type of a warning's canonical JSON.
@@ -82,7 +87,8 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
 
     /// Parses and verifies a signed envelope; returns the payload bytes when the signature is valid.
     /// Never traps: every malformed input is a ``VerificationError``.
-    public static func verify(_ bytes: Data, publicKey: Curve25519.Signing.PublicKey) throws(VerificationError) -> VerifiedPayload {
+    public static func verify(_ bytes: Data,
+                              publicKey: Curve25519.Signing.PublicKey) throws(VerificationError) -> VerifiedPayload {
         let envelope: SignedEnvelope
         do {
             envelope = try JSONDecoder().decode(SignedEnvelope.self, from: bytes)
@@ -178,7 +184,8 @@ public enum SigningKeyFile {
     public static func loadPrivateKey(path: String) throws(KeyFileError) -> Curve25519.Signing.PrivateKey {
         if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
            let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
-            throw KeyFileError(path: path, reason: "private key is readable by group or others (mode \(String(mode, radix: 8))); chmod 600 it")
+            let octal = String(mode & 0o777, radix: 8)
+            throw KeyFileError(path: path, reason: "private key is readable by group or others (mode \(octal)); chmod 600 it")
         }
         let raw = try readKeyBytes(path: path)
         do {

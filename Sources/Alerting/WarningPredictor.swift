@@ -185,6 +185,13 @@ public struct WarningIssuer: Sendable {
         return message
     }
 
+    /// Drops the history of every event whose last message was created before `cutoff`, so a
+    /// daemon that runs for months keeps a bounded history. A later solution for a forgotten event
+    /// id starts again with an Alert.
+    public mutating func forgetEvents(lastCreatedBefore cutoff: Timestamp) {
+        history = history.filter { _, messages in (messages.last?.createdTime ?? cutoff) >= cutoff }
+    }
+
     /// The messages issued for `eventID` before `message` (what its CAP `references` lists).
     public func earlierMessages(before message: WarningMessage) -> [WarningMessage] {
         (history[message.id] ?? []).filter { $0.updateNumber < message.updateNumber }

@@ -66,6 +66,11 @@ struct WarningMessageTests {
         #expect(issuer.earlierMessages(before: cancel).map(\.updateNumber) == [0, 1])
         let afterCancel = try issuer.issue(TestScenario.solution(magnitude: 6), now: TestScenario.now)
         #expect(afterCancel == nil)
+        var pruned = issuer
+        pruned.forgetEvents(lastCreatedBefore: TestScenario.now.adding(nanoseconds: 1_000_000_000))
+        #expect(pruned.history.keys.sorted() == ["qw20261129a"])  // the cancel was created at now + 1 s
+        pruned.forgetEvents(lastCreatedBefore: TestScenario.now.adding(nanoseconds: 1_000_000_001))
+        #expect(pruned.history.isEmpty)
         var other = issuer
         #expect(throws: WarningError.unknownEvent("other")) { try other.cancel(eventID: "other", now: TestScenario.now) }
     }
