@@ -17,7 +17,7 @@ struct QuakeWarn: ParsableCommand {
         abstract: "Earthquake early-warning signal processor.",
         subcommands: [
             InfoCommand.self, PickCommand.self, MagnitudeCommand.self, IntensityCommand.self, FeedCommand.self,
-            BenchCommand.self,
+            KeysCommand.self, VerifyCommand.self, BenchCommand.self,
         ]
     )
 
