@@ -1,0 +1,202 @@
+import MQTT
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A FIFO of events with a bounded wait: `next(timeout:)` returns nil after the timeout.
+final class EventQueue<Element: Sendable>: Sendable {
+    private struct Waiter {
+        var token: Int
+        var continuation: CheckedContinuation<Element?, Never>
+    }
+
+    private struct State {
+        var buffer: [Element] = []
+        var waiter: Waiter?
+        var nextToken = 0
+    }
+
+    private let state = Mutex(State())
+
+    func push(_ element: Element) {
+        let waiter = state.withLock { state -> Waiter? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.buffer.append(element)
+            return nil
+        }
+        waiter?.continuation.resume(returning: element)
+    }
+
+    /// The next element, or nil if none arrives within `timeout`. One waiter at a time.
+    func next(timeout: Duration) async -> Element? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Element?, Never>) in
+            let (token, immediate) = state.withLock { state -> (Int, Element?) in
+                if !state.buffer.isEmpty { return (0, state.buffer.removeFirst()) }
+                state.nextToken += 1
+                state.waiter = Waiter(token: state.nextToken, continuation: continuation)
+                return (state.nextToken, nil)
+            }
+            if let immediate {
+                continuation.resume(returning: immediate)
+                return
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                let expired = state.withLock { state -> Waiter? in
+                    guard let waiter = state.waiter, waiter.token == token else { return nil }
+                    state.waiter = nil
+                    return waiter
+                }
+                expired?.continuation.resume(returning: nil)
+            }
+        }
+    }
+}
+
+/// What the fake broker writes: a packet, or raw bytes (to send malformed data).
+enum FakeOutbound: Sendable {
+    case packet(MQTTPacket)
+    case raw([UInt8])
+}
+
+struct FakeOutboundEncoder: MessageToByteEncoder, Sendable {
+    typealias OutboundIn = FakeOutbound
+    func encode(data: FakeOutbound, out: inout ByteBuffer) throws {
+        switch data {
+        case .packet(let packet): try packet.encode(into: &out)
+        case .raw(let bytes): out.writeBytes(bytes)
+        }
+    }
+}
+
+/// One accepted client connection of the fake broker.
+struct FakeConnection: Sendable {
+    var id: Int
+    var channel: any Channel
+
+    func send(_ packet: MQTTPacket) { channel.writeAndFlush(FakeOutbound.packet(packet), promise: nil) }
+    func sendRaw(_ bytes: [UInt8]) { channel.writeAndFlush(FakeOutbound.raw(bytes), promise: nil) }
+    func close() { channel.close(promise: nil) }
+}
+
+enum FakeBrokerEvent: Sendable {
+    case accepted(FakeConnection)
+    case packet(connection: Int, MQTTPacket)
+    case closed(connection: Int)
+}
+
+/// A scriptable in-process MQTT "broker" on 127.0.0.1 for client tests: it reports every
+/// connection and decoded packet, and answers only what the test tells it to.
+final class FakeBroker: Sendable {
+    let port: Int
+    let events: EventQueue<FakeBrokerEvent>
+    private let serverChannel: Mutex<(any Channel)?>
+
+    private init(port: Int, serverChannel: any Channel, events: EventQueue<FakeBrokerEvent>) {
+        self.port = port
+        self.serverChannel = Mutex(serverChannel)
+        self.events = events
+    }
+
+    static func start() async throws -> FakeBroker {
+        let events = EventQueue<FakeBrokerEvent>()
+        let counter = Counter()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let id = counter.increment()
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MQTTPacketDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FakeOutboundEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(FakeBrokerHandler(id: id, events: events))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        return FakeBroker(port: channel.localAddress?.port ?? 0, serverChannel: channel, events: events)
+    }
+
+    func stop() async {
+        let channel = serverChannel.withLock { channel -> (any Channel)? in
+            defer { channel = nil }
+            return channel
+        }
+        try? await channel?.close()
+    }
+
+    /// Next event, or a `TestTimeout` error.
+    func next(within seconds: Double = 5, _ what: String) async throws -> FakeBrokerEvent {
+        guard let event = await events.next(timeout: .milliseconds(Int(seconds * 1000))) else {
+            throw TestTimeout(seconds: seconds, what: what)
+        }
+        return event
+    }
+
+    func expectAccepted(within seconds: Double = 5) async throws -> FakeConnection {
+        let event = try await next(within: seconds, "connection")
+        guard case .accepted(let connection) = event else { throw UnexpectedEvent(event: event, expected: "accepted") }
+        return connection
+    }
+
+    func expectPacket(within seconds: Double = 5, _ what: String = "packet") async throws -> (Int, MQTTPacket) {
+        let event = try await next(within: seconds, what)
+        guard case .packet(let connection, let packet) = event else { throw UnexpectedEvent(event: event, expected: what) }
+        return (connection, packet)
+    }
+
+    /// Accepts a connection, reads its CONNECT, answers CONNACK accepted.
+    func acceptClient(within seconds: Double = 5) async throws -> (FakeConnection, MQTTConnect) {
+        let connection = try await expectAccepted(within: seconds)
+        let (_, packet) = try await expectPacket(within: seconds, "CONNECT")
+        guard case .connect(let connect) = packet else { throw UnexpectedEvent(event: .packet(connection: connection.id, packet), expected: "CONNECT") }
+        connection.send(.connack(MQTTConnAck(sessionPresent: false, returnCode: .accepted)))
+        return (connection, connect)
+    }
+}
+
+struct UnexpectedEvent: Error, CustomStringConvertible {
+    var event: FakeBrokerEvent
+    var expected: String
+    var description: String { "expected \(expected), got \(event)" }
+}
+
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
+}
+
+final class FakeBrokerHandler: ChannelInboundHandler {
+    typealias InboundIn = MQTTPacket
+
+    let id: Int
+    let events: EventQueue<FakeBrokerEvent>
+
+    init(id: Int, events: EventQueue<FakeBrokerEvent>) {
+        self.id = id
+        self.events = events
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        events.push(.accepted(FakeConnection(id: id, channel: context.channel)))
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        events.push(.packet(connection: id, unwrapInboundIn(data)))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        events.push(.closed(connection: id))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension FakeBrokerHandler: Sendable {}
