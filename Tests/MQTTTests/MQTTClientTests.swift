@@ -38,7 +38,7 @@ struct MQTTClientTests {
         await client.disconnect()
         let (_, last) = try await broker.expectPacket(within: 5, "DISCONNECT")
         #expect(last == .disconnect)
-        try await withDeadline(5, "run() returns") { try await runner.value }
+        try await value(of: runner, within: 5, "run() returns")
         await broker.stop()
     }
 
@@ -71,10 +71,10 @@ struct MQTTClientTests {
         #expect(await client.inFlightCount == 1)
 
         second.send(.puback(packetID: packetID))
-        try await withDeadline(5, "publish returns after PUBACK") { try await publisher.value }
+        try await value(of: publisher, within: 5, "publish returns after PUBACK")
         #expect(await client.inFlightCount == 0)
         await client.disconnect()
-        try await withDeadline(5, "run() returns") { try await runner.value }
+        try await value(of: runner, within: 5, "run() returns")
         await broker.stop()
     }
 
@@ -106,9 +106,9 @@ struct MQTTClientTests {
             connection.send(.puback(packetID: packetID))
         }
         #expect(payloads == ["0", "1", "2"])
-        try await withDeadline(5, "publishers finish") { try await publishers.value }
+        try await value(of: publishers, within: 5, "publishers finish")
         await client.disconnect()
-        try await withDeadline(5, "run() returns") { try await runner.value }
+        try await value(of: runner, within: 5, "run() returns")
         await broker.stop()
     }
 
@@ -151,10 +151,10 @@ struct MQTTClientTests {
             throw UnexpectedEvent(event: .packet(connection: connection.id, fifth), expected: "PUBLISH")
         }
         connection.send(.puback(packetID: id5))
-        try await withDeadline(5, "all publishes return") { try await publishers.value }
+        try await value(of: publishers, within: 5, "all publishes return")
         #expect(Set(ids + [id4, id5]).count == 5, "packet identifiers in flight together must differ")
         await client.disconnect()
-        try await withDeadline(5, "run() returns") { try await runner.value }
+        try await value(of: runner, within: 5, "run() returns")
         await broker.stop()
     }
 
@@ -183,7 +183,7 @@ struct MQTTClientTests {
         guard case .closed(let id) = closed, id == connection.id else { throw UnexpectedEvent(event: closed, expected: "closed") }
         _ = try await broker.acceptClient(within: 2)
         await client.disconnect()
-        try await withDeadline(5, "run() returns") { try await runner.value }
+        try await value(of: runner, within: 5, "run() returns")
         await broker.stop()
     }
 
@@ -196,10 +196,10 @@ struct MQTTClientTests {
         let connection = try await broker.expectAccepted()
         _ = try await broker.expectPacket(within: 5, "CONNECT")
         connection.send(.connack(MQTTConnAck(sessionPresent: false, returnCode: code)))
-        let runError = await withDeadline5 { try await runner.value }
+        let runError = await withDeadline5(runner)
         #expect(runError?.code == .connectionRefused)
         #expect(runError?.connectReturnCode == code)
-        let publishError = await withDeadline5 { try await publisher.value }
+        let publishError = await withDeadline5(publisher)
         #expect(publishError?.code == .connectionRefused)
         await broker.stop()
     }
@@ -216,7 +216,7 @@ struct MQTTClientTests {
         _ = try await broker.acceptClient()
         try await withDeadline(5, "connected") { try await client.waitUntilConnected() }
         await client.disconnect()
-        try await withDeadline(5, "run() returns") { try await runner.value }
+        try await value(of: runner, within: 5, "run() returns")
         await broker.stop()
     }
 
@@ -233,7 +233,7 @@ struct MQTTClientTests {
         guard case .subscribe(let request) = subscribe else { throw UnexpectedEvent(event: .packet(connection: connection.id, subscribe), expected: "SUBSCRIBE") }
         #expect(request.subscriptions == [MQTTSubscription(topicFilter: "eew/#", qos: .atLeastOnce)])
         connection.send(.suback(MQTTSubAck(packetID: request.packetID, returnCodes: [.granted(.atLeastOnce)])))
-        let codes = try await withDeadline(5, "SUBACK") { try await subscriber.value }
+        let codes = try await value(of: subscriber, within: 5, "SUBACK")
         #expect(codes == [.granted(.atLeastOnce)])
 
         connection.send(.publish(MQTTPublish(topic: "eew/a", payload: ByteBuffer(string: "hello"), qos: .atLeastOnce, packetID: 77)))
@@ -251,10 +251,10 @@ struct MQTTClientTests {
         guard case .unsubscribe(let unrequest) = unsubscribe else { throw UnexpectedEvent(event: .packet(connection: connection.id, unsubscribe), expected: "UNSUBSCRIBE") }
         #expect(unrequest.topicFilters == ["eew/#"])
         connection.send(.unsuback(packetID: unrequest.packetID))
-        try await withDeadline(5, "UNSUBACK") { try await unsubscriber.value }
+        try await value(of: unsubscriber, within: 5, "UNSUBACK")
 
         await client.disconnect()
-        try await withDeadline(5, "run() returns") { try await runner.value }
+        try await value(of: runner, within: 5, "run() returns")
         await broker.stop()
     }
 
@@ -278,9 +278,9 @@ struct MQTTClientTests {
         guard case .publish(let resent) = again else { throw UnexpectedEvent(event: .packet(connection: second.id, again), expected: "PUBLISH") }
         #expect(resent.dup && resent.packetID == packetID)
         second.send(.puback(packetID: packetID))
-        try await withDeadline(5, "publish returns") { try await publisher.value }
+        try await value(of: publisher, within: 5, "publish returns")
         await client.disconnect()
-        try await withDeadline(5, "run() returns") { try await runner.value }
+        try await value(of: runner, within: 5, "run() returns")
         await broker.stop()
     }
 
@@ -294,9 +294,9 @@ struct MQTTClientTests {
         let publisher = Task { try await client.publish(topic: "t", payload: ByteBuffer(string: "never acked")) }
         _ = try await broker.expectPacket(within: 5, "PUBLISH")
         await client.disconnect()
-        let error = await withDeadline5 { try await publisher.value }
+        let error = await withDeadline5(publisher)
         #expect(error?.code == .clientShutDown)
-        try await withDeadline(5, "run() returns") { try await runner.value }
+        try await value(of: runner, within: 5, "run() returns")
         await #expect(throws: MQTTError.self) { try await client.publish(topic: "t", payload: ByteBuffer()) }
         await broker.stop()
     }
@@ -337,18 +337,18 @@ struct MQTTClientTests {
             }
             return failures
         }
-        let failures = try await withDeadline(5, "three failed attempts") { await counter.value }
+        let failures = try await value(of: counter, within: 5, "three failed attempts")
         #expect(failures == 3)
         #expect(await client.isConnected == false)
         await client.disconnect()
-        try await withDeadline(5, "run() returns") { try await runner.value }
+        try await value(of: runner, within: 5, "run() returns")
     }
 }
 
-/// Waits at most 5 s for `body` and returns the `MQTTError` it threw (nil if none or another error).
-func withDeadline5(_ body: @escaping @Sendable () async throws -> Void) async -> MQTTError? {
+/// Waits at most 5 s for `task` and returns the `MQTTError` it threw (nil if none or another error).
+func withDeadline5(_ task: Task<Void, any Error>) async -> MQTTError? {
     do {
-        try await withDeadline(5, "expected error") { try await body() }
+        try await value(of: task, within: 5, "expected error")
         return nil
     } catch {
         return error as? MQTTError

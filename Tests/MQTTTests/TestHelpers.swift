@@ -101,3 +101,36 @@ enum BrokerEnvironment {
         return nil
     }
 }
+
+/// Awaits `task`'s value for at most `seconds`; on timeout the task is cancelled and
+/// `TestTimeout` thrown. (`Task.value` alone ignores the caller's cancellation, so a plain
+/// `withDeadline { await task.value }` could wait for ever.)
+func value<T: Sendable>(of task: Task<T, any Error>, within seconds: Double, _ what: String) async throws -> T {
+    do {
+        return try await withDeadline(seconds, what) {
+            try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
+            }
+        }
+    } catch {
+        task.cancel()
+        throw error
+    }
+}
+
+func value<T: Sendable>(of task: Task<T, Never>, within seconds: Double, _ what: String) async throws -> T {
+    do {
+        return try await withDeadline(seconds, what) {
+            await withTaskCancellationHandler {
+                await task.value
+            } onCancel: {
+                task.cancel()
+            }
+        }
+    } catch {
+        task.cancel()
+        throw error
+    }
+}

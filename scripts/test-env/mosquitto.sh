@@ -117,7 +117,26 @@ cmd_start() {
         log "port $port is already in use"
         exit 1
     fi
-    mosquitto -d -c "$dir/mosquitto.conf"
+    # The daemon must not inherit descriptors other than stdio: a caller that watches a pipe
+    # for our exit (Foundation's Process does) would otherwise wait until the broker stops.
+    (
+        for fd in /proc/self/fd/*; do
+            fd=${fd##*/}
+            if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+        done
+        # Signals blocked by the caller are inherited too (libdispatch worker threads, which
+        # spawn processes for Swift tests, block all of them); Mosquitto would then never see
+        # SIGTERM and could not save its state on `stop`. perl (perl-base is Essential in
+        # Debian) clears the mask and resets the dispositions before exec.
+        if command -v perl >/dev/null 2>&1; then
+            exec perl -MPOSIX -e '
+                sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die "sigprocmask: $!";
+                $SIG{$_} = "DEFAULT" for qw(TERM INT HUP USR1 USR2);
+                exec { $ARGV[0] } @ARGV or die "exec $ARGV[0]: $!";
+            ' mosquitto -d -c "$dir/mosquitto.conf"
+        fi
+        exec mosquitto -d -c "$dir/mosquitto.conf"
+    )
     for _ in $(seq 1 100); do  # up to 5 s
         if port_open "$port" && [ -s "$dir/mosquitto.pid" ]; then
             cat "$dir/env.sh"
