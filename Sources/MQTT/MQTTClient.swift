@@ -96,6 +96,8 @@ public actor MQTTClient {
     private var usedPacketIDs = Set<UInt16>()
     private var nextPacketID: UInt16 = 1
     private var subscriptions: [MQTTSubscription] = []
+    /// Identifiers of automatic re-subscriptions awaiting their SUBACK (no caller waits).
+    private var renewalIDs = Set<UInt16>()
     private var connectedWaiters: [Int: CheckedContinuation<Void, any Error>] = [:]
 
     /// - Parameters:
@@ -134,7 +136,7 @@ public actor MQTTClient {
     /// ``MQTTError/Code/clientShutDown``.
     public func run() async throws {
         guard case .idle = runState else {
-            throw MQTTError(.invalidConfiguration, reason: "run() may be called only once per client")
+            throw MQTTError(.invalidConfiguration, reason: "run() may be called only once per client, and not after disconnect()")
         }
         do {
             try configuration.validate()
@@ -423,7 +425,7 @@ public actor MQTTClient {
             if !connack.sessionPresent && !subscriptions.isEmpty {
                 // The broker forgot our subscriptions: renew them. The SUBACK has no waiter.
                 let packetID = allocatePacketID()
-                usedPacketIDs.remove(packetID)
+                renewalIDs.insert(packetID)
                 current.channel.writeAndFlush(
                     MQTTPacket.subscribe(MQTTSubscribe(packetID: packetID, subscriptions: subscriptions)), promise: nil
                 )
@@ -457,6 +459,8 @@ public actor MQTTClient {
             if let waiter = requests.removeValue(forKey: suback.packetID) {
                 usedPacketIDs.remove(suback.packetID)
                 waiter.resume(returning: packet)
+            } else if renewalIDs.remove(suback.packetID) != nil {
+                usedPacketIDs.remove(suback.packetID)
             }
         case .unsuback(let packetID):
             if let waiter = requests.removeValue(forKey: packetID) {
@@ -492,6 +496,8 @@ public actor MQTTClient {
             connection = nil
             liveChannel.withLock { $0 = nil }
         }
+        for packetID in renewalIDs { usedPacketIDs.remove(packetID) }
+        renewalIDs = []
         let pending = requests
         requests = [:]
         for (packetID, waiter) in pending {

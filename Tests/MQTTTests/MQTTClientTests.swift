@@ -258,6 +258,42 @@ struct MQTTClientTests {
         await broker.stop()
     }
 
+    @Test("subscriptions are renewed after a reconnect without session, not with one")
+    func resubscribe() async throws {
+        let broker = try await FakeBroker.start()
+        let client = MQTTClient(configuration: configuration(port: broker.port))
+        let runner = start(client)
+        let (first, _) = try await broker.acceptClient()
+        try await withDeadline(5, "connected") { try await client.waitUntilConnected() }
+        let subscriber = Task { try await client.subscribe([MQTTSubscription(topicFilter: "a/+", qos: .atLeastOnce)]) }
+        let (_, subscribe) = try await broker.expectPacket(within: 5, "SUBSCRIBE")
+        guard case .subscribe(let request) = subscribe else { throw UnexpectedEvent(event: .packet(connection: first.id, subscribe), expected: "SUBSCRIBE") }
+        first.send(.suback(MQTTSubAck(packetID: request.packetID, returnCodes: [.granted(.atLeastOnce)])))
+        _ = try await value(of: subscriber, within: 5, "SUBACK")
+
+        // Reconnect 1: the broker has no session → the client subscribes again by itself.
+        first.close()
+        _ = try await broker.next(within: 5, "close")
+        let (second, _) = try await broker.acceptClient()
+        let (_, renewal) = try await broker.expectPacket(within: 5, "renewed SUBSCRIBE")
+        guard case .subscribe(let renewed) = renewal else { throw UnexpectedEvent(event: .packet(connection: second.id, renewal), expected: "SUBSCRIBE") }
+        #expect(renewed.subscriptions == request.subscriptions)
+        second.send(.suback(MQTTSubAck(packetID: renewed.packetID, returnCodes: [.granted(.atLeastOnce)])))
+
+        // Reconnect 2: session present → nothing to renew.
+        second.close()
+        _ = try await broker.next(within: 5, "close")
+        let third = try await broker.expectAccepted()
+        _ = try await broker.expectPacket(within: 5, "CONNECT")
+        third.send(.connack(MQTTConnAck(sessionPresent: true, returnCode: .accepted)))
+        try await withDeadline(5, "connected") { try await client.waitUntilConnected() }
+        #expect(await broker.events.next(timeout: .milliseconds(200)) == nil, "SUBSCRIBE sent although the session was present")
+
+        await client.disconnect()
+        try await value(of: runner, within: 5, "run() returns")
+        await broker.stop()
+    }
+
     @Test("malformed bytes from the broker close the connection; the client reconnects and re-sends")
     func malformedFromBroker() async throws {
         let broker = try await FakeBroker.start()
