@@ -33,6 +33,8 @@ public enum MQTTClientEvent: Sendable, Equatable {
 ///
 /// Keep-alive: every ``MQTTClientConfiguration/keepAlive`` a PINGREQ is sent; without PINGRESP
 /// within ``MQTTClientConfiguration/pingTimeout`` the connection is closed and re-established.
+/// These timers (and the CONNACK timeout) run on the channel's event loop, not in Swift
+/// concurrency, so a busy cooperative thread pool cannot make them fire falsely.
 ///
 /// Concurrency: an `actor`; all protocol state (in-flight list, packet identifiers, waiters) is
 /// actor-isolated, and the NIO channel handlers are confined to their event loop. Writes go
@@ -68,8 +70,6 @@ public actor MQTTClient {
         var generation: Int
         var channel: any Channel
         var state: ConnectionState
-        var pingOutstanding = false
-        var failure: MQTTError?
     }
 
     /// One QoS 1 message that has not been acknowledged yet.
@@ -155,7 +155,6 @@ public actor MQTTClient {
                 } onCancel: {
                     liveChannel.withLock { $0?.close(promise: nil) }
                 }
-                if let failure = connection?.failure { reason = failure.description }
             } catch let error as MQTTError {
                 reachedConnAck = connectionReachedConnAck()
                 reason = error.description
@@ -295,9 +294,11 @@ public actor MQTTClient {
         let generation = self.generation
         let (packets, packetSink) = AsyncThrowingStream.makeStream(of: MQTTPacket.self)
         let maximumPacketSize = configuration.maximumPacketSize
-        let timeoutMilliseconds = Int64(MQTTClientConfiguration.seconds(configuration.connectTimeout) * 1000)
+        let connectTimeout = TimeAmount(configuration.connectTimeout)
+        let keepAlive: TimeAmount? = configuration.keepAlive > .zero ? TimeAmount(configuration.keepAlive) : nil
+        let pingTimeout = TimeAmount(min(configuration.pingTimeout, configuration.keepAlive))
         let channel = try await ClientBootstrap(group: eventLoopGroup)
-            .connectTimeout(.milliseconds(max(timeoutMilliseconds, 1)))
+            .connectTimeout(connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -305,6 +306,11 @@ public actor MQTTClient {
                         ByteToMessageHandler(MQTTPacketDecoder(maximumPacketSize: maximumPacketSize))
                     )
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(MQTTPacketEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(
+                        MQTTConnectionTimersHandler(
+                            connectTimeout: connectTimeout, keepAlive: keepAlive, pingTimeout: pingTimeout
+                        )
+                    )
                     try channel.pipeline.syncOperations.addHandler(MQTTPacketStreamBridge(sink: packetSink))
                 }
             }
@@ -324,82 +330,15 @@ public actor MQTTClient {
         channel.writeAndFlush(MQTTPacket.connect(connect), promise: nil)
 
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.watchdog(generation: generation) }
-                for try await packet in packets {
-                    try handle(packet, generation: generation)
-                }
-                group.cancelAll()
+            for try await packet in packets {
+                try handle(packet, generation: generation)
             }
         } catch {
             channel.close(promise: nil)
             throw error
         }
         channel.close(promise: nil)
-        if let failure = connection?.failure { throw failure }
         return connectionReachedConnAck()
-    }
-
-    /// Enforces the CONNACK timeout, then sends PINGREQs and checks for PINGRESPs.
-    private nonisolated func watchdog(generation: Int) async throws {
-        let clock = ContinuousClock()
-        let connectDeadline = clock.now.advanced(by: configuration.connectTimeout)
-        while await connectionState(generation: generation) == .awaitingConnAck {
-            if clock.now >= connectDeadline {
-                await failConnection(
-                    generation: generation,
-                    MQTTError(.connectTimeout, packetType: .connack, reason: "no CONNACK within \(configuration.connectTimeout)")
-                )
-                return
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        let keepAlive = configuration.keepAlive
-        guard keepAlive > .zero else { return }
-        let pingTimeout = min(configuration.pingTimeout, keepAlive)
-        var nextPing = clock.now.advanced(by: keepAlive)
-        while true {
-            try await clock.sleep(until: nextPing)
-            let sentAt = clock.now
-            guard await sendPing(generation: generation) else { return }
-            nextPing = sentAt.advanced(by: keepAlive)
-            try await clock.sleep(until: sentAt.advanced(by: pingTimeout))
-            if await isPingOutstanding(generation: generation) {
-                await failConnection(
-                    generation: generation,
-                    MQTTError(.keepAliveTimeout, packetType: .pingresp, reason: "no PINGRESP within \(pingTimeout)")
-                )
-                return
-            }
-        }
-    }
-
-    private enum ObservedState { case awaitingConnAck, ready, gone }
-
-    private func connectionState(generation: Int) -> ObservedState {
-        guard let connection, connection.generation == generation, connection.failure == nil else { return .gone }
-        switch connection.state {
-        case .awaitingConnAck: return .awaitingConnAck
-        case .ready: return .ready
-        }
-    }
-
-    private func sendPing(generation: Int) -> Bool {
-        guard connectionState(generation: generation) == .ready, let channel = connection?.channel else { return false }
-        connection?.pingOutstanding = true
-        channel.writeAndFlush(MQTTPacket.pingreq, promise: nil)
-        return true
-    }
-
-    private func isPingOutstanding(generation: Int) -> Bool {
-        guard connectionState(generation: generation) == .ready else { return false }
-        return connection?.pingOutstanding ?? false
-    }
-
-    private func failConnection(generation: Int, _ error: MQTTError) {
-        guard let current = connection, current.generation == generation else { return }
-        if current.failure == nil { connection?.failure = error }
-        current.channel.close(promise: nil)
     }
 
     private func connectionReachedConnAck() -> Bool {
@@ -468,7 +407,7 @@ public actor MQTTClient {
                 waiter.resume(returning: packet)
             }
         case .pingresp:
-            connection?.pingOutstanding = false
+            break  // timed by MQTTConnectionTimersHandler on the event loop
         default:
             throw MQTTError(.protocolViolation, packetType: packet.type, reason: "a broker does not send \(packet.type) to a client")
         }

@@ -93,16 +93,21 @@ enum FakeBrokerEvent: Sendable {
 final class FakeBroker: Sendable {
     let port: Int
     let events: EventQueue<FakeBrokerEvent>
+    /// Arrival time of every packet (taken on the event loop), for timing checks that must not
+    /// depend on how quickly the test task gets scheduled.
+    let arrivals: ArrivalLog
     private let serverChannel: Mutex<(any Channel)?>
 
-    private init(port: Int, serverChannel: any Channel, events: EventQueue<FakeBrokerEvent>) {
+    private init(port: Int, serverChannel: any Channel, events: EventQueue<FakeBrokerEvent>, arrivals: ArrivalLog) {
         self.port = port
         self.serverChannel = Mutex(serverChannel)
         self.events = events
+        self.arrivals = arrivals
     }
 
     static func start() async throws -> FakeBroker {
         let events = EventQueue<FakeBrokerEvent>()
+        let arrivals = ArrivalLog()
         let counter = Counter()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -111,12 +116,12 @@ final class FakeBroker: Sendable {
                     let id = counter.increment()
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MQTTPacketDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FakeOutboundEncoder()))
-                    try channel.pipeline.syncOperations.addHandler(FakeBrokerHandler(id: id, events: events))
+                    try channel.pipeline.syncOperations.addHandler(FakeBrokerHandler(id: id, events: events, arrivals: arrivals))
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
             .get()
-        return FakeBroker(port: channel.localAddress?.port ?? 0, serverChannel: channel, events: events)
+        return FakeBroker(port: channel.localAddress?.port ?? 0, serverChannel: channel, events: events, arrivals: arrivals)
     }
 
     func stop() async {
@@ -128,27 +133,27 @@ final class FakeBroker: Sendable {
     }
 
     /// Next event, or a `TestTimeout` error.
-    func next(within seconds: Double = 5, _ what: String) async throws -> FakeBrokerEvent {
+    func next(within seconds: Double = 30, _ what: String) async throws -> FakeBrokerEvent {
         guard let event = await events.next(timeout: .milliseconds(Int(seconds * 1000))) else {
             throw TestTimeout(seconds: seconds, what: what)
         }
         return event
     }
 
-    func expectAccepted(within seconds: Double = 5) async throws -> FakeConnection {
+    func expectAccepted(within seconds: Double = 30) async throws -> FakeConnection {
         let event = try await next(within: seconds, "connection")
         guard case .accepted(let connection) = event else { throw UnexpectedEvent(event: event, expected: "accepted") }
         return connection
     }
 
-    func expectPacket(within seconds: Double = 5, _ what: String = "packet") async throws -> (Int, MQTTPacket) {
+    func expectPacket(within seconds: Double = 30, _ what: String = "packet") async throws -> (Int, MQTTPacket) {
         let event = try await next(within: seconds, what)
         guard case .packet(let connection, let packet) = event else { throw UnexpectedEvent(event: event, expected: what) }
         return (connection, packet)
     }
 
     /// Accepts a connection, reads its CONNECT, answers CONNACK accepted.
-    func acceptClient(within seconds: Double = 5) async throws -> (FakeConnection, MQTTConnect) {
+    func acceptClient(within seconds: Double = 30) async throws -> (FakeConnection, MQTTConnect) {
         let connection = try await expectAccepted(within: seconds)
         let (_, packet) = try await expectPacket(within: seconds, "CONNECT")
         guard case .connect(let connect) = packet else { throw UnexpectedEvent(event: .packet(connection: connection.id, packet), expected: "CONNECT") }
@@ -163,6 +168,21 @@ struct UnexpectedEvent: Error, CustomStringConvertible {
     var description: String { "expected \(expected), got \(event)" }
 }
 
+/// Packet arrival times per connection.
+final class ArrivalLog: Sendable {
+    private let entries = Mutex<[(connection: Int, type: MQTTPacketType, at: ContinuousClock.Instant)]>([])
+
+    func record(connection: Int, type: MQTTPacketType) {
+        let now = ContinuousClock.now
+        entries.withLock { $0.append((connection, type, now)) }
+    }
+
+    /// Arrival times of packets of `type` on `connection`, in order.
+    func times(connection: Int, type: MQTTPacketType) -> [ContinuousClock.Instant] {
+        entries.withLock { $0.filter { $0.connection == connection && $0.type == type }.map(\.at) }
+    }
+}
+
 final class Counter: Sendable {
     private let value = Atomic<Int>(0)
     func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
@@ -173,10 +193,12 @@ final class FakeBrokerHandler: ChannelInboundHandler {
 
     let id: Int
     let events: EventQueue<FakeBrokerEvent>
+    let arrivals: ArrivalLog
 
-    init(id: Int, events: EventQueue<FakeBrokerEvent>) {
+    init(id: Int, events: EventQueue<FakeBrokerEvent>, arrivals: ArrivalLog) {
         self.id = id
         self.events = events
+        self.arrivals = arrivals
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -185,7 +207,9 @@ final class FakeBrokerHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        events.push(.packet(connection: id, unwrapInboundIn(data)))
+        let packet = unwrapInboundIn(data)
+        arrivals.record(connection: id, type: packet.type)
+        events.push(.packet(connection: id, packet))
     }
 
     func channelInactive(context: ChannelHandlerContext) {

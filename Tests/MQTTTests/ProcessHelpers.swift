@@ -62,7 +62,7 @@ final class ChildProcess {
         _ executable: String,
         _ arguments: [String],
         environment: [String: String]? = nil,
-        within seconds: Double = 10
+        within seconds: Double = 30
     ) async throws -> String {
         let child = try ChildProcess(executable, arguments, environment: environment)
         let status = try await child.waitForExit(within: seconds)
