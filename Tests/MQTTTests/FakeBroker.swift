@@ -140,16 +140,29 @@ final class FakeBroker: Sendable {
         return event
     }
 
+    /// The next accepted connection. `.closed` events of earlier connections are skipped: a
+    /// close and the next accept happen on different event loops, in either order.
     func expectAccepted(within seconds: Double = 30) async throws -> FakeConnection {
-        let event = try await next(within: seconds, "connection")
-        guard case .accepted(let connection) = event else { throw UnexpectedEvent(event: event, expected: "accepted") }
-        return connection
+        while true {
+            let event = try await next(within: seconds, "connection")
+            switch event {
+            case .accepted(let connection): return connection
+            case .closed: continue
+            case .packet: throw UnexpectedEvent(event: event, expected: "accepted")
+            }
+        }
     }
 
+    /// The next packet from any connection; `.closed` events are skipped (see `expectAccepted`).
     func expectPacket(within seconds: Double = 30, _ what: String = "packet") async throws -> (Int, MQTTPacket) {
-        let event = try await next(within: seconds, what)
-        guard case .packet(let connection, let packet) = event else { throw UnexpectedEvent(event: event, expected: what) }
-        return (connection, packet)
+        while true {
+            let event = try await next(within: seconds, what)
+            switch event {
+            case .packet(let connection, let packet): return (connection, packet)
+            case .closed: continue
+            case .accepted: throw UnexpectedEvent(event: event, expected: what)
+            }
+        }
     }
 
     /// Accepts a connection, reads its CONNECT, answers CONNACK accepted.
