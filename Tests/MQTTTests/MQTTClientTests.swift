@@ -337,6 +337,26 @@ struct MQTTClientTests {
         await broker.stop()
     }
 
+    @Test("cancelling the task that runs run() stops the client")
+    func cancelRun() async throws {
+        let broker = try await FakeBroker.start()
+        let client = MQTTClient(configuration: configuration(port: broker.port))
+        let runner = start(client)
+        let (connection, _) = try await broker.acceptClient()
+        try await withDeadline(30, "connected") { try await client.waitUntilConnected() }
+        let publisher = Task { try await client.publish(topic: "t", payload: ByteBuffer(string: "x")) }
+        _ = try await broker.expectPacket(within: 30, "PUBLISH")
+        runner.cancel()
+        try await value(of: runner, within: 30, "run() returns after cancellation")
+        let error = await thrownMQTTError(publisher)
+        #expect(error?.code == .clientShutDown)
+        #expect(await client.isConnected == false)
+        try await withDeadline(30, "connection closed") {
+            while connection.channel.isActive { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        await broker.stop()
+    }
+
     @Test("QoS 0 without a connection throws notConnected; invalid topics are rejected before queueing")
     func publishPreconditions() async throws {
         let client = MQTTClient(configuration: configuration(port: 1))
