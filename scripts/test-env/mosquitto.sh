@@ -74,7 +74,8 @@ cmd_start() {
         else
             port=""
             for _ in $(seq 1 50); do
-                candidate=$((20000 + RANDOM % 40000))
+                # Below the Linux ephemeral range (32768-60999), so no outgoing connection owns it.
+                candidate=$((20000 + RANDOM % 12000))
                 if ! port_open "$candidate"; then port=$candidate; break; fi
             done
             [ -n "$port" ] || { log "no free port found"; exit 1; }
