@@ -253,6 +253,20 @@ struct MQTTCodecTests {
         }
     }
 
+    @Test("EOF inside the remaining-length varint is reported as truncated")
+    func eofMidVarint() throws {
+        let channel = EmbeddedChannel(handler: ByteToMessageHandler(MQTTPacketDecoder()))
+        try channel.writeInbound(ByteBuffer(bytes: [0xC0, 0x00, 0x30, 0x80, 0x80]))
+        #expect(try channel.readInbound(as: MQTTPacket.self) == .pingreq)
+        #expect(try channel.readInbound(as: MQTTPacket.self) == nil)
+        #expect {
+            _ = try channel.finish()
+        } throws: { error in
+            guard let error = error as? MQTTError else { return false }
+            return error.code == .truncatedPacket && error.packetType == .publish && error.streamOffset == 2
+        }
+    }
+
     @Test("a malformed packet through the pipeline surfaces as MQTTError")
     func malformedThroughPipeline() throws {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(MQTTPacketDecoder()))
