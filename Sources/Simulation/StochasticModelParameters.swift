@@ -1,0 +1,101 @@
+/// The parameters of the stochastic point-source ground-motion model (Boore 2003), with their
+/// sources. Every value can be changed; the defaults are documented one by one below.
+///
+/// Reference: D. M. Boore (2003), "Simulation of ground motion using the stochastic method",
+/// Pure and Applied Geophysics 160, 635–676, doi:10.1007/PL00012553 — cited below as "Boore 2003".
+/// Equation numbers are given where we are confident of them; the section names are Boore 2003's.
+///
+/// **Defaults are a generic crustal model, not a calibrated model for Sichuan.** The stress
+/// parameter, Q(f) and κ0 in particular are assumptions (see each property): the synthetics are
+/// meant for drills, pipeline tests and order-of-magnitude checks, not for hazard estimates.
+public struct StochasticModelParameters: Sendable, Equatable {
+    /// Stress parameter Δσ in bar (Brune source, Boore 2003 "Source" section). Default 100 bar,
+    /// a common generic value for shallow crustal earthquakes in stochastic models (e.g. the
+    /// order of the western-North-America values used with the method); an assumption here.
+    public var stressDropBars: Double = 100
+
+    /// Density ρ_s near the source in g/cm³. Default 2.8 (Boore 2003's example crustal value).
+    public var densityGramsPerCubicCentimeter: Double = 2.8
+
+    /// Shear-wave velocity β_s near the source in km/s. Default 3.5 (Boore 2003's example).
+    public var shearVelocityKilometersPerSecond: Double = 3.5
+
+    /// P-wave velocity α near the source in km/s. Default 3.5·√3 ≈ 6.06 km/s (a Poisson solid,
+    /// λ = μ, so α = √3 β) — an assumption consistent with typical upper-crust Vp/Vs ≈ 1.73.
+    /// Also the propagation speed of P: t_P = R / α.
+    public var compressionalVelocityKilometersPerSecond: Double = 3.5 * 3.0.squareRoot()
+
+    /// Average S-wave radiation coefficient ⟨R_θφ⟩ = 0.55 (Boore & Boatwright 1984, used by
+    /// Boore 2003 in the constant C of the source spectrum).
+    public var sRadiationCoefficient: Double = 0.55
+
+    /// Average P-wave radiation coefficient. Default 0.52 = √(4/15), the root-mean-square of the
+    /// double-couple P radiation pattern over the focal sphere (Aki & Richards 2002, ch. 4: the
+    /// mean of sin²2θ·cos²φ-type patterns; the S counterpart is √(2/5) ≈ 0.63, which Boore &
+    /// Boatwright 1984 reduce to 0.55 for the relevant take-off angles). An assumption.
+    public var pRadiationCoefficient: Double = (4.0 / 15.0).squareRoot()
+
+    /// Free-surface amplification F = 2 (Boore 2003, constant C).
+    public var freeSurfaceFactor: Double = 2
+
+    /// Partition of the S energy onto one horizontal component, V = 1/√2 (Boore 2003, constant C).
+    /// The simulator makes two independent S components (SH on the transverse, SV in the
+    /// radial-vertical plane), each with this partition factor.
+    public var horizontalPartition: Double = 1 / 2.0.squareRoot()
+
+    /// Q(f) = Q0 · f^η: Q0. Default 180. **Assumption**: Q = 180 f^0.5 is a generic value for an
+    /// active crustal region, of the order of the values used for western North America; we
+    /// have no published Q(f) for the Sichuan basin at hand. Used for P and S alike (Q_P = Q_S,
+    /// a simplification).
+    public var qZero: Double = 180
+
+    /// Q(f) = Q0 · f^η: η. Default 0.5 (assumption, see ``qZero``).
+    public var qExponent: Double = 0.5
+
+    /// κ0 in seconds, the high-frequency diminution `exp(−π κ0 f)` (Anderson & Hough 1984; Boore
+    /// 2003 "Site effects"). Default 0.04 s, a common value for rock sites in active regions.
+    public var kappaSeconds: Double = 0.04
+
+    /// Path-duration slope b in s/km: the ground-motion duration is `T_gm = 1/f0 + b·R`
+    /// (Boore 2003 "Ground-motion duration": source duration 1/f0 plus a path duration).
+    /// Default 0.05 s/km: a single linear term for every distance. This is a simplification of
+    /// the piecewise path durations of Atkinson & Boore (1995) (0 to 10 km: 0; then 0.16 s/km;
+    /// …); the simple 0.05 R form is common in stochastic-model examples.
+    public var pathDurationSecondsPerKilometer: Double = 0.05
+
+    /// Saragoni–Hart window parameter ε: the window peaks at `ε · t_η` (Boore 2003, "Time
+    /// series" section, window w(t; ε, η, t_η); 0.2 in Boore 2003).
+    public var windowEpsilon: Double = 0.2
+
+    /// Saragoni–Hart window parameter η: the window has fallen to η of its peak at `t_η`
+    /// (0.05 in Boore 2003).
+    public var windowEta: Double = 0.05
+
+    /// `t_η = f_Tgm · T_gm` (2.0 in Boore 2003). The window is evaluated up to
+    /// ``windowLengthFactor`` · t_η; beyond that the motion is set to zero.
+    public var windowDurationFactor: Double = 2
+
+    /// The Saragoni–Hart window is evaluated over `[0, windowLengthFactor · t_η]`. Default 2: at
+    /// 2 t_η the window is below 0.1 % of its peak, so the cut is invisible under any noise floor.
+    public var windowLengthFactor: Double = 2
+
+    /// Ratio of the P-wave corner frequency to the S-wave corner frequency. Default α/β = √3:
+    /// the P corner comes from the same Brune formula with β replaced by α (the approach of the
+    /// brief; Madariaga 1976 found f0_P ≈ 1.5 f0_S for his dynamic model, close to this).
+    /// With the defaults, the radiated energies at the source are E_S/E_P ≈ 3.4 (derivation in
+    /// ``StochasticPointSource``), P-richer than the ratio of order 10–30 often quoted for real
+    /// earthquakes — a deliberately simple choice that errs on the side of clear P onsets.
+    /// Use ``pAmplitudeScale`` to weaken the P wave.
+    public var pCornerFrequencyRatio: Double = 3.0.squareRoot()
+
+    /// A factor on the P-wave spectrum (default 1: P exactly as the model gives it).
+    public var pAmplitudeScale: Double = 1
+
+    /// Angle of incidence of P at the free surface, from the vertical, in degrees. Default 30°:
+    /// rays bend towards the vertical in the low-velocity near surface, so P arrives steeply
+    /// (assumption). The S incidence angle follows from Snell's law with the same ray parameter:
+    /// `sin j = sin i · β/α` (≈ 16.8° for the defaults).
+    public var pIncidenceAngleDegrees: Double = 30
+
+    public init() {}
+}
