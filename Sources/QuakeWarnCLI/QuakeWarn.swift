@@ -15,7 +15,7 @@ struct QuakeWarn: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quakewarn",
         abstract: "Earthquake early-warning signal processor.",
-        subcommands: [InfoCommand.self, PickCommand.self, MagnitudeCommand.self, IntensityCommand.self]
+        subcommands: [InfoCommand.self, PickCommand.self, MagnitudeCommand.self, IntensityCommand.self, SimulateCommand.self]
     )
 
     static func main() {

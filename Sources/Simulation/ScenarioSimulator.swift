@@ -69,7 +69,7 @@ public struct ScenarioConfiguration: Sendable, Equatable {
     /// corner (Hz), then scaled to exactly the RMS above over the record. Default 40 Hz (0.4 fs).
     public var noiseCornerHz: Double = 40
     /// Digitizer sensitivity in counts per m/s². Default 2^23 counts for 2 g full scale:
-    /// 8388608 / (2 · 9.80665) ≈ 427 697.0 counts per m/s² (a ±2 g, 24-bit accelerometer channel).
+    /// 8388608 / (2 · 9.80665) ≈ 427 699.98 counts per m/s² (a ±2 g, 24-bit accelerometer channel).
     public var sensitivityCountsPerMetersPerSecondSquared: Double = 8_388_608 / (2 * 9.80665)
     /// Largest count magnitude; samples beyond ±fullScaleCounts are clipped (and counted).
     /// Default 2^23 − 1 (24-bit).

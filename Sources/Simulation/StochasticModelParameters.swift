@@ -52,6 +52,11 @@ public struct StochasticModelParameters: Sendable, Equatable {
     /// Q(f) = Q0 · f^η: η. Default 0.5 (assumption, see ``qZero``).
     public var qExponent: Double = 0.5
 
+    /// Site amplification A(f). Default ``SiteAmplification/genericRock760`` (V_S30 = 760 m/s
+    /// generic rock, the GMPE reference site); ``SiteAmplification/none`` gives the unamplified
+    /// source-rock motion (×2 free surface only).
+    public var siteAmplification: SiteAmplification = .genericRock760
+
     /// κ0 in seconds, the high-frequency diminution `exp(−π κ0 f)` (Anderson & Hough 1984; Boore
     /// 2003 "Site effects"). Default 0.04 s, a common value for rock sites in active regions.
     public var kappaSeconds: Double = 0.04

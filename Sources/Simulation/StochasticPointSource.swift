@@ -24,7 +24,7 @@ public enum SeismicWave: String, Sendable, Hashable, CaseIterable {
 /// f0          = 4.906e6 · β · (Δσ / M0)^(1/3)     [β km/s, Δσ bar, M0 dyne·cm]
 /// M0          = 10^(1.5 Mw + 16.05) dyne·cm        (Hanks & Kanamori 1979; 10^(1.5Mw+9.05) N·m)
 /// P(R, f)     = Z(R) · exp(−π f R / (Q(f) c)),   Q(f) = Q0 · f^η                 ("Path")
-/// G(f)        = exp(−π κ0 f)                     (no site amplification A(f) = 1; "Site")
+/// G(f)        = A(f) · exp(−π κ0 f)              (A: generic V_S30 760 m/s rock by default; "Site")
 /// I(f)        = (2π f)²                          (acceleration; "Type of motion")
 /// ```
 /// with R the hypocentral distance in km, R0 = 1 km, c = β (S) or α (P), ⟨R⟩ = 0.55 (S) or
@@ -48,7 +48,7 @@ public enum SeismicWave: String, Sendable, Hashable, CaseIterable {
 /// ```
 /// Distances below 1 km are treated as 1 km (the point source has no finite-fault saturation).
 ///
-/// Simplifications: no site amplification (rock, A(f) = 1), no f_max filter, Q_P = Q_S, the
+/// Simplifications: a generic rock site amplification (``SiteAmplification``), no f_max filter, Q_P = Q_S, the
 /// same path duration for P and S, a homogeneous whole space for travel times (straight rays).
 public struct StochasticPointSource: Sendable, Equatable {
     /// Moment magnitude Mw.
@@ -136,6 +136,8 @@ public struct StochasticPointSource: Sendable, Equatable {
         // π f R / (Q0 f^η c) written as π f^(1−η) R / (Q0 c): finite as f → 0.
         let anelastic = exp(-Double.pi * pow(f, 1 - parameters.qExponent) * rr / (parameters.qZero * c))
         let site = exp(-Double.pi * parameters.kappaSeconds * f)
+            * parameters.siteAmplification.amplification(frequencyHz: f, sourceDensity: parameters.densityGramsPerCubicCentimeter,
+                                                         sourceVelocity: parameters.shearVelocityKilometersPerSecond)
         let omega = 2 * Double.pi * f
         return source * Self.geometricSpreading(hypocentralDistanceKilometers: rr) * anelastic * site * omega * omega
     }

@@ -76,6 +76,11 @@ public struct WaveTrain: Sendable, Equatable {
 /// first non-zero sample is the first sample at or after the arrival time). The samples after the
 /// window are kept for one padding length (the filter's trailing spread).
 ///
+/// Fidelity (checked by the tests on 200 trains, M5 at 20 km): the mean Fourier amplitude is
+/// within ≈ 8 % of `Y(f)` from ≈ 3/(window length) to ≈ 20 Hz. Below that the step made by the
+/// mute adds relative low-frequency energy (+50 % at 0.26 Hz for M4.5, whose window is ≈ 6 s),
+/// and near the top of the band a few % — both where the acceleration spectrum is small.
+///
 /// - Complexity: O(n log n), n ≈ (window + 2 · padding) · rate; padding = max(10 s, 3/f0).
 public enum StochasticSynthesis {
     /// Synthesizes one component of `wave` at hypocentral distance `r` km.
