@@ -91,6 +91,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Site κ0 in seconds.")
     var kappa: String = "0.04"
 
+    @Option(name: .customLong("p-amplitude-scale"), help: "Factor on the P-wave spectrum (default 1: point-source theory).")
+    var pAmplitudeScale: String = "1"
+
     @Option(help: "Sensitivity in counts per m/s² (default 2^23 counts per 2 g).")
     var sensitivity: String?
 
@@ -124,6 +127,7 @@ struct SimulateCommand: ParsableCommand {
         config.noiseRMSMetersPerSecondSquared = try number(noiseRMS, "noise-rms", "m/s²")
         config.model.stressDropBars = try number(stressDrop, "stress-drop", "bar")
         config.model.kappaSeconds = try number(kappa, "kappa", "s")
+        config.model.pAmplitudeScale = try number(pAmplitudeScale, "p-amplitude-scale", "factor")
         if let sensitivity {
             config.sensitivityCountsPerMetersPerSecondSquared = try number(sensitivity, "sensitivity", "counts per m/s²")
         }
@@ -157,7 +161,7 @@ struct SimulateCommand: ParsableCommand {
         let options: [String: String] = [
             "magnitude": "--magnitude", "latitude": "--latitude", "longitude": "--longitude", "depth": "--depth-km",
             "duration": "--duration", "pre-event": "--pre-event", "noise RMS": "--noise-rms", "stress drop": "--stress-drop",
-            "kappa": "--kappa", "sensitivity": "--sensitivity",
+            "kappa": "--kappa", "sensitivity": "--sensitivity", "P amplitude scale": "--p-amplitude-scale",
         ]
         return "\(options[error.field] ?? error.field): \(error.reason)"
     }
