@@ -45,6 +45,9 @@ struct SimulateCommand: ParsableCommand {
             --duration seconds (default 60) after the origin time. Same inputs and --seed give \
             byte-identical files; another seed gives other waveforms and noise.
 
+            Numbers may be negative without '=' (e.g. --latitude -33.4): every numeric option takes \
+            the next argument as its value.
+
             Stations: --station NET.STA.LOC:lat:lon[:elevation_m], repeatable. Without --station, the \
             two Lezhi County stations SC.NANTA.00 (30.283 N, 105.027 E) and SC.GAOSI.00 (30.340 N, \
             105.090 E) are used — PLACEHOLDER coordinates near the county seat, to be surveyed; use \
@@ -52,22 +55,22 @@ struct SimulateCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Moment magnitude Mw, 2...8.5.")
+    @Option(parsing: .unconditional, help: "Moment magnitude Mw, 2...8.5.")
     var magnitude: String
 
-    @Option(help: "Epicentre latitude, degrees north.")
+    @Option(parsing: .unconditional, help: "Epicentre latitude, degrees north.")
     var latitude: String
 
-    @Option(help: "Epicentre longitude, degrees east.")
+    @Option(parsing: .unconditional, help: "Epicentre longitude, degrees east.")
     var longitude: String
 
-    @Option(name: .customLong("depth-km"), help: "Hypocentre depth in km, 0...700.")
+    @Option(name: .customLong("depth-km"), parsing: .unconditional, help: "Hypocentre depth in km, 0...700.")
     var depthKm: String
 
-    @Option(name: .customLong("origin-time"), help: "Origin time, ISO-8601 UTC (e.g. 2026-05-12T06:28:01.5Z).")
+    @Option(name: .customLong("origin-time"), parsing: .unconditional, help: "Origin time, ISO-8601 UTC (e.g. 2026-05-12T06:28:01.5Z).")
     var originTime: String
 
-    @Option(help: "Random seed (unsigned 64-bit integer).")
+    @Option(parsing: .unconditional, help: "Random seed (unsigned 64-bit integer).")
     var seed: String = "1"
 
     @Option(name: .customLong("station"), help: "NET.STA.LOC:lat:lon[:elevation_m] (repeatable); default: the Lezhi placeholders.")
@@ -76,25 +79,25 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Output directory (created if missing).")
     var out: String = "."
 
-    @Option(help: "Records end this many seconds after the origin time.")
+    @Option(parsing: .unconditional, help: "Records end this many seconds after the origin time.")
     var duration: String = "60"
 
-    @Option(name: .customLong("pre-event"), help: "Seconds of noise before each station's P arrival.")
+    @Option(name: .customLong("pre-event"), parsing: .unconditional, help: "Seconds of noise before each station's P arrival.")
     var preEvent: String = "30"
 
-    @Option(name: .customLong("noise-rms"), help: "Station noise RMS per channel in m/s² (0: none).")
+    @Option(name: .customLong("noise-rms"), parsing: .unconditional, help: "Station noise RMS per channel in m/s² (0: none).")
     var noiseRMS: String = "1e-4"
 
-    @Option(name: .customLong("stress-drop"), help: "Brune stress parameter in bar.")
+    @Option(name: .customLong("stress-drop"), parsing: .unconditional, help: "Brune stress parameter in bar.")
     var stressDrop: String = "100"
 
-    @Option(help: "Site κ0 in seconds.")
+    @Option(parsing: .unconditional, help: "Site κ0 in seconds.")
     var kappa: String = "0.04"
 
-    @Option(name: .customLong("p-amplitude-scale"), help: "Factor on the P-wave spectrum (default 1: point-source theory).")
+    @Option(name: .customLong("p-amplitude-scale"), parsing: .unconditional, help: "Factor on the P-wave spectrum (default 1: point-source theory).")
     var pAmplitudeScale: String = "1"
 
-    @Option(help: "Sensitivity in counts per m/s² (default 2^23 counts per 2 g).")
+    @Option(parsing: .unconditional, help: "Sensitivity in counts per m/s² (default 2^23 counts per 2 g).")
     var sensitivity: String?
 
     /// The validated inputs.
