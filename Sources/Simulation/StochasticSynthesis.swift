@@ -80,11 +80,13 @@ public struct WaveTrain: Sendable, Equatable {
 /// that amplitude can, like the causal attenuation operators of real media. The amplitude
 /// spectrum — everything the stochastic method specifies — is unchanged; `ln Y` is floored at
 /// 1e-12 of the peak (Y(0) = 0). Residual energy before the arrival (cepstral aliasing, ≈ 0.05 %
-/// of the filter energy in the tests) is discarded, so the first non-zero sample is the first sample at or after the
-/// arrival time. The samples after the window are kept for one padding length (the filter's tail).
+/// of the filter energy in the tests) is discarded, so the first non-zero sample is the first
+/// sample at or after the arrival time. The samples after the window are kept for one padding
+/// length (the filter's tail).
 ///
-/// Fidelity (checked by the tests on 200 trains, M4.5–5.5 at 20 km): the mean Fourier amplitude is
-/// within 15 % of `Y(f)` from 0.15 to 35 Hz (more above, where Y is < 1 % of its peak), and the fitted Brune corner and level within 10 %.
+/// Fidelity (checked by the tests on 200 trains, M4.5–5.5 at 20 km): the mean Fourier amplitude
+/// is within 15 % of `Y(f)` from 0.15 to 35 Hz (more above, where Y is < 1 % of its peak), and
+/// the fitted Brune corner and level are within 10 % of the model.
 ///
 /// - Complexity: O(n log n), n ≈ (window + 2 · padding) · rate; padding = max(10 s, 3/f0).
 public enum StochasticSynthesis {

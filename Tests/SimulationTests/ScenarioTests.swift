@@ -137,6 +137,17 @@ struct ScenarioTests {
         #expect(sim.peakHorizontalAccelerationMetersPerSecondSquared == horizontalPeak)
     }
 
+    @Test("an M7 at the station clips at ±2^23 counts and says how many samples")
+    func clipping() throws {
+        let simulator = try ScenarioSimulator(earthquake: earthquake(magnitude: 7, depth: 0), seed: 1)
+        let sim = try simulator.simulate(station("CLIP", north: 0, east: 0))
+        #expect(sim.clippedSampleCount > 0)
+        let all = sim.countBlocks.flatMap(\.samples)
+        #expect(all.allSatisfy { $0 >= -8_388_608 && $0 <= 8_388_607 })
+        #expect(all.filter { $0 == 8_388_607 || $0 == -8_388_608 }.count == sim.clippedSampleCount)
+        #expect(abs(sim.peakHorizontalAccelerationMetersPerSecondSquared - 2 * 9.80665) < 1e-4)
+    }
+
     @Test("same inputs and seed give byte-identical files; another seed gives other waveforms and noise")
     func reproducibility() throws {
         let dir = FileManager.default.temporaryDirectory.path
