@@ -162,6 +162,17 @@ public struct StationSimulation: Sendable {
     public var clippedSampleCount: Int
     /// True when the record ends before the S-wave window (`windowLengthFactor · t_η`) does.
     public var sWindowTruncated: Bool
+
+    /// The station metadata of the records: position and, per channel, the sensitivity and rate.
+    public var metadata: StationMetadata {
+        StationMetadata(network: station.network, station: station.station, latitudeDegrees: station.latitudeDegrees,
+                        longitudeDegrees: station.longitudeDegrees, elevationMeters: station.elevationMeters,
+                        channels: countBlocks.map {
+                            ChannelMetadata(location: station.location, channel: $0.streamID.channel,
+                                            sensitivityCountsPerMetersPerSecondSquared: sensitivityCountsPerMetersPerSecondSquared,
+                                            samplingRateHz: $0.samplingRateHz)
+                        })
+    }
 }
 
 /// Makes 3-component acceleration records of a scenario earthquake for a station.

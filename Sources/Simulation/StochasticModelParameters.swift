@@ -63,9 +63,10 @@ public struct StochasticModelParameters: Sendable, Equatable {
 
     /// Path-duration slope b in s/km: the ground-motion duration is `T_gm = 1/f0 + b·R`
     /// (Boore 2003 "Ground-motion duration": source duration 1/f0 plus a path duration).
-    /// Default 0.05 s/km: a single linear term for every distance. This is a simplification of
-    /// the piecewise path durations of Atkinson & Boore (1995) (0 to 10 km: 0; then 0.16 s/km;
-    /// …); the simple 0.05 R form is common in stochastic-model examples.
+    /// Default 0.05 s/km for every distance, the simple form specified for this project. It is
+    /// a simplification: published stochastic models use region-specific piecewise-linear path
+    /// durations (e.g. Atkinson & Boore 1995 for eastern North America), none of which is
+    /// calibrated for Sichuan.
     public var pathDurationSecondsPerKilometer: Double = 0.05
 
     /// Saragoni–Hart window parameter ε: the window peaks at `ε · t_η` (Boore 2003, "Time

@@ -133,6 +133,10 @@ struct ScenarioTests {
                 #expect(abs(acceleration - signal.samples[peak]) < 1e-3 + 0.01 * abs(signal.samples[peak]))
             }
         }
+        let metadata = sim.metadata
+        #expect(metadata.channels.map(\.channel) == ["HNZ", "HNN", "HNE"])
+        #expect(metadata.channel("HNN")?.metersPerSecondSquared(fromCounts: sensitivity) == 1)
+        #expect(metadata.latitudeDegrees == sim.station.latitudeDegrees)
         let horizontalPeak = sim.countBlocks[1...].flatMap(\.samples).map { abs($0) / sensitivity }.max() ?? 0
         #expect(sim.peakHorizontalAccelerationMetersPerSecondSquared == horizontalPeak)
     }
