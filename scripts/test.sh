@@ -14,5 +14,8 @@ export QW_TEST_PYTHON
 
 echo "== building (debug) ==" >&2
 swift build --build-tests
+echo "== starting the test MQTT broker (127.0.0.1, password auth, free port) ==" >&2
+eval "$(scripts/test-env/mosquitto.sh start)"
+trap 'scripts/test-env/mosquitto.sh stop' EXIT
 echo "== running tests ==" >&2
 swift test --skip-build

@@ -16,8 +16,8 @@ struct QuakeWarn: ParsableCommand {
         commandName: "quakewarn",
         abstract: "Earthquake early-warning signal processor.",
         subcommands: [
-            InfoCommand.self, PickCommand.self, MagnitudeCommand.self, IntensityCommand.self, FeedCommand.self,
-            KeysCommand.self, VerifyCommand.self, BenchCommand.self,
+            InfoCommand.self, PickCommand.self, MagnitudeCommand.self, IntensityCommand.self, SimulateCommand.self,
+            FeedCommand.self, KeysCommand.self, VerifyCommand.self, BenchCommand.self,
         ]
     )
 

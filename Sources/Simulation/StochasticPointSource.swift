@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The body-wave types the simulator makes.
+public enum SeismicWave: String, Sendable, Hashable, CaseIterable {
+    /// P wave: propagates at α, radial (along the ray) particle motion.
+    case p
+    /// S wave: propagates at β; SH on the transverse, SV in the radial–vertical plane.
+    case s
+}
+
+/// Fourier amplitude spectrum of ground acceleration of a stochastic point source
+/// (Boore 2003, "Simulation of ground motion using the stochastic method", Pure Appl. Geophys.
+/// 160, 635–676), for the S wave and, by the same recipe with β → α, for the P wave.
+///
+/// ## The model (Boore 2003, eq. 1 and the sections named below)
+/// ```
+/// Y(M0, R, f) = E(M0, f) · P(R, f) · G(f) · I(f)
+/// E(M0, f)    = C · M0 · S(f),        C = ⟨R⟩ · V · F / (4π ρ c³ R0)        (source)
+/// S(f)        = 1 / (1 + (f/f0)²)                                          (Brune ω², "Source")
+/// f0          = 4.906e6 · β · (Δσ / M0)^(1/3)     [β km/s, Δσ bar, M0 dyne·cm]
+/// M0          = 10^(1.5 Mw + 16.05) dyne·cm        (Hanks & Kanamori 1979; 10^(1.5Mw+9.05) N·m)
+/// P(R, f)     = Z(R) · exp(−π f R / (Q(f) c)),   Q(f) = Q0 · f^η                 ("Path")
+/// G(f)        = A(f) · exp(−π κ0 f)              (A: generic V_S30 760 m/s rock by default; "Site")
+/// I(f)        = (2π f)²                          (acceleration; "Type of motion")
+/// ```
+/// with R the hypocentral distance in km, R0 = 1 km, c = β (S) or α (P), ⟨R⟩ = 0.55 (S) or
+/// 0.52 (P), V = 1/√2 for one S component (SH or SV) and 1 for P, F = 2. With these units
+/// `C · M0 · S(f) · Z(R)` is a displacement spectrum in cm·s after multiplication by 1e-20
+/// (dyne·cm / (g/cm³ · (km/s)³ · km) = 1e-20 cm·s); we return acceleration spectra in m/s
+/// (i.e. (m/s²)·s), so the result carries a further factor 0.01.
+///
+/// For P the corner frequency is ``StochasticModelParameters/pCornerFrequencyRatio`` × f0_S
+/// (default α/β, "β → α" in the corner formula) and the spectrum is scaled by
+/// ``StochasticModelParameters/pAmplitudeScale``. Radiated energies at the source follow
+/// `E_c ∝ ⟨R_c⟩² f0_c³ / (ρ c⁵)` (integrating the Brune velocity spectrum), so the defaults give
+/// `E_S/E_P = (0.55/0.52)² · (1/√3)^3 · (√3)^5 ≈ 3.4`.
+///
+/// Geometric spreading Z(R) (Boore 2003 "Path"; piecewise form of Atkinson & Boore 1995, BSSA
+/// 85, 17–30, for eastern North America — used here for lack of a Sichuan-specific form):
+/// ```
+/// Z(R) = R0/R                       R ≤ 70 km
+///      = R0/70                      70 < R ≤ 130 km
+///      = (R0/70) · (130/R)^0.5      R > 130 km
+/// ```
+/// Distances below 1 km are treated as 1 km (the point source has no finite-fault saturation).
+///
+/// Simplifications: a generic rock site amplification (``SiteAmplification``), no f_max filter, Q_P = Q_S, the
+/// same path duration for P and S, a homogeneous whole space for travel times (straight rays).
+public struct StochasticPointSource: Sendable, Equatable {
+    /// Moment magnitude Mw.
+    public var momentMagnitude: Double
+    public var parameters: StochasticModelParameters
+
+    public init(momentMagnitude: Double, parameters: StochasticModelParameters = StochasticModelParameters()) {
+        self.momentMagnitude = momentMagnitude
+        self.parameters = parameters
+    }
+
+    /// Seismic moment in dyne·cm: `10^(1.5 Mw + 16.05)` (Hanks & Kanamori 1979).
+    public var seismicMomentDyneCentimeters: Double { pow(10, 1.5 * momentMagnitude + 16.05) }
+
+    /// Seismic moment in N·m: `10^(1.5 Mw + 9.05)`.
+    public var seismicMomentNewtonMeters: Double { pow(10, 1.5 * momentMagnitude + 9.05) }
+
+    /// S-wave (Brune) corner frequency in Hz, `f0 = 4.906e6 · β · (Δσ/M0)^(1/3)` (Boore 2003,
+    /// source section; β km/s, Δσ bar, M0 dyne·cm).
+    public var sCornerFrequencyHz: Double {
+        4.906e6 * parameters.shearVelocityKilometersPerSecond
+            * cbrt(parameters.stressDropBars / seismicMomentDyneCentimeters)
+    }
+
+    /// Corner frequency of `wave` in Hz (P: ``StochasticModelParameters/pCornerFrequencyRatio`` × f0_S).
+    public func cornerFrequencyHz(_ wave: SeismicWave) -> Double {
+        switch wave {
+        case .s: sCornerFrequencyHz
+        case .p: sCornerFrequencyHz * parameters.pCornerFrequencyRatio
+        }
+    }
+
+    /// Propagation speed of `wave` in km/s.
+    public func velocityKilometersPerSecond(_ wave: SeismicWave) -> Double {
+        switch wave {
+        case .s: parameters.shearVelocityKilometersPerSecond
+        case .p: parameters.compressionalVelocityKilometersPerSecond
+        }
+    }
+
+    /// Ground-motion duration `T_gm = 1/f0 + b·R` in seconds (Boore 2003, duration section;
+    /// b = ``StochasticModelParameters/pathDurationSecondsPerKilometer``, R hypocentral km).
+    public func durationSeconds(_ wave: SeismicWave, hypocentralDistanceKilometers r: Double) -> Double {
+        1 / cornerFrequencyHz(wave) + parameters.pathDurationSecondsPerKilometer * Self.effectiveDistance(r)
+    }
+
+    /// Geometric spreading Z(R) for R in km (R0 = 1 km), piecewise as in the type's documentation.
+    public static func geometricSpreading(hypocentralDistanceKilometers r: Double) -> Double {
+        let r = effectiveDistance(r)
+        if r <= 70 { return 1 / r }
+        if r <= 130 { return 1.0 / 70 }
+        return (1.0 / 70) * (130 / r).squareRoot()
+    }
+
+    /// Distances below 1 km are treated as 1 km.
+    static func effectiveDistance(_ r: Double) -> Double { max(r, 1) }
+
+    /// The frequency-independent factor `C · M0 · 1e-20 · 0.01` of `wave` for one component, in
+    /// m·s (displacement spectral level at R0 = 1 km, before Z(R)).
+    public func spectralLevelMeterSeconds(_ wave: SeismicWave) -> Double {
+        let p = parameters
+        let c = velocityKilometersPerSecond(wave)
+        let radiation: Double
+        let partition: Double
+        let scale: Double
+        switch wave {
+        case .s: (radiation, partition, scale) = (p.sRadiationCoefficient, p.horizontalPartition, 1)
+        case .p: (radiation, partition, scale) = (p.pRadiationCoefficient, 1, p.pAmplitudeScale)
+        }
+        let constant = radiation * partition * p.freeSurfaceFactor
+            / (4 * Double.pi * p.densityGramsPerCubicCentimeter * c * c * c * 1)
+        return scale * constant * seismicMomentDyneCentimeters * 1e-20 * 0.01
+    }
+
+    /// Fourier amplitude of ground acceleration of one component of `wave`, in m/s, at
+    /// `frequencyHz` and hypocentral distance `r` km: Y(M0, R, f) of the type's documentation.
+    /// Zero at f = 0.
+    public func accelerationSpectrum(_ wave: SeismicWave, frequencyHz f: Double,
+                                     hypocentralDistanceKilometers r: Double) -> Double {
+        guard f > 0 else { return 0 }
+        let f0 = cornerFrequencyHz(wave)
+        let rr = Self.effectiveDistance(r)
+        let source = spectralLevelMeterSeconds(wave) / (1 + (f / f0) * (f / f0))
+        let c = velocityKilometersPerSecond(wave)
+        // π f R / (Q0 f^η c) written as π f^(1−η) R / (Q0 c): finite as f → 0.
+        let anelastic = exp(-Double.pi * pow(f, 1 - parameters.qExponent) * rr / (parameters.qZero * c))
+        let site = exp(-Double.pi * parameters.kappaSeconds * f)
+            * parameters.siteAmplification.amplification(frequencyHz: f, sourceDensity: parameters.densityGramsPerCubicCentimeter,
+                                                         sourceVelocity: parameters.shearVelocityKilometersPerSecond)
+        let omega = 2 * Double.pi * f
+        return source * Self.geometricSpreading(hypocentralDistanceKilometers: rr) * anelastic * site * omega * omega
+    }
+}
