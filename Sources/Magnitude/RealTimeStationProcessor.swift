@@ -323,13 +323,21 @@ public struct RealTimeStationProcessor: Sendable {
     @inline(__always)
     private mutating func accumulate(a0: Double, a: Double, v: Double, u: Double, tauP tp: Double?,
                                      emit: (StationParameters) -> Void) {
-        guard var w = window else { return }
-        w.pga = max(w.pga, a0.magnitude)
-        w.pgv = max(w.pgv, v.magnitude)
-        guard w.nextStep < w.stepSampleCounts.count else {
-            window = w
+        // After the last snapshot only PGA/PGV still grow: update them in place, without taking
+        // the window out (this path runs for every sample until the next pick or endWindow()).
+        guard let step = window?.nextStep, let stepCount = window?.stepSampleCounts.count else { return }
+        guard step < stepCount else {
+            let pga = max(window?.pga ?? 0, a0.magnitude)
+            let pgv = max(window?.pgv ?? 0, v.magnitude)
+            window?.pga = pga
+            window?.pgv = pgv
             return
         }
+        guard var w = window else { return }
+        // Move the window out so `w` is the only reference to its storage (no copy-on-write).
+        window = nil
+        w.pga = max(w.pga, a0.magnitude)
+        w.pgv = max(w.pgv, v.magnitude)
         if w.samplesSeen == 0 {
             // First window sample: the noise level from the ring, [pick − N, pick) ∩ kept samples.
             let first = max(0, w.pickSample - noiseSampleCount, processedSampleCount - historyCapacity)
