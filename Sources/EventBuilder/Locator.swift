@@ -74,8 +74,11 @@ public struct LocationSolution: Sendable, Equatable {
 /// (origin time eliminated analytically; with two stations the time term is the arrival-time
 /// difference, i.e. the hyperbola, with σ_Δt = √2 σ_t). Three nested grids: ±``Configuration/gridHalfWidthKilometers``
 /// at ``Configuration/coarseStepKilometers`` (default ±300 km, 5 km), then ±20 km at 0.5 km around the best node, then
-/// ±1 km at 0.05 km. Horizontal σ = posterior RMS radial distance from the best node with weights
-/// `exp(−(χ² − χ²_min)/2)` on the 0.5 km grid (on the coarse grid if that spread exceeds 8 km).
+/// ±1 km at 0.05 km. Horizontal "σ" = the radius about the best node that holds 68 % of the
+/// posterior mass (weights `exp(−(χ² − χ²_min)/2)`, flat prior over the grid) on the 0.5 km grid,
+/// or on the coarse grid when that radius reaches 15 km. With two stations ≈ 14 km apart the
+/// posterior is elongated along the back-azimuth and has a long tail (the hyperbola's asymptote):
+/// distances beyond ≈ 3 baselines are weakly constrained, and this radius says so.
 /// Origin-time σ = `√(σ_t²/n + (σ_h/Vp)²)`.
 /// - Complexity: ≈ 23 000 χ² evaluations (two stations: ≈ 0.3–1 ms); no allocation per node.
 public struct EventLocator: Sendable, Equatable {
@@ -186,25 +189,38 @@ public struct EventLocator: Sendable, Equatable {
                     if q < best.chi2 { best = Node(x: x, y: y, chi2: q) }
                 }
             }
-            // Second pass: posterior spread about the best node.
-            var wSum = 0.0, wd2 = 0.0
+            // Second pass: radius about the best node holding 68 % of the posterior mass
+            // (weights exp(−Δχ²/2), flat prior on the grid), from a distance histogram.
+            let binWidth = step / 4
+            let maxRadius = 2 * (2 * half * half).squareRoot() + step
+            var histogram = [Double](repeating: 0, count: Int(maxRadius / binWidth) + 2)
+            var wSum = 0.0
             for i in -k...k {
                 for j in -k...k {
                     let x = cx + Double(i) * step, y = cy + Double(j) * step
                     let w = exp(-(chi2(x, y) - best.chi2) / 2)
                     let dx = x - best.x, dy = y - best.y
+                    let bin = min(histogram.count - 1, Int((dx * dx + dy * dy).squareRoot() / binWidth))
+                    histogram[bin] += w
                     wSum += w
-                    wd2 += w * (dx * dx + dy * dy)
                 }
             }
-            return (best, wSum > 0 ? (wd2 / wSum).squareRoot() : .infinity)
+            guard wSum > 0 else { return (best, .infinity) }
+            var cumulative = 0.0
+            var radius = Double(histogram.count) * binWidth
+            for (b, w) in histogram.enumerated() {
+                cumulative += w
+                if cumulative >= 0.68 * wSum { radius = Double(b + 1) * binWidth; break }
+            }
+            return (best, radius)
         }
 
         let coarse = search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: c.coarseStepKilometers)
         let fine = search(cx: coarse.best.x, cy: coarse.best.y, half: 20, step: 0.5)
         let finest = search(cx: fine.best.x, cy: fine.best.y, half: 1, step: 0.05)
-        var sigmaH = fine.spread
-        if sigmaH > 8 { sigmaH = max(coarse.spread, sigmaH) }
+        // The 0.5 km grid resolves compact posteriors; when its 68 % radius reaches 15 km (the
+        // ±20 km window truncates the tail) the coarse grid's radius is used.
+        var sigmaH = fine.spread < 15 ? fine.spread : max(coarse.spread, fine.spread)
         sigmaH = max(sigmaH, finest.spread)
         let b = finest.best
         var sumT = 0.0
