@@ -147,7 +147,7 @@ struct LocatorTests {
         #expect(sol.horizontalSigmaKilometers.isFinite && sol.horizontalSigmaKilometers > 0)
     }
 
-    @Test("two stations with seeded noise (σ_φ 5°, σ_t 0.05 s): the 68 % radius covers ≥ 55 % of 40 runs, all within 3×")
+    @Test("two stations with seeded noise (σ_φ 5°, σ_t 0.05 s): error ≤ σ_h in ≥ 55 % of 40 runs (RMS-radial σ: ≈ 63–68 % expected), all ≤ 3 σ_h")
     func noisy() throws {
         var g = SplitMix64(seed: 2026)
         let epi = Geodesy.destination(from: Lezhi.nanta, bearingDegrees: 250, distanceKilometers: 30)
@@ -163,7 +163,7 @@ struct LocatorTests {
             if err <= sol.horizontalSigmaKilometers { inside += 1 }
             #expect(err <= 3 * sol.horizontalSigmaKilometers, "error \(err) km, σ \(sol.horizontalSigmaKilometers) km")
         }
-        print("locator noisy: \(inside)/\(runs) within the 68 % radius; median error \(errors.sorted()[runs / 2]) km")
+        print("locator noisy: \(inside)/\(runs) within σ_h; median error \(errors.sorted()[runs / 2]) km")
         #expect(Double(inside) >= 0.55 * Double(runs))
     }
 
