@@ -55,7 +55,8 @@ import Darwin
 ///      predict for that magnitude at ``Configuration/maximumLocalDistanceKilometers``: a local
 ///      event of that size would be much stronger at any local distance; long period with tiny
 ///      amplitude means a distant (teleseismic/regional) event or a noise-dominated window.
-///   3. **teleseism, apparent velocity** (two stations): with the first station's back-azimuth
+///   3. **teleseism, apparent velocity** (two stations; checked at the confirming pick and at every
+///      later snapshot, since the back-azimuth may arrive after the second pick): with the first station's back-azimuth
 ///      φ, the baseline projected on φ is `L = d |cos(θ_AB − φ)|`; if `L ≥` ``Configuration/minimumProjectedBaselineKilometers``
 ///      and `v_app = L / |t_B − t_A| ≥` ``Configuration/teleseismApparentVelocityKilometersPerSecond``
 ///      (15 km/s, far above crustal P speeds) **and** the best local location misfits
@@ -349,7 +350,7 @@ public struct EventBuilder: Sendable {
         events[i].stations[k].latest = s
         if let b = s.backAzimuth { events[i].stations[k].backAzimuth = b }
         if let d = s.distance { events[i].stations[k].distance = d }
-        if let reason = tauCPdTeleseism(s) {
+        if let reason = tauCPdTeleseism(s) ?? apparentVelocityTeleseism(i) {
             return cancel(i, at: s.time, kind: .teleseism, reason: reason.text, values: reason.values)
         }
         return emit(i, at: s.time, reason: "\(s.station) window \(s.parameters.secondsAfterPick) s")

@@ -210,6 +210,25 @@ struct LifecycleTests {
         #expect(t.values.contains { $0.name == "apparentVelocityKmPerSecond" && abs($0.value - 20) < 0.01 })
     }
 
+    @Test("apparent-velocity rule also fires when the back-azimuth arrives after the second pick")
+    func teleseismSlownessLateBackAzimuth() throws {
+        let sc = Scenario(bearingFromNanta: 325, distanceKilometers: 40)
+        let d = Geodesy.distanceKilometers(from: Lezhi.nanta, to: Lezhi.gaosi)
+        let theta = Geodesy.bearingDegrees(from: Lezhi.nanta, to: Lezhi.gaosi)
+        let projected = d * abs(cos((theta - 325) * .pi / 180))
+        var b = makeBuilder()
+        var out = b.ingest(Scenario.pick("QW.NANTA", sc.pickN))
+        out += b.ingest(Scenario.pick("QW.GAOSI", sc.pickN.adding(nanoseconds: Int64(projected / 20 * 1e9))))
+        #expect(!b.decisions.contains { $0.kind == .teleseism })  // no back-azimuth yet
+        let snap = StationSnapshot(station: "QW.NANTA", pickTime: sc.pickN, time: sc.pickN.adding(nanoseconds: 500_000_000),
+                                   parameters: Scenario.parameters(window: 0.5),
+                                   backAzimuth: Scenario.backAzimuth(325, at: sc.pickN))
+        out += b.ingest(.snapshot(snap))
+        #expect(out.isEmpty)  // cancelled before any alert: discarded, no message
+        #expect(b.decisions.contains { $0.kind == .teleseism })
+        #expect(b.state(ofEvent: b.eventIDs[0]) == .discarded)
+    }
+
     @Test("a local event along the baseline (325°, 40 km) is not taken for a teleseism")
     func localAlongBaseline() throws {
         let sc = Scenario(bearingFromNanta: 325, distanceKilometers: 40)
