@@ -29,7 +29,9 @@ import Darwin
 ///
 /// **Solution** (recomputed at every pick and snapshot of the event):
 /// - one station: ``EventLocator/locateOnsite(_:)`` from the latest back-azimuth and distance
-///   given with that station's snapshots; without them the epicentre is the station
+///   given with that station's snapshots (e.g. ``EnvelopeDistanceEstimator``, B–Δ); with a
+///   back-azimuth but no distance, the ``TauCPdDistance`` inversion (τc magnitude + Pd) is used when
+///   the displacement SNR is sufficient; without a back-azimuth the epicentre is the station
 ///   (`.stationOnly`, origin = pick time).
 /// - two or more: ``EventLocator/locate(_:)`` grid search.
 /// - magnitude: each station's latest snapshot is re-evaluated with ``StationMagnitudeEstimator``
@@ -378,7 +380,14 @@ public struct EventBuilder: Sendable {
         if arrivals.count >= 2 {
             location = locator.locate(arrivals)
             if location != nil { kind = .twoStation }
-        } else if let a = arrivals.first {
+        } else if var a = arrivals.first {
+            if a.distance == nil, a.backAzimuth != nil, let snap = e.stations[0].latest,
+               snap.parameters.displacementSignalToNoise.map({ $0 >= configuration.minimumDisplacementSignalToNoise }) ?? true,
+               let tc = snap.parameters.tauCSeconds, let mTc = TauCMagnitude.estimate(tauCSeconds: tc) {
+                // Fallback distance: invert Wu & Zhao's Pd relation with the τc magnitude.
+                a.distance = TauCPdDistance.estimate(peakDisplacementMeters: snap.parameters.peakDisplacementMeters,
+                                                     magnitude: mTc, depthKilometers: configuration.locator.depthKilometers)
+            }
             location = locator.locateOnsite(a)
             if location != nil { kind = .onsite }
         }

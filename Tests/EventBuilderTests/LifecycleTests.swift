@@ -105,6 +105,24 @@ struct LifecycleTests {
         #expect(b.state(ofEvent: last.id) == .closed)
     }
 
+    @Test("onsite without a distance: τc/Pd inversion places the epicentre along the back-azimuth")
+    func onsiteTauCPdFallback() throws {
+        let sc = Scenario()
+        var b = makeBuilder()
+        var out = b.ingest(Scenario.pick("QW.NANTA", sc.pickN))
+        out += b.ingest(sc.snapshot("QW.NANTA", pick: sc.pickN, window: 0.5, withDistance: false))
+        let alert = try #require(out.first)
+        #expect(alert.locationKind == .onsite)
+        // Expected distance by hand: M(τc) = 4.218·log10 0.403 + 6.166; R from Wu & Zhao with Pd = 5.7e-3 cm.
+        let m = 4.218 * log10(0.403) + 6.166
+        let r = pow(10, (-3.463 + 0.729 * m - log10(5.7e-3)) / 1.374)
+        let epi = (r * r - 100).squareRoot()
+        #expect(abs(lawOfCosinesKilometers(Lezhi.nanta, alert.epicenter) - epi) < 1e-6)
+        #expect(abs(Geodesy.angleDifference(Geodesy.bearingDegrees(from: Lezhi.nanta, to: alert.epicenter),
+                                            Geodesy.bearingDegrees(from: Lezhi.nanta, to: sc.epicenter))) < 1e-6)
+        #expect(abs(epi - 30) < 5, "τc/Pd distance \(epi) km for a 30 km scenario")
+    }
+
     @Test("association window |Δt| ≤ d / 5 km/s + 0.5 s: inside joins, outside starts a new event")
     func associationWindow() throws {
         let sc = Scenario()
