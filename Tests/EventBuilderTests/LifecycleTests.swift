@@ -284,6 +284,25 @@ struct LifecycleTests {
         #expect(a.1.contains { $0.kind == .glitchEvidence })  // glitch on a confirmed event: logged, kept
     }
 
+    @Test("JSON encoding of messages and decisions (ISO-8601 times, ordered values)")
+    func encoding() throws {
+        let sc = Scenario()
+        var b = makeBuilder()
+        var out: [EventUpdate] = []
+        for input in sc.fullSequence { out += b.ingest(input) }
+        let enc = JSONEncoder()
+        let msg = try #require(try JSONSerialization.jsonObject(with: enc.encode(out[0])) as? [String: Any])
+        #expect(msg["msgType"] as? String == "Alert")
+        #expect(msg["id"] as? String == out[0].id)
+        #expect(msg["originTime"] as? String == out[0].originTime.iso8601)
+        #expect(msg["stations"] as? [String] == ["QW.NANTA"])
+        let alert = try #require(b.decisions.first { $0.kind == .alert })
+        let dec = try #require(try JSONSerialization.jsonObject(with: enc.encode(alert)) as? [String: Any])
+        #expect(dec["kind"] as? String == "alert")
+        let values = try #require(dec["values"] as? [[String: Any]])
+        #expect(values.map { $0["name"] as? String } == alert.values.map(\.name))
+    }
+
     @Test("inputs from unknown stations and unmatched snapshots are ignored with a logged reason")
     func ignored() {
         let sc = Scenario()
