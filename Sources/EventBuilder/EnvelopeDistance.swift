@@ -111,7 +111,8 @@ public struct EnvelopeDistanceEstimator: Sendable, Equatable {
     public static func envelope(of samples: [Double], pickIndex: Int, samplingRateHz fs: Double, windowSeconds: Double)
         -> [Double]
     {
-        guard pickIndex >= 0, pickIndex < samples.count, fs > 0 else { return [] }
+        guard pickIndex >= 0, pickIndex < samples.count, fs.isFinite, fs > 0, windowSeconds.isFinite, windowSeconds > 0,
+              windowSeconds * fs < 1e9 else { return [] }
         let n = min(SampleBlock.sampleCount(seconds: windowSeconds, samplingRateHz: fs), samples.count - pickIndex)
         var offset = 0.0
         if pickIndex > 0 {
@@ -143,7 +144,7 @@ public struct EnvelopeDistanceEstimator: Sendable, Equatable {
         let slopeT = (mm * sxy - sx * sy) / det  // = −A
         let lnB = (sy - slopeT * sx) / mm
         var rss = 0.0
-        for k in 1..<envelope.count where envelope[k] > 0 && envelope[k].isFinite {
+        for k in 1..<max(envelope.count, 1) where envelope[k] > 0 && envelope[k].isFinite {
             let t = Double(k) / fs
             let r = log(envelope[k] / t) - (lnB + slopeT * t)
             rss += r * r

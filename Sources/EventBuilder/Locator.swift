@@ -103,6 +103,15 @@ public struct EventLocator: Sendable, Equatable {
             self.gridHalfWidthKilometers = gridHalfWidthKilometers
             self.coarseStepKilometers = coarseStepKilometers
         }
+
+        /// True when every value is finite and positive (depth ≥ 0) and the coarse grid has at most
+        /// 1001 × 1001 nodes; the locator returns nil otherwise (configuration comes from files).
+        public var isUsable: Bool {
+            pVelocityKilometersPerSecond.isFinite && pVelocityKilometersPerSecond > 0 && depthKilometers.isFinite
+                && depthKilometers >= 0 && pickSigmaSeconds.isFinite && pickSigmaSeconds > 0
+                && gridHalfWidthKilometers.isFinite && gridHalfWidthKilometers > 0 && coarseStepKilometers.isFinite
+                && coarseStepKilometers > 0 && gridHalfWidthKilometers / coarseStepKilometers <= 500
+        }
     }
 
     public var configuration: Configuration
@@ -119,7 +128,8 @@ public struct EventLocator: Sendable, Equatable {
 
     /// One-station location; nil without both a back-azimuth and a distance.
     public func locateOnsite(_ a: StationArrival) -> LocationSolution? {
-        guard let baz = a.backAzimuth, let d = a.distance, d.kilometers.isFinite, d.kilometers >= 0 else { return nil }
+        guard let baz = a.backAzimuth, let d = a.distance, d.kilometers.isFinite, d.kilometers >= 0,
+              d.kilometers <= 20_000, baz.backAzimuthDegrees.isFinite, configuration.isUsable else { return nil }
         let c = configuration
         let epi = Geodesy.destination(from: a.location, bearingDegrees: baz.backAzimuthDegrees,
                                       distanceKilometers: d.kilometers)
@@ -140,7 +150,9 @@ public struct EventLocator: Sendable, Equatable {
 
     /// Grid-search location from ≥ 2 arrivals (nil for fewer).
     public func locate(_ arrivals: [StationArrival]) -> LocationSolution? {
-        guard arrivals.count >= 2 else { return nil }
+        guard arrivals.count >= 2, configuration.isUsable,
+              arrivals.allSatisfy({ $0.location.latitudeDegrees.isFinite && $0.location.longitudeDegrees.isFinite })
+        else { return nil }
         let c = configuration
         var latSum = 0.0, lonSum = 0.0
         for a in arrivals { latSum += a.location.latitudeDegrees; lonSum += a.location.longitudeDegrees }

@@ -72,9 +72,17 @@ public struct OnsiteStationAnalyzer: Sendable {
     private var components = [Component](repeating: Component(), count: 3)  // N, E, Z
     private var pending: [Pending] = []
 
+    /// Lead, buffer and window lengths are clamped to [0, 600] s and a non-finite or non-positive
+    /// rate makes ``process(_:)`` ignore every block (configuration comes from files).
     public init(_ configuration: Configuration = Configuration(), samplingRateHz: Double) {
-        self.configuration = configuration
-        self.samplingRateHz = samplingRateHz
+        var c = configuration
+        func clamp(_ x: Double) -> Double { x.isFinite ? min(max(x, 0), 600) : 0 }
+        c.leadSeconds = clamp(c.leadSeconds)
+        c.bufferSeconds = clamp(c.bufferSeconds)
+        c.polarization.windowSeconds = clamp(c.polarization.windowSeconds)
+        c.envelope.windowSeconds = clamp(c.envelope.windowSeconds)
+        self.configuration = c
+        self.samplingRateHz = samplingRateHz.isFinite && samplingRateHz > 0 && samplingRateHz < 1e6 ? samplingRateHz : .nan
     }
 
     public mutating func reset() {
@@ -85,7 +93,9 @@ public struct OnsiteStationAnalyzer: Sendable {
 
     private func globalIndex(_ t: Timestamp) -> Int? {
         guard let reference else { return nil }
-        return Int((t.seconds(since: reference) * samplingRateHz).rounded())
+        let x = (t.seconds(since: reference) * samplingRateHz).rounded()
+        guard x.isFinite, abs(x) < 1e15 else { return nil }
+        return Int(x)
     }
 
     /// Adds a block of one component; returns the analyses it completed.
@@ -98,11 +108,16 @@ public struct OnsiteStationAnalyzer: Sendable {
         case "Z", "3": k = 2
         default: return []
         }
+        var out: [Output] = []
         if reference == nil {
             reference = block.startTime
-            for i in pending.indices { pending[i].index = globalIndex(pending[i].time) ?? 0 }
+            for i in pending.indices { pending[i].index = globalIndex(pending[i].time) ?? Int.min }
+            for p in pending where p.index == Int.min {
+                out.append(.failed(pickTime: p.time, what: "pick", reason: "pick time is out of range of the stream"))
+            }
+            pending.removeAll { $0.index == Int.min }
         }
-        guard let g = globalIndex(block.startTime) else { return [] }
+        guard let g = globalIndex(block.startTime) else { return out }
         var c = components[k]
         let offsetNs = block.startTime.seconds(since: reference ?? block.startTime) * 1e9
             - Double(SampleBlock.offsetNanoseconds(samples: c.end, samplingRateHz: samplingRateHz))
@@ -117,11 +132,14 @@ public struct OnsiteStationAnalyzer: Sendable {
             c.start += drop
         }
         components[k] = c
-        return evaluate()
+        return out + evaluate()
     }
 
     /// Registers a pick (at any time relative to its data); returns analyses already possible.
     public mutating func addPick(_ time: Timestamp) -> [Output] {
+        guard reference == nil || globalIndex(time) != nil else {
+            return [.failed(pickTime: time, what: "pick", reason: "pick time is out of range of the stream")]
+        }
         pending.append(Pending(time: time, index: globalIndex(time) ?? 0))
         return evaluate()
     }

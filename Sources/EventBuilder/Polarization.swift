@@ -169,7 +169,7 @@ public struct PolarizationAnalyzer: Sendable, Equatable {
     {
         let c = configuration
         guard fs.isFinite, fs > 0 else { throw .invalidConfiguration(parameter: "samplingRateHz", value: fs) }
-        guard c.windowSeconds.isFinite, c.windowSeconds > 0 else {
+        guard c.windowSeconds.isFinite, c.windowSeconds > 0, c.windowSeconds <= 600 else {
             throw .invalidConfiguration(parameter: "windowSeconds", value: c.windowSeconds)
         }
         guard c.modelErrorDegrees.isFinite, c.modelErrorDegrees >= 0 else {
@@ -178,7 +178,12 @@ public struct PolarizationAnalyzer: Sendable, Equatable {
         guard north.count == east.count, east.count == vertical.count else {
             throw .componentsMismatch(reason: "lengths \(north.count), \(east.count), \(vertical.count)")
         }
-        let pick = Int((pickTime.seconds(since: startTime) * fs).rounded())
+        let pickOffset = (pickTime.seconds(since: startTime) * fs).rounded()
+        guard pickOffset.isFinite, abs(pickOffset) < 1e15 else {
+            throw .windowOutsideData(pickSample: pickOffset < 0 ? Int.min : Int.max, windowSamples: 0,
+                                     sampleCount: vertical.count)
+        }
+        let pick = Int(pickOffset)
         let n = SampleBlock.sampleCount(seconds: c.windowSeconds, samplingRateHz: fs)
         guard pick >= 0, n >= 3, pick + n <= vertical.count else {
             throw .windowOutsideData(pickSample: pick, windowSamples: n, sampleCount: vertical.count)

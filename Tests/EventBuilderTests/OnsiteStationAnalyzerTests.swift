@@ -86,4 +86,29 @@ struct OnsiteStationAnalyzerTests {
         #expect(out.count == 2)
         #expect(out.allSatisfy { if case .failed = $0 { true } else { false } })
     }
+
+    @Test("absurd configuration and pick times: no trap, typed failures or nil")
+    func hostileInput() throws {
+        var a = OnsiteStationAnalyzer(.init(leadSeconds: .infinity, bufferSeconds: 1e300), samplingRateHz: 100)
+        var out = a.addPick(Timestamp(nanosecondsSinceEpoch: .max))
+        for b in Self.blocks(chunk: { _ in 1 << 20 }, seed: 1) { out += a.process(b) }
+        #expect(out.isEmpty)  // a pick ≈ 240 years after the data: pending forever, no trap
+        var bad = EventLocator.Configuration()
+        bad.coarseStepKilometers = 0
+        let arr = syntheticArrivals(epicenter: Lezhi.gaosi, origin: Timestamp(nanosecondsSinceEpoch: 0))
+        #expect(EventLocator(bad).locate(arr) == nil)
+        var pol = PolarizationAnalyzer.Configuration()
+        pol.windowSeconds = 1e300
+        let s = Self.synthetic
+        #expect(throws: PolarizationError.self) {
+            try PolarizationAnalyzer(pol).estimate(north: s.north, east: s.east, vertical: s.vertical, startTime: s.startTime,
+                                                   samplingRateHz: 100, pickTime: s.pickTime)
+        }
+        #expect(throws: PolarizationError.self) {
+            try PolarizationAnalyzer().estimate(north: s.north, east: s.east, vertical: s.vertical, startTime: s.startTime,
+                                                samplingRateHz: 100, pickTime: Timestamp(nanosecondsSinceEpoch: .min))
+        }
+        #expect(EnvelopeDistanceEstimator.envelope(of: s.vertical, pickIndex: 10, samplingRateHz: 100,
+                                                   windowSeconds: .infinity).isEmpty)
+    }
 }
