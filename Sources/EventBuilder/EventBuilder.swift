@@ -1,1 +1,569 @@
-// EventBuilder: onsite (one-station) and two-station event declaration, location, magnitude, updates and cancels.
+// EventBuilder: onsite (one-station) and two-station event declaration, location, magnitude,
+// updates and cancels, driven by data time only.
+
+public import SeismicCore
+public import Magnitude
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Declares, updates and cancels events from picks, picker rejections and station-parameter
+/// snapshots of one or two (or more) stations.
+///
+/// **Streaming, deterministic.** Feed inputs in data-time order per station with
+/// ``ingest(_:)``; call ``advance(to:)`` as data time progresses (e.g. at the end of every
+/// record) so timeouts fire. The builder never reads the wall clock, iterates no hash-ordered
+/// collection to produce output, and its only state is this value: the same inputs in the same
+/// order give identical ``EventUpdate``s and ``decisions``. Its clock is the largest data time seen
+/// (inputs and `advance`).
+///
+/// **Association.** A pick from station B joins an open event that has no pick from B if, for
+/// some station A of the event, `|t_B − t_A| ≤ d(A, B) / v_assoc + tolerance` (d great-circle
+/// station separation; `v_assoc` = ``Configuration/associationVelocityKilometersPerSecond``, 5 km/s by
+/// default, slower than any crustal P so the window is conservative; tolerance 0.5 s for pick
+/// errors). Otherwise the pick starts a new event (the rejected association is logged with its
+/// numbers).
+///
+/// **Solution** (recomputed at every pick and snapshot of the event):
+/// - one station: ``EventLocator/locateOnsite(_:)`` from the latest back-azimuth and distance
+///   given with that station's snapshots (e.g. ``EnvelopeDistanceEstimator``, B–Δ); with a
+///   back-azimuth but no distance, the ``TauCPdDistance`` inversion (τc magnitude + Pd) is used when
+///   the displacement SNR is sufficient; without a back-azimuth the epicentre is the station
+///   (`.stationOnly`, origin = pick time).
+/// - two or more: ``EventLocator/locate(_:)`` grid search.
+/// - magnitude: each station's latest snapshot is re-evaluated with ``StationMagnitudeEstimator``
+///   using the hypocentral distance from the current location (so the Pd relations enter once
+///   the distance is known); the event magnitude is ``MagnitudeCombination/inverseVariance(_:)``
+///   of the station magnitudes; a lower bound if any station window is saturated.
+///
+/// **Lifecycle.**
+/// - *Alert* (update 0): at the first snapshot where the event magnitude exists, is ≥
+///   ``Configuration/minimumAlertMagnitude``, no station has a low displacement SNR, and the event is
+///   not a single-station event with glitch evidence (then it is *held* until a second station
+///   confirms).
+/// - *Update* (+1 each): every further snapshot of an associated station (window growth in the
+///   processor's 0.5 s steps) and the confirming pick of a second station.
+/// - *Cancel* (rules, each logged with its numbers; a cancel message is emitted only if an alert
+///   was sent, otherwise the event is *discarded* silently in the log):
+///   1. **glitch**: a picker rejection explained by glitches at the station of a single-station
+///      event, within ``Configuration/glitchEvidenceSeconds`` of its pick (or a pick with repaired
+///      glitches) — immediate cancel.
+///   2. **teleseism, τc/Pd**: on a window ≥ ``Configuration/teleseismMinimumWindowSeconds`` with
+///      τc magnitude ≥ ``Configuration/teleseismMinimumTauCMagnitude``, the observed Pd is more
+///      than ``Configuration/teleseismPdDeficitLog10`` log units below the Pd that Wu & Zhao (2006)
+///      predict for that magnitude at ``Configuration/maximumLocalDistanceKilometers``: a local
+///      event of that size would be much stronger at any local distance; long period with tiny
+///      amplitude means a distant (teleseismic/regional) event or a noise-dominated window.
+///   3. **teleseism, apparent velocity** (two stations; checked at the confirming pick and at every
+///      later snapshot, since the back-azimuth may arrive after the second pick): with the first station's back-azimuth
+///      φ, the baseline projected on φ is `L = d |cos(θ_AB − φ)|`; if `L ≥` ``Configuration/minimumProjectedBaselineKilometers``
+///      and `v_app = L / |t_B − t_A| ≥` ``Configuration/teleseismApparentVelocityKilometersPerSecond``
+///      (15 km/s, far above crustal P speeds) **and** the best local location misfits
+///      (χ²/data ≥ ``Configuration/teleseismMisfitPerDatum``), the wavefront is too flat for a local
+///      source. (A local source almost beneath one station also has a high v_app, but it fits
+///      the local location; that is why the misfit condition is needed.)
+///   4. **not confirmed**: ``Configuration/confirmationTimeoutSeconds`` after the first pick with a
+///      single station, cancel if there is glitch evidence, no snapshot, a low displacement SNR
+///      (< ``Configuration/minimumDisplacementSignalToNoise``), or (if configured) magnitude growth
+///      below ``Configuration/minimumMagnitudeGrowth``; otherwise the event is kept as an onsite
+///      event (logged).
+/// - *Closed*: ``Configuration/eventLifetimeSeconds`` after the first pick: no more association or
+///   updates.
+///
+/// These rules are ours (documented heuristics built from the cited relations), not an
+/// operational standard; the thresholds are configurable.
+public struct EventBuilder: Sendable {
+    public struct Configuration: Sendable, Equatable {
+        /// Station positions by `NET.STA`.
+        public var stations: [String: GeoPoint]
+        public var locator: EventLocator.Configuration
+        public var magnitudeEstimator: StationMagnitudeEstimator
+        public var associationVelocityKilometersPerSecond: Double
+        public var associationToleranceSeconds: Double
+        /// Snapshot ↔ pick matching tolerance, s.
+        public var pickMatchToleranceSeconds: Double
+        public var confirmationTimeoutSeconds: Double
+        public var eventLifetimeSeconds: Double
+        public var minimumAlertMagnitude: Double
+        public var minimumDisplacementSignalToNoise: Double
+        public var minimumMagnitudeGrowth: Double?
+        public var glitchEvidenceSeconds: Double
+        public var teleseismMinimumWindowSeconds: Double
+        public var teleseismMinimumTauCMagnitude: Double
+        public var teleseismPdDeficitLog10: Double
+        public var maximumLocalDistanceKilometers: Double
+        public var teleseismApparentVelocityKilometersPerSecond: Double
+        public var minimumProjectedBaselineKilometers: Double
+        public var teleseismMisfitPerDatum: Double
+
+        public init(stations: [String: GeoPoint], locator: EventLocator.Configuration = .init(),
+                    magnitudeEstimator: StationMagnitudeEstimator = .init(),
+                    associationVelocityKilometersPerSecond: Double = 5.0, associationToleranceSeconds: Double = 0.5,
+                    pickMatchToleranceSeconds: Double = 0.05, confirmationTimeoutSeconds: Double = 8,
+                    eventLifetimeSeconds: Double = 120, minimumAlertMagnitude: Double = 3.0,
+                    minimumDisplacementSignalToNoise: Double = 3, minimumMagnitudeGrowth: Double? = nil,
+                    glitchEvidenceSeconds: Double = 10, teleseismMinimumWindowSeconds: Double = 2,
+                    teleseismMinimumTauCMagnitude: Double = 5, teleseismPdDeficitLog10: Double = 1,
+                    maximumLocalDistanceKilometers: Double = 300,
+                    teleseismApparentVelocityKilometersPerSecond: Double = 15,
+                    minimumProjectedBaselineKilometers: Double = 5, teleseismMisfitPerDatum: Double = 9) {
+            self.stations = stations
+            self.locator = locator
+            self.magnitudeEstimator = magnitudeEstimator
+            self.associationVelocityKilometersPerSecond = associationVelocityKilometersPerSecond
+            self.associationToleranceSeconds = associationToleranceSeconds
+            self.pickMatchToleranceSeconds = pickMatchToleranceSeconds
+            self.confirmationTimeoutSeconds = confirmationTimeoutSeconds
+            self.eventLifetimeSeconds = eventLifetimeSeconds
+            self.minimumAlertMagnitude = minimumAlertMagnitude
+            self.minimumDisplacementSignalToNoise = minimumDisplacementSignalToNoise
+            self.minimumMagnitudeGrowth = minimumMagnitudeGrowth
+            self.glitchEvidenceSeconds = glitchEvidenceSeconds
+            self.teleseismMinimumWindowSeconds = teleseismMinimumWindowSeconds
+            self.teleseismMinimumTauCMagnitude = teleseismMinimumTauCMagnitude
+            self.teleseismPdDeficitLog10 = teleseismPdDeficitLog10
+            self.maximumLocalDistanceKilometers = maximumLocalDistanceKilometers
+            self.teleseismApparentVelocityKilometersPerSecond = teleseismApparentVelocityKilometersPerSecond
+            self.minimumProjectedBaselineKilometers = minimumProjectedBaselineKilometers
+            self.teleseismMisfitPerDatum = teleseismMisfitPerDatum
+        }
+
+        /// Station positions from metadata (`NET.STA` keys).
+        public init(stations: [StationMetadata]) {
+            var map: [String: GeoPoint] = [:]
+            for s in stations {
+                map["\(s.network).\(s.station)"] = GeoPoint(latitudeDegrees: s.latitudeDegrees,
+                                                             longitudeDegrees: s.longitudeDegrees)
+            }
+            self.init(stations: map)
+        }
+    }
+
+    public enum State: String, Sendable, Equatable {
+        case pending, alerted, cancelled, discarded, closed
+    }
+
+    struct StationState: Sendable {
+        var pick: StationPick
+        var latest: StationSnapshot?
+        var backAzimuth: BackAzimuthEstimate?
+        var distance: EpicentralDistanceEstimate?
+        var firstMagnitude: Double?
+        var maxMagnitude: Double?
+    }
+
+    struct EventState: Sendable {
+        var id: String
+        var firstPickTime: Timestamp
+        var stations: [StationState]  // pick order
+        var state: State = .pending
+        var nextUpdateNumber = 0
+        var glitchEvidence: [String] = []
+        var timeoutChecked = false
+        var isOpen: Bool { state == .pending || state == .alerted }
+        func index(of station: String) -> Int? { stations.firstIndex { $0.pick.station == station } }
+    }
+
+    public let configuration: Configuration
+    private let locator: EventLocator
+    private var events: [EventState] = []
+    /// The decision log, in decision order.
+    public private(set) var decisions: [Decision] = []
+    /// The builder's data-time clock (largest time seen).
+    public private(set) var clock: Timestamp?
+    /// Picker rejections kept as glitch evidence (time-ordered; pruned after the evidence span).
+    private var recentGlitches: [StationRejection] = []
+
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+        self.locator = EventLocator(configuration.locator)
+    }
+
+    /// Clears events, the log and the clock.
+    public mutating func reset() {
+        events = []
+        decisions = []
+        clock = nil
+        recentGlitches = []
+    }
+
+    /// Returns and clears the decision log (for streaming it out).
+    public mutating func drainDecisions() -> [Decision] {
+        defer { decisions = [] }
+        return decisions
+    }
+
+    /// The state of an event by id (nil if unknown).
+    public func state(ofEvent id: String) -> State? { events.first { $0.id == id }?.state }
+
+    /// Ids of all events so far, in creation order.
+    public var eventIDs: [String] { events.map(\.id) }
+
+    /// The stable event id: `qw-YYYYMMDDThhmmss.sss-STA` (UTC, ms truncated; STA = station code
+    /// without network).
+    public static func eventID(firstPickTime t: Timestamp, station: String) -> String {
+        let c = t.components
+        func pad(_ v: Int, _ w: Int) -> String {
+            let s = String(v)
+            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
+        }
+        let sta = station.split(separator: ".").last.map(String.init) ?? station
+        return "qw-" + pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + "T" + pad(c.hour, 2) + pad(c.minute, 2)
+            + pad(c.second, 2) + "." + pad(c.nanosecond / 1_000_000, 3) + "-" + sta
+    }
+
+    // MARK: - Streaming entry points
+
+    /// Processes one input; returns the messages it caused (timeouts up to the input's time first).
+    public mutating func ingest(_ input: EventBuilderInput) -> [EventUpdate] {
+        var out = advance(to: input.time)
+        switch input {
+        case .pick(let p): out += handlePick(p)
+        case .rejection(let r): out += handleRejection(r)
+        case .snapshot(let s): out += handleSnapshot(s)
+        }
+        return out
+    }
+
+    /// Advances the data-time clock and fires timeouts (confirmation, lifetime).
+    public mutating func advance(to time: Timestamp) -> [EventUpdate] {
+        if let c = clock, time <= c { return [] }
+        clock = time
+        var out: [EventUpdate] = []
+        for i in events.indices where events[i].isOpen {
+            let age = time.seconds(since: events[i].firstPickTime)
+            if !events[i].timeoutChecked, events[i].stations.count < 2, age >= configuration.confirmationTimeoutSeconds {
+                events[i].timeoutChecked = true
+                out += confirmationTimeout(i, at: time)
+            }
+            if events[i].isOpen, age >= configuration.eventLifetimeSeconds {
+                events[i].state = .closed
+                log(time, .closed, events[i].id, nil, "event lifetime reached",
+                    [.init("ageSeconds", age), .init("lifetimeSeconds", configuration.eventLifetimeSeconds)])
+            }
+        }
+        recentGlitches.removeAll { time.seconds(since: $0.time) > 2 * configuration.glitchEvidenceSeconds }
+        return out
+    }
+
+    // MARK: - Handlers
+
+    private mutating func handlePick(_ p: StationPick) -> [EventUpdate] {
+        guard let location = configuration.stations[p.station] else {
+            log(p.time, .inputIgnored, nil, p.station, "pick from a station not in the configuration")
+            return []
+        }
+        for i in events.indices where events[i].isOpen && events[i].index(of: p.station) == nil {
+            var bestWindow: (dt: Double, window: Double)?
+            var fits = false
+            for s in events[i].stations {
+                guard let other = configuration.stations[s.pick.station] else { continue }
+                let d = Geodesy.distanceKilometers(from: location, to: other)
+                let window = d / configuration.associationVelocityKilometersPerSecond + configuration.associationToleranceSeconds
+                let dt = p.time.seconds(since: s.pick.time)
+                if abs(dt) <= window { fits = true; break }
+                if bestWindow == nil { bestWindow = (dt, window) }
+            }
+            if fits {
+                return associate(p, toEvent: i)
+            } else if let (dt, window) = bestWindow {
+                log(p.time, .pickNotAssociated, events[i].id, p.station,
+                    "arrival-time difference exceeds separation / v_assoc + tolerance",
+                    [.init("dtSeconds", dt), .init("windowSeconds", window)])
+            }
+        }
+        // New event.
+        let id = Self.eventID(firstPickTime: p.time, station: p.station)
+        var e = EventState(id: id, firstPickTime: p.time, stations: [StationState(pick: p)])
+        log(p.time, .eventCreated, id, p.station, "first pick", [.init("snr", p.snr)])
+        if p.repairedGlitchCount > 0 {
+            e.glitchEvidence.append("pick carries \(p.repairedGlitchCount) repaired glitch(es)")
+            log(p.time, .glitchEvidence, id, p.station, "the picker repaired glitches in the pick window",
+                [.init("repairedGlitches", Double(p.repairedGlitchCount))])
+        }
+        for g in recentGlitches where g.station == p.station
+            && abs(g.time.seconds(since: p.time)) <= configuration.glitchEvidenceSeconds {
+            e.glitchEvidence.append(g.reason)
+            log(p.time, .glitchEvidence, id, p.station, "recent glitch rejection on this station: \(g.reason)",
+                [.init("secondsFromPick", g.time.seconds(since: p.time))])
+        }
+        events.append(e)
+        return []
+    }
+
+    private mutating func associate(_ p: StationPick, toEvent i: Int) -> [EventUpdate] {
+        let first = events[i].stations[0]
+        events[i].stations.append(StationState(pick: p))
+        let dt = p.time.seconds(since: first.pick.time)
+        log(p.time, .pickAssociated, events[i].id, p.station, "within the physical arrival-time window of \(first.pick.station)",
+            [.init("dtSeconds", dt)])
+        if events[i].stations.count == 2 {
+            log(p.time, .confirmed, events[i].id, p.station, "second station confirms", [.init("stations", 2)])
+        }
+        if let reason = apparentVelocityTeleseism(i) {
+            return cancel(i, at: p.time, kind: .teleseism, reason: reason.text, values: reason.values)
+        }
+        return emit(i, at: p.time, reason: "station \(p.station) associated (\(events[i].stations.count) stations)")
+    }
+
+    private mutating func handleRejection(_ r: StationRejection) -> [EventUpdate] {
+        guard r.isGlitch else {
+            log(r.time, .inputIgnored, nil, r.station, "non-glitch rejection: \(r.reason)")
+            return []
+        }
+        recentGlitches.append(r)
+        var out: [EventUpdate] = []
+        for i in events.indices where events[i].isOpen {
+            guard let k = events[i].index(of: r.station),
+                  abs(r.time.seconds(since: events[i].stations[k].pick.time)) <= configuration.glitchEvidenceSeconds
+            else { continue }
+            events[i].glitchEvidence.append(r.reason)
+            let values: [Decision.Value] = [.init("secondsFromPick", r.time.seconds(since: events[i].stations[k].pick.time)),
+                                            .init("stations", Double(events[i].stations.count))]
+            if events[i].stations.count == 1 {
+                out += cancel(i, at: r.time, kind: .cancel,
+                              reason: "glitch: single-station event and the picker rejected a glitch on \(r.station) (\(r.reason))",
+                              values: values)
+            } else {
+                log(r.time, .glitchEvidence, events[i].id, r.station,
+                    "glitch on a station of a confirmed event (kept): \(r.reason)", values)
+            }
+        }
+        if out.isEmpty && !events.contains(where: { $0.isOpen && $0.index(of: r.station) != nil }) {
+            log(r.time, .glitchEvidence, nil, r.station, "glitch rejection kept as evidence: \(r.reason)")
+        }
+        return out
+    }
+
+    private mutating func handleSnapshot(_ s: StationSnapshot) -> [EventUpdate] {
+        guard let i = events.indices.first(where: { idx in
+            events[idx].isOpen && events[idx].stations.contains {
+                $0.pick.station == s.station
+                    && abs($0.pick.time.seconds(since: s.pickTime)) <= configuration.pickMatchToleranceSeconds
+            }
+        }), let k = events[i].index(of: s.station) else {
+            log(s.time, .inputIgnored, nil, s.station, "snapshot matches no open event's pick",
+                [.init("windowSeconds", s.parameters.secondsAfterPick)])
+            return []
+        }
+        events[i].stations[k].latest = s
+        if let b = s.backAzimuth { events[i].stations[k].backAzimuth = b }
+        if let d = s.distance { events[i].stations[k].distance = d }
+        if let reason = tauCPdTeleseism(s) ?? apparentVelocityTeleseism(i) {
+            return cancel(i, at: s.time, kind: .teleseism, reason: reason.text, values: reason.values)
+        }
+        return emit(i, at: s.time, reason: "\(s.station) window \(s.parameters.secondsAfterPick) s")
+    }
+
+    // MARK: - Solution and messages
+
+    private struct Solution {
+        var location: LocationSolution?
+        var kind: EventUpdate.LocationKind
+        var magnitude: MagnitudeEstimate?
+        var lowerBound: Bool
+        var lowSNRStations: [String]
+        var stationMagnitudes: [Double?]
+    }
+
+    private func solve(_ e: EventState) -> Solution {
+        let arrivals = e.stations.compactMap { s -> StationArrival? in
+            guard let loc = configuration.stations[s.pick.station] else { return nil }
+            return StationArrival(station: s.pick.station, location: loc, pickTime: s.pick.time,
+                                  backAzimuth: s.backAzimuth, distance: s.distance)
+        }
+        var location: LocationSolution?
+        var kind = EventUpdate.LocationKind.stationOnly
+        if arrivals.count >= 2 {
+            location = locator.locate(arrivals)
+            if location != nil { kind = .twoStation }
+        } else if var a = arrivals.first {
+            if a.distance == nil, a.backAzimuth != nil, let snap = e.stations[0].latest,
+               snap.parameters.displacementSignalToNoise.map({ $0 >= configuration.minimumDisplacementSignalToNoise }) ?? true,
+               let tc = snap.parameters.tauCSeconds, let mTc = TauCMagnitude.estimate(tauCSeconds: tc) {
+                // Fallback distance: invert Wu & Zhao's Pd relation with the τc magnitude.
+                a.distance = TauCPdDistance.estimate(peakDisplacementMeters: snap.parameters.peakDisplacementMeters,
+                                                     magnitude: mTc, depthKilometers: configuration.locator.depthKilometers)
+            }
+            location = locator.locateOnsite(a)
+            if location != nil { kind = .onsite }
+        }
+        var families: [MagnitudeEstimate] = []
+        var lowerBound = false
+        var lowSNR: [String] = []
+        var perStation: [Double?] = []
+        let h = configuration.locator.depthKilometers
+        for s in e.stations {
+            guard let snap = s.latest else { perStation.append(nil); continue }
+            var p = snap.parameters
+            if let location, let loc = configuration.stations[s.pick.station] {
+                let delta = Geodesy.distanceKilometers(from: loc, to: location.epicenter)
+                p.hypocentralDistanceKilometers = (delta * delta + h * h).squareRoot()
+            } else {
+                p.hypocentralDistanceKilometers = nil
+            }
+            let m = configuration.magnitudeEstimator.estimate(p)
+            if m.lowSignalToNoise { lowSNR.append(s.pick.station) }
+            if m.saturated { lowerBound = true }
+            if let c = m.combined { families.append(c) }
+            perStation.append(m.combined?.magnitude)
+        }
+        return Solution(location: location, kind: kind, magnitude: MagnitudeCombination.inverseVariance(families),
+                        lowerBound: lowerBound, lowSNRStations: lowSNR, stationMagnitudes: perStation)
+    }
+
+    private func message(_ e: EventState, _ sol: Solution, type: EventUpdate.MessageType, number: Int, at time: Timestamp,
+                         reason: String) -> EventUpdate {
+        let first = e.stations[0]
+        let stationPoint = configuration.stations[first.pick.station]
+            ?? GeoPoint(latitudeDegrees: .nan, longitudeDegrees: .nan)
+        return EventUpdate(
+            id: e.id, updateNumber: number, messageType: type, time: time,
+            originTime: sol.location?.originTime ?? first.pick.time,
+            originTimeSigmaSeconds: sol.location?.originTimeSigmaSeconds,
+            epicenter: sol.location?.epicenter ?? stationPoint,
+            depthKilometers: configuration.locator.depthKilometers,
+            horizontalSigmaKilometers: sol.location?.horizontalSigmaKilometers, locationKind: sol.kind,
+            magnitude: sol.magnitude, magnitudeIsLowerBound: sol.lowerBound, stations: e.stations.map(\.pick.station),
+            reason: reason)
+    }
+
+    private mutating func emit(_ i: Int, at time: Timestamp, reason: String) -> [EventUpdate] {
+        let sol = solve(events[i])
+        for (k, m) in sol.stationMagnitudes.enumerated() {
+            guard let m else { continue }
+            if events[i].stations[k].firstMagnitude == nil { events[i].stations[k].firstMagnitude = m }
+            events[i].stations[k].maxMagnitude = max(events[i].stations[k].maxMagnitude ?? m, m)
+        }
+        var values: [Decision.Value] = [.init("stations", Double(events[i].stations.count))]
+        if let m = sol.magnitude { values += [.init("magnitude", m.magnitude), .init("magnitudeSigma", m.sigma)] }
+        if let l = sol.location {
+            values += [.init("latitude", l.epicenter.latitudeDegrees), .init("longitude", l.epicenter.longitudeDegrees),
+                       .init("horizontalSigmaKm", l.horizontalSigmaKilometers), .init("misfit", l.misfit)]
+        }
+        switch events[i].state {
+        case .alerted:
+            let n = events[i].nextUpdateNumber
+            events[i].nextUpdateNumber += 1
+            log(time, .update, events[i].id, nil, reason, values + [.init("updateNumber", Double(n))])
+            return [message(events[i], sol, type: .update, number: n, at: time, reason: reason)]
+        case .pending:
+            if let why = holdReason(events[i], sol) {
+                log(time, .alertHeld, events[i].id, nil, why, values)
+                return []
+            }
+            events[i].state = .alerted
+            events[i].nextUpdateNumber = 1
+            log(time, .alert, events[i].id, nil, reason, values + [.init("updateNumber", 0)])
+            return [message(events[i], sol, type: .alert, number: 0, at: time, reason: reason)]
+        default:
+            return []
+        }
+    }
+
+    private func holdReason(_ e: EventState, _ sol: Solution) -> String? {
+        guard let m = sol.magnitude else { return "no magnitude yet" }
+        if m.magnitude < configuration.minimumAlertMagnitude {
+            return "magnitude \(m.magnitude) below the alert threshold \(configuration.minimumAlertMagnitude)"
+        }
+        if !sol.lowSNRStations.isEmpty {
+            return "low displacement SNR at " + sol.lowSNRStations.joined(separator: ", ")
+        }
+        if e.stations.count < 2, !e.glitchEvidence.isEmpty {
+            return "single station with glitch evidence, waiting for confirmation: " + e.glitchEvidence.joined(separator: "; ")
+        }
+        return nil
+    }
+
+    private mutating func cancel(_ i: Int, at time: Timestamp, kind: Decision.Kind, reason: String,
+                                 values: [Decision.Value]) -> [EventUpdate] {
+        let wasAlerted = events[i].state == .alerted
+        if kind == .teleseism { log(time, .teleseism, events[i].id, nil, reason, values) }
+        if wasAlerted {
+            let sol = solve(events[i])
+            let n = events[i].nextUpdateNumber
+            events[i].nextUpdateNumber += 1
+            events[i].state = .cancelled
+            log(time, .cancel, events[i].id, nil, reason, values + [.init("updateNumber", Double(n))])
+            return [message(events[i], sol, type: .cancel, number: n, at: time, reason: reason)]
+        }
+        events[i].state = .discarded
+        log(time, .discarded, events[i].id, nil, "not alerted, discarded: " + reason, values)
+        return []
+    }
+
+    private mutating func confirmationTimeout(_ i: Int, at time: Timestamp) -> [EventUpdate] {
+        let e = events[i]
+        let c = configuration
+        let values: [Decision.Value] = [.init("timeoutSeconds", c.confirmationTimeoutSeconds),
+                                        .init("stations", Double(e.stations.count))]
+        if !e.glitchEvidence.isEmpty {
+            return cancel(i, at: time, kind: .cancel,
+                          reason: "not confirmed and glitch evidence: " + e.glitchEvidence.joined(separator: "; "),
+                          values: values)
+        }
+        guard let s = e.stations[0].latest else {
+            return cancel(i, at: time, kind: .cancel, reason: "not confirmed and no station parameters", values: values)
+        }
+        if let snr = s.parameters.displacementSignalToNoise, snr < c.minimumDisplacementSignalToNoise {
+            return cancel(i, at: time, kind: .cancel, reason: "not confirmed and displacement SNR too low",
+                          values: values + [.init("displacementSNR", snr), .init("minimum", c.minimumDisplacementSignalToNoise)])
+        }
+        if let g = c.minimumMagnitudeGrowth, let m0 = e.stations[0].firstMagnitude, let m1 = e.stations[0].maxMagnitude,
+           m1 - m0 < g {
+            return cancel(i, at: time, kind: .cancel, reason: "not confirmed and no magnitude growth",
+                          values: values + [.init("growth", m1 - m0), .init("minimum", g)])
+        }
+        log(time, .keptUnconfirmed, e.id, nil, "not confirmed by a second station; kept as an onsite event", values)
+        return []
+    }
+
+    // MARK: - Teleseism rules
+
+    private func tauCPdTeleseism(_ s: StationSnapshot) -> (text: String, values: [Decision.Value])? {
+        let c = configuration
+        let p = s.parameters
+        guard p.secondsAfterPick >= c.teleseismMinimumWindowSeconds, let tc = p.tauCSeconds,
+              let mTc = TauCMagnitude.magnitude(tauCSeconds: tc), mTc >= c.teleseismMinimumTauCMagnitude,
+              p.peakDisplacementMeters > 0
+        else { return nil }
+        let w = PdMagnitudeWuZhao2006.self
+        let logPdPredictedCm = w.constant + w.magnitudeCoefficient * mTc
+            + w.logDistanceCoefficient * log10(c.maximumLocalDistanceKilometers)
+        let deficit = logPdPredictedCm - log10(p.peakDisplacementMeters * 100)
+        guard deficit >= c.teleseismPdDeficitLog10 else { return nil }
+        return ("teleseism (τc/Pd): τc \(tc) s implies M \(mTc), but Pd is \(deficit) log units below that magnitude's Pd at \(c.maximumLocalDistanceKilometers) km",
+                [.init("tauCSeconds", tc), .init("tauCMagnitude", mTc), .init("pdMeters", p.peakDisplacementMeters),
+                 .init("pdDeficitLog10", deficit)])
+    }
+
+    private func apparentVelocityTeleseism(_ i: Int) -> (text: String, values: [Decision.Value])? {
+        let e = events[i]
+        let c = configuration
+        guard e.stations.count >= 2, let baz = e.stations[0].backAzimuth,
+              let a = c.stations[e.stations[0].pick.station], let b = c.stations[e.stations[1].pick.station]
+        else { return nil }
+        let d = Geodesy.distanceKilometers(from: a, to: b)
+        let theta = Geodesy.bearingDegrees(from: a, to: b)
+        let projected = d * abs(cos((theta - baz.backAzimuthDegrees) * .pi / 180))
+        guard projected >= c.minimumProjectedBaselineKilometers else { return nil }
+        let dt = abs(e.stations[1].pick.time.seconds(since: e.stations[0].pick.time))
+        let vApp = dt > 0 ? projected / dt : .infinity
+        guard vApp >= c.teleseismApparentVelocityKilometersPerSecond else { return nil }
+        let sol = solve(e)
+        guard let loc = sol.location, loc.dataCount > 0 else { return nil }
+        let perDatum = loc.misfit / Double(loc.dataCount)
+        guard perDatum >= c.teleseismMisfitPerDatum else { return nil }
+        return ("teleseism (apparent velocity): \(vApp) km/s across the \(projected) km baseline projected on the back-azimuth, and no local source fits",
+                [.init("apparentVelocityKmPerSecond", min(vApp, 1e9)), .init("projectedBaselineKm", projected),
+                 .init("dtSeconds", dt), .init("misfitPerDatum", perDatum)])
+    }
+
+    private mutating func log(_ t: Timestamp, _ kind: Decision.Kind, _ id: String?, _ station: String?, _ reason: String,
+                              _ values: [Decision.Value] = []) {
+        decisions.append(Decision(time: t, kind: kind, eventID: id, station: station, reason: reason, values: values))
+    }
+}
