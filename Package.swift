@@ -178,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventBuilderTests",
-            dependencies: ["EventBuilder", "MiniSEED", "TestSupport"],
+            dependencies: ["EventBuilder", "Picking", "Magnitude", "MiniSEED", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,6 +1,6 @@
 // Single-station epicentral distance: B–Δ method (P-wave envelope growth) and the τc/Pd inversion.
 
-public import SeismicCore
+import SeismicCore
 public import Magnitude
 
 #if canImport(Glibc)
