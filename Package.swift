@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "Alerting", targets: ["Alerting"]),
         .library(name: "EventBuilder", targets: ["EventBuilder"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -108,11 +109,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        .target(
+            name: "Pipeline",
+            dependencies: ["SeismicCore", "MiniSEED", "Picking", "Magnitude", "EventBuilder", "Alerting"],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Command-line tool
         .executableTarget(
             name: "QuakeWarnCLI",
             dependencies: [
-                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion", "Magnitude", "SeedLink", "Simulation", "Alerting", "EventBuilder",
+                "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion", "Magnitude", "SeedLink", "Simulation", "Alerting", "EventBuilder", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -179,6 +186,11 @@ let package = Package(
         .testTarget(
             name: "EventBuilderTests",
             dependencies: ["EventBuilder", "Picking", "Magnitude", "MiniSEED", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Pipeline", "Alerting", "EventBuilder", "MiniSEED", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
