@@ -201,7 +201,12 @@ public enum GlitchDetector {
                 hi = less - 1
                 continue
             }
-            // b[less..<equal] == p < b[equal..<i] (every value here is ≥ p)
+            if less > lo {
+                lo = less
+                continue
+            }
+            // Nothing was < p (p is the range's minimum): split off the values == p so the range
+            // shrinks. b[less..<equal] == p < b[equal..<i] (every value here is ≥ p)
             var equal = less
             i = less
             while i <= hi {
