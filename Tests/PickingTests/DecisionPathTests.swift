@@ -212,6 +212,10 @@ struct DecisionPathTests {
             let x = n == 0 ? [] : corpusWindow(&rng, length: max(n, 2)).prefix(n).map { $0 }
             let got = MaedaAIC.compute(x), want = Reference.aic(x)
             #expect(bits(got) == bits(want), "n = \(n), trial \(trial)")
+            // Into a dirty buffer: every element must be written, none accumulated onto old contents.
+            var dirty = [Double](repeating: 12345.678, count: n + 3)
+            x.withUnsafeBufferPointer { xin in dirty.withUnsafeMutableBufferPointer { MaedaAIC.compute(xin, into: $0) } }
+            #expect(bits(Array(dirty.prefix(n))) == bits(want), "dirty buffer, n = \(n), trial \(trial)")
             compared += 1
         }
         #expect(compared == 600)
