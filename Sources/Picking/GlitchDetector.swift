@@ -32,7 +32,8 @@ internal import Foundation
 ///   more than `flatTopFactor·σ` away from the noise median (a flat top at an unknown rail).
 ///   Repair: as a dropout.
 ///
-/// - Complexity: O(window · 10) for spikes, O(window) expected for the noise medians and O(L) per
+/// - Complexity: O(window · 10) for spikes, O(window) expected for the noise medians (median and σ
+///   only computed when a run of ≥ 3 equal values or a step candidate needs them) and O(L) per
 ///   step candidate (quickselect), no state.
 public enum GlitchDetector {
     /// The kinds of glitch.
@@ -105,6 +106,15 @@ public enum GlitchDetector {
                                 scratch: UnsafeMutableBufferPointer<Double>)
         -> (median: Double, sigma: Double, sigmaDiff: Double, zeroDiffFraction: Double)
     {
+        let level = noiseLevel(x, noise, scratch: scratch)
+        let diff = noiseDifferences(x, noise, scratch: scratch)
+        return (level.median, level.sigma, diff.sigmaDiff, diff.zeroDiffFraction)
+    }
+
+    /// Median and `σ` (1.4826·MAD) of `x[noise]`, medians taken in `scratch`.
+    static func noiseLevel(_ x: UnsafeBufferPointer<Double>, _ noise: Range<Int>,
+                           scratch: UnsafeMutableBufferPointer<Double>) -> (median: Double, sigma: Double)
+    {
         let lo = noise.lowerBound
         let med = median(count: noise.count, scratch: scratch) { b in
             for k in b.indices { b[k] = x[lo + k] }
@@ -112,13 +122,23 @@ public enum GlitchDetector {
         let sigma = 1.4826 * median(count: noise.count, scratch: scratch) { b in
             for k in b.indices { b[k] = abs(x[lo + k] - med) }
         }
+        return (med, sigma)
+    }
+
+    /// `σΔ` (1.4826·median|Δ|) of `x[noise]` and the fraction of zero first differences, the
+    /// median taken in `scratch`.
+    static func noiseDifferences(_ x: UnsafeBufferPointer<Double>, _ noise: Range<Int>,
+                                 scratch: UnsafeMutableBufferPointer<Double>)
+        -> (sigmaDiff: Double, zeroDiffFraction: Double)
+    {
+        let lo = noise.lowerBound
         var zeros = 0
         for i in noise.dropFirst() where x[i] - x[i - 1] == 0 { zeros += 1 }
         let diffCount = max(noise.count - 1, 0)
         let sigmaDiff = 1.4826 * median(count: diffCount, scratch: scratch) { b in
             for k in b.indices { b[k] = abs(x[lo + k + 1] - x[lo + k]) }
         }
-        return (med, sigma, sigmaDiff, diffCount == 0 ? 0 : Double(zeros) / Double(diffCount))
+        return (sigmaDiff, diffCount == 0 ? 0 : Double(zeros) / Double(diffCount))
     }
 
     /// The median of the `count` values that `fill` writes into its argument (the first `count`
@@ -247,10 +267,19 @@ public enum GlitchDetector {
         guard noise.count >= 10, noise.lowerBound >= 0, noise.upperBound <= n else { return [] }
         let search = max(search.lowerBound, 1)..<min(search.upperBound, n)
         guard !search.isEmpty else { return [] }
-        let stats = noiseStatistics(x, noise, scratch: scratch)
         let tiny = Double.leastNormalMagnitude
-        let sigma = max(stats.sigma, tiny)
-        let sigmaDiff = max(stats.sigmaDiff, tiny)
+        let diffStats = noiseDifferences(x, noise, scratch: scratch)
+        let sigmaDiff = max(diffStats.sigmaDiff, tiny)
+        // The noise median and σ (two more medians) are only needed for runs of ≥ 3 equal values
+        // and for step candidates, which most windows do not have: computed on first use.
+        var levelStats: (median: Double, sigma: Double)?
+        func level() -> (median: Double, sigma: Double) {
+            if let l = levelStats { return l }
+            let l = noiseLevel(x, noise, scratch: scratch)
+            let result = (l.median, max(l.sigma, tiny))
+            levelStats = result
+            return result
+        }
         var findings: [Finding] = []
         func overlapsFound(_ r: Range<Int>) -> Bool { findings.contains { $0.range.overlaps(r) } }
 
@@ -278,10 +307,9 @@ public enum GlitchDetector {
                 let len = j - i + 1
                 let r = i..<(j + 1)
                 if !overlapsFound(r) {
-                    let far = abs(x[i] - stats.median) > c.flatTopFactor * sigma
-                    if len >= 3, far {
+                    if len >= 3, abs(x[i] - level().median) > c.flatTopFactor * level().sigma {
                         findings.append(Finding(kind: .clipping, range: r))
-                    } else if len >= c.dropoutMinimumSamples, stats.zeroDiffFraction < 0.2 {
+                    } else if len >= c.dropoutMinimumSamples, diffStats.zeroDiffFraction < 0.2 {
                         findings.append(Finding(kind: .dropout, range: r))
                     }
                 }
@@ -327,6 +355,7 @@ public enum GlitchDetector {
             let m1 = median(count: pre.count, scratch: scratch) { b in for k in b.indices { b[k] = x[pre.lowerBound + k] } }
             let m2 = median(count: post.count, scratch: scratch) { b in for k in b.indices { b[k] = x[post.lowerBound + k] } }
             let shift = m2 - m1
+            let sigma = level().sigma
             guard abs(shift) > c.stepFactor * sigma else { continue }
             let s1 = 1.4826 * median(count: pre.count, scratch: scratch) { b in
                 for k in b.indices { b[k] = abs(x[pre.lowerBound + k] - m1) }
