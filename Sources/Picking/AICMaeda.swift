@@ -39,30 +39,33 @@ public enum MaedaAIC {
             for i in 0..<n { aic[i] = 0 }
             return
         }
-        // Forward: segment x[0...i], i = 1 ... n−2.
-        var mean = x[0]
-        var m2 = 0.0
-        var count = 1.0
+        // Forward: segment x[0...i], i = 1 ... n−2, gives the first term of AIC[i].
+        // Backward: segment x[i...n−1], i = n−2 ... 1, gives the second term of AIC[i − 1].
+        // The two recurrences are independent; running them in the same loop (step s: forward
+        // i = s, backward i = n − 1 − s) lets the processor overlap their division and logarithm
+        // latencies. Every value is computed by the same operations as in two separate passes,
+        // and AIC[j] is always `first + second` in that operand order, so the result is
+        // bit-identical to the two-pass form (tested against it).
+        var fMean = x[0], fM2 = 0.0, fCount = 1.0
+        var bMean = x[n - 1], bM2 = 0.0, bCount = 1.0
         aic[0] = 0
-        for i in 1...(n - 2) {
-            count += 1
-            let delta = x[i] - mean
-            mean += delta / count
-            m2 += delta * (x[i] - mean)
-            aic[i] = count * log(m2 / count)
-        }
-        // Backward: segment x[i...n−1], i = n−2 ... 1, adds to AIC[i − 1].
-        mean = x[n - 1]
-        m2 = 0
-        count = 1
-        var i = n - 2
-        while i > 0 {
-            count += 1
-            let delta = x[i] - mean
-            mean += delta / count
-            m2 += delta * (x[i] - mean)
-            aic[i - 1] += (count - 1) * log(m2 / count)
-            i -= 1
+        for s in 1...(n - 2) {
+            fCount += 1
+            let fDelta = x[s] - fMean
+            fMean += fDelta / fCount
+            fM2 += fDelta * (x[s] - fMean)
+            let first = fCount * log(fM2 / fCount)
+            let ib = n - 1 - s
+            bCount += 1
+            let bDelta = x[ib] - bMean
+            bMean += bDelta / bCount
+            bM2 += bDelta * (x[ib] - bMean)
+            let second = (bCount - 1) * log(bM2 / bCount)
+            // AIC[s]'s second term was stored at step n − 2 − s (if that step exists and is earlier).
+            if s <= n - 3, n - 2 - s < s { aic[s] = first + aic[s] } else { aic[s] = first }
+            // AIC[j]'s first term was stored at step j (j = 0: before the loop) if j <= s.
+            let j = ib - 1
+            if j <= s { aic[j] = aic[j] + second } else { aic[j] = second }
         }
         aic[n - 1] = aic[n - 2]
     }

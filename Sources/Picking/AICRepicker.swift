@@ -150,6 +150,16 @@ public struct AICRepicker: Sendable {
     public func repick(samples: UnsafeBufferPointer<Double>, startTime: Timestamp, samplingRateHz fs: Double,
                        triggerSample t: Int) -> Result<RepickResult, RepickRejection>
     {
+        var scratch: [Double] = []
+        return repick(samples: samples, startTime: startTime, samplingRateHz: fs, triggerSample: t, scratch: &scratch)
+    }
+
+    /// ``repick(samples:startTime:samplingRateHz:triggerSample:)`` with `scratch` as working
+    /// storage for the window and its AIC (grown to `2 × window` samples if shorter): with a
+    /// large enough scratch and no ``Configuration/filter``, nothing is allocated.
+    @_spi(Testing) public func repick(samples: UnsafeBufferPointer<Double>, startTime: Timestamp, samplingRateHz fs: Double,
+                                      triggerSample t: Int, scratch: inout [Double]) -> Result<RepickResult, RepickRejection>
+    {
         let c = configuration
         let n = samples.count
         guard fs.isFinite, fs > 0 else { return .failure(.invalidSamplingRate(fs)) }
@@ -183,24 +193,40 @@ public struct AICRepicker: Sendable {
         var noiseMean = 0.0
         for i in start..<t { noiseMean += samples[i] }
         noiseMean /= Double(t - start)
-        var work = [Double](repeating: 0, count: end - from + 1)
-        for i in from...end { work[i - from] = samples[i] - noiseMean }
-        if var f = filter {
-            f.process(&work)
-            let m = work[lead..<(lead + t - start)].reduce(0, +) / Double(t - start)
-            for i in work.indices { work[i] -= m }
+        let len = end - from + 1
+        if scratch.count < 2 * len { scratch.append(contentsOf: repeatElement(0, count: 2 * len - scratch.count)) }
+        return scratch.withUnsafeMutableBufferPointer { buf -> Result<RepickResult, RepickRejection> in
+            let work = UnsafeMutableBufferPointer(rebasing: buf[0..<len])
+            for i in from...end { work[i - from] = samples[i] - noiseMean }
+            if var f = filter {
+                f.process(inPlace: work)
+                var sum = 0.0
+                for i in lead..<(lead + t - start) { sum += work[i] }
+                let m = sum / Double(t - start)
+                for i in work.indices { work[i] -= m }
+            }
+            let window = UnsafeBufferPointer(rebasing: work[lead..<len])
+            // Flat window: nothing to pick (also catches zero-filled gaps).
+            var maxAbs = 0.0
+            for v in window { maxAbs = max(maxAbs, abs(v)) }
+            guard maxAbs > 0 else { return .failure(.flatSignal) }
+            let aic = UnsafeMutableBufferPointer(rebasing: buf[len..<(len + window.count)])
+            MaedaAIC.compute(window, into: aic)
+            let searchLower = max(margin, 1)
+            let searchUpper = min(window.count - 1 - margin, window.count - 3)  // inclusive
+            guard searchLower <= searchUpper,
+                  let k = MaedaAIC.minimumIndex(UnsafeBufferPointer(aic), in: searchLower..<(searchUpper + 1))
+            else { return .failure(.flatSignal) }
+            return result(window: window, onset: k, start: start, trigger: t, end: end, startTime: startTime,
+                          samplingRateHz: fs)
         }
-        let window = Array(work[lead...])
-        // Flat window: nothing to pick (also catches zero-filled gaps).
-        var maxAbs = 0.0
-        for v in window { maxAbs = max(maxAbs, abs(v)) }
-        guard maxAbs > 0 else { return .failure(.flatSignal) }
-        let aic = MaedaAIC.compute(window)
-        let searchLower = max(margin, 1)
-        let searchUpper = min(window.count - 1 - margin, window.count - 3)  // inclusive
-        guard searchLower <= searchUpper,
-              let k = aic.withUnsafeBufferPointer({ MaedaAIC.minimumIndex($0, in: searchLower..<(searchUpper + 1)) })
-        else { return .failure(.flatSignal) }
+    }
+
+    /// SNR, grade and result for the AIC onset `k` of `window` (which starts at sample `start`).
+    private func result(window: UnsafeBufferPointer<Double>, onset k: Int, start: Int, trigger t: Int, end: Int,
+                        startTime: Timestamp, samplingRateHz fs: Double) -> Result<RepickResult, RepickRejection>
+    {
+        let c = configuration
         // SNR (SeisComP araic): 0.707 · max|after| / rms(before).
         var sumSq = 0.0
         for i in 0..<k { sumSq += window[i] * window[i] }

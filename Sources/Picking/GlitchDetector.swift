@@ -32,7 +32,9 @@ internal import Foundation
 ///   more than `flatTopFactor·σ` away from the noise median (a flat top at an unknown rail).
 ///   Repair: as a dropout.
 ///
-/// - Complexity: O(window · 10) for spikes, O(window · L·log L) for steps (medians), no state.
+/// - Complexity: O(window · 10) for spikes, O(window) expected for the noise medians (median and σ
+///   only computed when a run of ≥ 3 equal values or a step candidate needs them) and O(L) per
+///   step candidate (quickselect), no state.
 public enum GlitchDetector {
     /// The kinds of glitch.
     public enum Kind: String, Sendable, Equatable, Hashable, CaseIterable {
@@ -94,23 +96,69 @@ public enum GlitchDetector {
     static func noiseStatistics(_ x: UnsafeBufferPointer<Double>, _ noise: Range<Int>)
         -> (median: Double, sigma: Double, sigmaDiff: Double, zeroDiffFraction: Double)
     {
-        let values = Array(x[noise])
-        let med = median(values)
-        let sigma = 1.4826 * median(values.map { abs($0 - med) })
-        var diffs: [Double] = []
-        diffs.reserveCapacity(max(values.count - 1, 0))
-        var zeros = 0
-        for i in noise.dropFirst() {
-            let d = abs(x[i] - x[i - 1])
-            if d == 0 { zeros += 1 }
-            diffs.append(d)
+        var scratch = [Double](repeating: 0, count: noise.count)
+        return scratch.withUnsafeMutableBufferPointer { noiseStatistics(x, noise, scratch: $0) }
+    }
+
+    /// ``noiseStatistics(_:_:)`` using `scratch` (`count >= noise.count`) as working storage: no
+    /// allocation (except in the rare fallback of ``median(count:scratch:fill:)``).
+    static func noiseStatistics(_ x: UnsafeBufferPointer<Double>, _ noise: Range<Int>,
+                                scratch: UnsafeMutableBufferPointer<Double>)
+        -> (median: Double, sigma: Double, sigmaDiff: Double, zeroDiffFraction: Double)
+    {
+        let level = noiseLevel(x, noise, scratch: scratch)
+        let diff = noiseDifferences(x, noise, scratch: scratch)
+        return (level.median, level.sigma, diff.sigmaDiff, diff.zeroDiffFraction)
+    }
+
+    /// Median and `σ` (1.4826·MAD) of `x[noise]`, medians taken in `scratch`.
+    static func noiseLevel(_ x: UnsafeBufferPointer<Double>, _ noise: Range<Int>,
+                           scratch: UnsafeMutableBufferPointer<Double>) -> (median: Double, sigma: Double)
+    {
+        let lo = noise.lowerBound
+        let med = median(count: noise.count, scratch: scratch) { b in
+            for k in b.indices { b[k] = x[lo + k] }
         }
-        let sigmaDiff = 1.4826 * median(diffs)
-        return (med, sigma, sigmaDiff, diffs.isEmpty ? 0 : Double(zeros) / Double(diffs.count))
+        let sigma = 1.4826 * median(count: noise.count, scratch: scratch) { b in
+            for k in b.indices { b[k] = abs(x[lo + k] - med) }
+        }
+        return (med, sigma)
+    }
+
+    /// `σΔ` (1.4826·median|Δ|) of `x[noise]` and the fraction of zero first differences, the
+    /// median taken in `scratch`.
+    static func noiseDifferences(_ x: UnsafeBufferPointer<Double>, _ noise: Range<Int>,
+                                 scratch: UnsafeMutableBufferPointer<Double>)
+        -> (sigmaDiff: Double, zeroDiffFraction: Double)
+    {
+        let lo = noise.lowerBound
+        var zeros = 0
+        for i in noise.dropFirst() where x[i] - x[i - 1] == 0 { zeros += 1 }
+        let diffCount = max(noise.count - 1, 0)
+        let sigmaDiff = 1.4826 * median(count: diffCount, scratch: scratch) { b in
+            for k in b.indices { b[k] = abs(x[lo + k + 1] - x[lo + k]) }
+        }
+        return (sigmaDiff, diffCount == 0 ? 0 : Double(zeros) / Double(diffCount))
+    }
+
+    /// The median of the `count` values that `fill` writes into its argument (the first `count`
+    /// elements of `scratch`, `scratch.count >= count`): bit-identical to ``median(_:)`` of an
+    /// array holding the same values in the same order, without allocating. Selection reorders
+    /// the scratch; in the rare fallback case (NaN, or a selected ±0) the values are written again
+    /// in their original order and handed to ``median(_:)``, which then sorts them as before.
+    @_spi(Testing) public static func median(count: Int, scratch: UnsafeMutableBufferPointer<Double>,
+                                                   fill: (UnsafeMutableBufferPointer<Double>) -> Void) -> Double
+    {
+        guard count > 0 else { return 0 }
+        let b = UnsafeMutableBufferPointer(rebasing: scratch[0..<count])
+        fill(b)
+        if let m = medianBySelection(b) { return m }
+        fill(b)
+        return median(Array(b))
     }
 
     /// Median of `v` (0 if empty): the middle element of the sorted values, or the mean of the two
-    /// middle ones. Found by selection (Hoare quickselect, O(n) expected) instead of a full sort;
+    /// middle ones. Found by selection (quickselect, O(n) expected) instead of a full sort;
     /// the result is bit-identical to sorting (`v.sorted()`), because the selected order statistics
     /// have the same values as the sorted ones. The two cases where the sort's tie order could
     /// matter — NaN present, or a selected value of ±0 (equal but distinct bit patterns) — fall
@@ -139,37 +187,60 @@ public enum GlitchDetector {
         return 0.5 * (lower + upper)
     }
 
-    /// Hoare quickselect (median-of-three pivot): reorders `a` so that `a[k]` is the value at index
+    /// Quickselect with branch-free partitions: reorders `a` so that `a[k]` is the value at index
     /// `k` of the sorted order, everything before it `≤ a[k]` and everything after it `≥ a[k]`.
     /// Values must not be NaN.
+    ///
+    /// Each round takes the median of the first, middle and last values of the active range as
+    /// the pivot `p` and makes two Lomuto passes whose writes and index advance do not depend on
+    /// a branch (noise samples compare to the pivot at random, so a branching partition
+    /// mispredicts about every other element): the first moves the values `< p` to the front,
+    /// the second moves the values `== p` right after them. The range then shrinks to the part
+    /// holding `k`, or `k` falls among the values equal to `p`. The pivot is a value of the
+    /// range, so each round removes at least one element.
+    /// - Complexity: O(n) expected, O(n²) worst case (as any quickselect without a fallback).
     private static func select(_ a: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
+        // Raw pointer and the comparison's bit as the increment: keeps the loops free of
+        // branches and overflow checks (the indices stay inside `0..<a.count`).
+        guard let b = a.baseAddress, k >= 0, k < a.count else { return .nan }
         var lo = 0, hi = a.count - 1
         while lo < hi {
-            let mid = lo + (hi - lo) / 2
-            if a[mid] < a[lo] { a.swapAt(mid, lo) }
-            if a[hi] < a[lo] { a.swapAt(hi, lo) }
-            if a[hi] < a[mid] { a.swapAt(hi, mid) }
-            let pivot = a[mid]
-            var i = lo, j = hi
-            while i <= j {
-                while a[i] < pivot { i += 1 }
-                while pivot < a[j] { j -= 1 }
-                if i <= j {
-                    a.swapAt(i, j)
-                    i += 1
-                    j -= 1
-                }
+            let x = b[lo], y = b[lo + (hi - lo) / 2], z = b[hi]
+            let p = max(min(x, y), min(max(x, y), z))
+            // b[lo..<less] < p ≤ b[less..<i]
+            var less = lo, i = lo
+            while i <= hi {
+                let v = b[i]
+                let isLess = Int(unsafeBitCast(v < p, to: UInt8.self))
+                b[i] = b[less]
+                b[less] = v
+                less &+= isLess
+                i &+= 1
             }
-            // Now a[lo...j] ≤ pivot ≤ a[i...hi], and a[j+1..<i] == pivot.
-            if k <= j {
-                hi = j
-            } else if k >= i {
-                lo = i
-            } else {
-                return a[k]
+            if k < less {
+                hi = less - 1
+                continue
             }
+            if less > lo {
+                lo = less
+                continue
+            }
+            // Nothing was < p (p is the range's minimum): split off the values == p so the range
+            // shrinks. b[less..<equal] == p < b[equal..<i] (every value here is ≥ p)
+            var equal = less
+            i = less
+            while i <= hi {
+                let v = b[i]
+                let isEqual = Int(unsafeBitCast(v <= p, to: UInt8.self))
+                b[i] = b[equal]
+                b[equal] = v
+                equal &+= isEqual
+                i &+= 1
+            }
+            if k < equal { return b[k] }
+            lo = equal
         }
-        return a[k]
+        return b[k]
     }
 
     /// Finds glitches in `x[search]` (chain input, e.g. offset-removed samples) using `x[noise]` as
@@ -178,14 +249,37 @@ public enum GlitchDetector {
                                     noise: Range<Int>, search: Range<Int>, samplingRateHz fs: Double,
                                     configuration c: Configuration) -> [Finding]
     {
+        var scratch = [Double](repeating: 0, count: x.count)
+        return scratch.withUnsafeMutableBufferPointer {
+            findGlitches(in: x, raw: raw, noise: noise, search: search, samplingRateHz: fs, configuration: c, scratch: $0)
+        }
+    }
+
+    /// ``findGlitches(in:raw:noise:search:samplingRateHz:configuration:)`` with `scratch`
+    /// (`count >= x.count`) as working storage for the medians: allocates nothing when no glitch
+    /// is found (the findings array only when there are findings).
+    static func findGlitches(in x: UnsafeBufferPointer<Double>, raw: UnsafeBufferPointer<Double>,
+                             noise: Range<Int>, search: Range<Int>, samplingRateHz fs: Double,
+                             configuration c: Configuration, scratch: UnsafeMutableBufferPointer<Double>) -> [Finding]
+    {
         let n = x.count
+        precondition(scratch.count >= n, "GlitchDetector.findGlitches: scratch shorter than the window")
         guard noise.count >= 10, noise.lowerBound >= 0, noise.upperBound <= n else { return [] }
         let search = max(search.lowerBound, 1)..<min(search.upperBound, n)
         guard !search.isEmpty else { return [] }
-        let stats = noiseStatistics(x, noise)
         let tiny = Double.leastNormalMagnitude
-        let sigma = max(stats.sigma, tiny)
-        let sigmaDiff = max(stats.sigmaDiff, tiny)
+        let diffStats = noiseDifferences(x, noise, scratch: scratch)
+        let sigmaDiff = max(diffStats.sigmaDiff, tiny)
+        // The noise median and σ (two more medians) are only needed for runs of ≥ 3 equal values
+        // and for step candidates, which most windows do not have: computed on first use.
+        var levelStats: (median: Double, sigma: Double)?
+        func level() -> (median: Double, sigma: Double) {
+            if let l = levelStats { return l }
+            let l = noiseLevel(x, noise, scratch: scratch)
+            let result = (l.median, max(l.sigma, tiny))
+            levelStats = result
+            return result
+        }
         var findings: [Finding] = []
         func overlapsFound(_ r: Range<Int>) -> Bool { findings.contains { $0.range.overlaps(r) } }
 
@@ -213,10 +307,9 @@ public enum GlitchDetector {
                 let len = j - i + 1
                 let r = i..<(j + 1)
                 if !overlapsFound(r) {
-                    let far = abs(x[i] - stats.median) > c.flatTopFactor * sigma
-                    if len >= 3, far {
+                    if len >= 3, abs(x[i] - level().median) > c.flatTopFactor * level().sigma {
                         findings.append(Finding(kind: .clipping, range: r))
-                    } else if len >= c.dropoutMinimumSamples, stats.zeroDiffFraction < 0.2 {
+                    } else if len >= c.dropoutMinimumSamples, diffStats.zeroDiffFraction < 0.2 {
                         findings.append(Finding(kind: .dropout, range: r))
                     }
                 }
@@ -259,12 +352,17 @@ public enum GlitchDetector {
             let pre = max(0, j - half)..<j
             let post = j..<min(n, j + half)
             guard pre.count >= 3, post.count >= 3 else { continue }
-            let preVals = Array(x[pre]), postVals = Array(x[post])
-            let m1 = median(preVals), m2 = median(postVals)
+            let m1 = median(count: pre.count, scratch: scratch) { b in for k in b.indices { b[k] = x[pre.lowerBound + k] } }
+            let m2 = median(count: post.count, scratch: scratch) { b in for k in b.indices { b[k] = x[post.lowerBound + k] } }
             let shift = m2 - m1
+            let sigma = level().sigma
             guard abs(shift) > c.stepFactor * sigma else { continue }
-            let s1 = 1.4826 * median(preVals.map { abs($0 - m1) })
-            let s2 = 1.4826 * median(postVals.map { abs($0 - m2) })
+            let s1 = 1.4826 * median(count: pre.count, scratch: scratch) { b in
+                for k in b.indices { b[k] = abs(x[pre.lowerBound + k] - m1) }
+            }
+            let s2 = 1.4826 * median(count: post.count, scratch: scratch) { b in
+                for k in b.indices { b[k] = abs(x[post.lowerBound + k] - m2) }
+            }
             guard s1 < c.stepQuietFactor * sigma, s2 < c.stepQuietFactor * sigma else { continue }
             // Edges of runs (clipping, dropouts) and spikes are not steps: their levels are not
             // representative; those findings are repaired on their own.

@@ -41,7 +41,11 @@ public import SignalProcessing
 ///   one block at construction and trimmed in place once `2 × bufferSeconds` are held, and chain
 ///   snapshots are copied into preallocated storage. About 1.5–2 µs per channel for a 100-sample
 ///   block (Benchmarks: "Filter+picker 3 channels, 1 s at 100 sps"); a trim moves
-///   `bufferSeconds` of samples once per `bufferSeconds`.
+///   `bufferSeconds` of samples once per `bufferSeconds`. A trigger decision works in scratch
+///   buffers sized at construction (AIC window and AIC, glitch-scan medians), so one without
+///   glitches allocates only its output; about 10 µs per channel on the `quakewarn bench`
+///   machine (AIC ≈ 5 µs: two logarithms per window sample; noise median of the first
+///   differences ≈ 1 µs). A decision with glitches also repairs, replays and re-picks.
 public struct GlitchRejectingPicker: Sendable {
     public struct Configuration: Sendable, Equatable {
         /// Filter before the STA/LTA (default `bandpass:1:20`, order 4).
@@ -263,6 +267,11 @@ public struct GlitchRejectingPicker: Sendable {
     private var chainNext = 0
     private var snapshots: Snapshots
     private var pending: [Pending] = []
+    /// Working storage of a trigger decision (AIC window and AIC; glitch-scan medians), sized at
+    /// construction for the largest window, so that a decision without glitches allocates nothing
+    /// for its computations.
+    private var repickScratch: [Double]
+    private var glitchScratch: [Double]
     /// Total samples received.
     public private(set) var receivedSampleCount = 0
 
@@ -300,6 +309,15 @@ public struct GlitchRejectingPicker: Sendable {
         let capacity = 2 * keepSamples + 512
         self.snapshots = Snapshots(filterStateCount: filter?.stateCount ?? 0,
                                    reservingCapacity: capacity / snapshotInterval + 2)
+        // Decision windows: the glitch scan covers at most `keepSamples + 1` samples; the AIC
+        // window at most pre + post + 1 samples plus the re-picker's filter lead (0 without a
+        // re-picker filter), twice (window and AIC).
+        let aicWindow = SampleBlock.sampleCount(seconds: c.repicker.preTriggerSeconds, samplingRateHz: fs)
+            + SampleBlock.sampleCount(seconds: c.repicker.postTriggerSeconds, samplingRateHz: fs) + 1
+            + (c.repicker.filter == .none ? 0 : SampleBlock.sampleCount(seconds: c.repicker.filterLeadSeconds,
+                                                                         samplingRateHz: fs))
+        self.repickScratch = [Double](repeating: 0, count: 2 * min(aicWindow, keepSamples + 1))
+        self.glitchScratch = [Double](repeating: 0, count: keepSamples + 1)
         raw.reserveCapacity(capacity)
         input.reserveCapacity(capacity)
         filtered.reserveCapacity(capacity)
@@ -475,11 +493,23 @@ public struct GlitchRejectingPicker: Sendable {
                                  historyCount: max(raw.count, input.count, filtered.count, cf.count))
     }
 
-    private func repick(onSample: Int, windowStart ws: Int, through k: Int) -> Result<RepickResult, RepickRejection> {
-        filtered.withUnsafeBufferPointer { f in
+    /// Identity and capacity of the decision scratch buffers (for the allocation tests: equal
+    /// before and after decisions means they were neither reallocated nor grown).
+    @_spi(Testing) public var decisionScratchFingerprint: BufferFingerprint {
+        func address(_ a: [Double]) -> UInt { a.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } }
+        return BufferFingerprint(addresses: [address(repickScratch), address(glitchScratch)],
+                                 capacities: [repickScratch.capacity, glitchScratch.capacity],
+                                 historyCount: max(repickScratch.count, glitchScratch.count))
+    }
+
+    private mutating func repick(onSample: Int, windowStart ws: Int, through k: Int) -> Result<RepickResult, RepickRejection> {
+        var scratch: [Double] = []
+        swap(&scratch, &repickScratch)  // moved out, so it stays uniquely referenced
+        defer { swap(&scratch, &repickScratch) }
+        return filtered.withUnsafeBufferPointer { f in
             repicker.repick(samples: UnsafeBufferPointer(rebasing: f[(ws - base)...(k - base)]),
                             startTime: time(ofGlobal: ws), samplingRateHz: samplingRateHz,
-                            triggerSample: onSample - ws)
+                            triggerSample: onSample - ws, scratch: &scratch)
         }
     }
 
@@ -488,14 +518,21 @@ public struct GlitchRejectingPicker: Sendable {
         let ws = max(p.onSample - pre, segmentStart, k - keepSamples, base)
         let first = repick(onSample: p.onSample, windowStart: ws, through: k)
         let noiseEnd = max(ws, p.onSample - guardSamples)
+        var scratch: [Double] = []
+        swap(&scratch, &glitchScratch)
+        if scratch.count < k - ws + 1 { scratch.append(contentsOf: repeatElement(0, count: k - ws + 1 - scratch.count)) }
         let findings: [GlitchDetector.Finding] = input.withUnsafeBufferPointer { inp in
             raw.withUnsafeBufferPointer { r in
-                GlitchDetector.findGlitches(in: UnsafeBufferPointer(rebasing: inp[(ws - base)...(k - base)]),
-                                            raw: UnsafeBufferPointer(rebasing: r[(ws - base)...(k - base)]),
-                                            noise: 0..<(noiseEnd - ws), search: (noiseEnd - ws)..<(k - ws + 1),
-                                            samplingRateHz: samplingRateHz, configuration: configuration.glitch)
+                scratch.withUnsafeMutableBufferPointer { s in
+                    GlitchDetector.findGlitches(in: UnsafeBufferPointer(rebasing: inp[(ws - base)...(k - base)]),
+                                                raw: UnsafeBufferPointer(rebasing: r[(ws - base)...(k - base)]),
+                                                noise: 0..<(noiseEnd - ws), search: (noiseEnd - ws)..<(k - ws + 1),
+                                                samplingRateHz: samplingRateHz, configuration: configuration.glitch,
+                                                scratch: s)
+                }
             }
         }
+        swap(&scratch, &glitchScratch)
         let machineOn = p.onSample - segmentStart
         if findings.isEmpty {
             switch first {
