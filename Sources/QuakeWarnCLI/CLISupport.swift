@@ -1,3 +1,4 @@
+import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -29,6 +30,29 @@ enum Console {
 
     /// True when standard error is a terminal (progress indicators are shown only then).
     static var stderrIsTerminal: Bool { isatty(2) != 0 }
+}
+
+/// A bad-input reason: one line naming the file, stream, station or option (exit status 2).
+struct InputError: Error, CustomStringConvertible {
+    var message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
+extension ParsableCommand {
+    /// Writes `quakewarn <subcommand>: message` to stderr.
+    static func printError(_ message: String) {
+        Console.error("quakewarn \(configuration.commandName ?? "quakewarn"): \(message)")
+    }
+
+    /// Prints the one-line reason and returns exit code 2 (bad input) to throw.
+    static func fail(_ message: String) -> ExitCode {
+        printError(message)
+        return ExitCode(2)
+    }
+
+    /// Prints the one-line reason and returns exit code 2 (bad input) to throw.
+    static func fail(_ error: InputError) -> ExitCode { fail(error.message) }
 }
 
 /// A JSON value with insertion-ordered object keys, so output is stable and readable.

@@ -88,7 +88,7 @@ struct IntensityCommand: ParsableCommand {
                                               allowIncomplete: allowIncomplete)
                 let result = try calculator.compute(blocks: blocks)
                 Console.output(Self.line(station: station, result: result))
-            } catch let error as IntensityInputError {
+            } catch let error as InputError {
                 Self.printError(error.message)
                 failures += 1
             } catch {
@@ -125,30 +125,30 @@ struct IntensityCommand: ParsableCommand {
 
     /// Checks one station's streams and returns them aligned and in m/s².
     static func prepare(station: String, members: [StationStream], countsPerUnit: Double?,
-                        allowIncomplete: Bool) throws(IntensityInputError) -> [SampleBlock] {
+                        allowIncomplete: Bool) throws(InputError) -> [SampleBlock] {
         // One continuous segment per stream.
         var byStream: [String: [StationStream]] = [:]
         for member in members { byStream[member.segment.streamID.description, default: []].append(member) }
         for (stream, parts) in byStream.sorted(by: { $0.key < $1.key }) where parts.count > 1 {
             let files = Set(parts.map(\.file)).sorted().joined(separator: ", ")
-            throw IntensityInputError("\(station): \(stream) has \(parts.count) segments (gaps, overlaps or repeated "
+            throw InputError("\(station): \(stream) has \(parts.count) segments (gaps, overlaps or repeated "
                 + "files: \(files)); intensity needs one continuous record per component")
         }
         let names = members.map(\.segment.streamID.channel).joined(separator: ",")
         if members.count > 3 {
-            throw IntensityInputError("\(station): \(members.count) components (\(names)); expected 3")
+            throw InputError("\(station): \(members.count) components (\(names)); expected 3")
         }
         if members.count < 3 {
             guard allowIncomplete else {
-                throw IntensityInputError("\(station): \(members.count) component(s) (\(names)); expected 3 "
+                throw InputError("\(station): \(members.count) component(s) (\(names)); expected 3 "
                     + "(--allow-incomplete computes a lower bound from fewer)")
             }
             printError("warning: \(station): only \(members.count) component(s) (\(names)); PGA/PGV/intensity are lower bounds")
         }
-        guard let first = members.first else { throw IntensityInputError("\(station): no components") }
+        guard let first = members.first else { throw InputError("\(station): no components") }
         let rate = first.segment.samplingRateHz
         for member in members where member.segment.samplingRateHz != rate {
-            throw IntensityInputError("\(station): \(member.segment.streamID) at \(member.segment.samplingRateHz) Hz, "
+            throw InputError("\(station): \(member.segment.streamID) at \(member.segment.samplingRateHz) Hz, "
                 + "\(first.segment.streamID) at \(rate) Hz; components must share one sampling rate")
         }
         // Common time span; start offsets rounded to whole samples.
@@ -162,7 +162,7 @@ struct IntensityCommand: ParsableCommand {
             length = min(length, member.segment.samples.count - offset)
         }
         guard length >= 2 else {
-            throw IntensityInputError("\(station): the components do not overlap in time (common span \(max(length, 0)) samples)")
+            throw InputError("\(station): the components do not overlap in time (common span \(max(length, 0)) samples)")
         }
         var blocks: [SampleBlock] = []
         for (member, offset) in zip(members, offsets) {
@@ -175,7 +175,7 @@ struct IntensityCommand: ParsableCommand {
                 divisor = 1
             } else {
                 let stored = member.encodings.map(\.description).sorted().joined(separator: "/")
-                throw IntensityInputError("\(member.file): \(block.streamID) holds integer counts (\(stored)); "
+                throw InputError("\(member.file): \(block.streamID) holds integer counts (\(stored)); "
                     + "pass --gain COUNTS_PER_M_S2")
             }
             block.samples = block.samples[offset..<(offset + length)].map { $0 / divisor }
@@ -211,22 +211,5 @@ struct IntensityCommand: ParsableCommand {
         ]).text
     }
 
-    // MARK: - Messages
-
-    static func printError(_ message: String) {
-        Console.error("quakewarn intensity: \(message)")
-    }
-
-    /// Prints the one-line reason and returns the exit code 2 to throw.
-    static func fail(_ message: String) -> ExitCode {
-        printError(message)
-        return ExitCode(2)
-    }
 }
 
-/// A bad-input reason, one line, naming the file, station or option.
-struct IntensityInputError: Error, CustomStringConvertible {
-    var message: String
-    init(_ message: String) { self.message = message }
-    var description: String { message }
-}

@@ -190,7 +190,7 @@ struct MagnitudeCommand: ParsableCommand {
 
     // MARK: - Processing
 
-    private func process(_ input: StreamInput, settings: Settings) throws(MagnitudeInputError) -> String {
+    private func process(_ input: StreamInput, settings: Settings) throws(InputError) -> String {
         let name = "\(input.file): \(input.streamID)"
         let integerEncodings: Set<MiniSEEDEncoding> = [.int16, .int32, .steim1, .steim2]
         let isInteger = !input.encodings.isDisjoint(with: integerEncodings) || input.encodings.isEmpty
@@ -198,7 +198,7 @@ struct MagnitudeCommand: ParsableCommand {
         if let g = settings.gain {
             gain = g
         } else if isInteger {
-            throw MagnitudeInputError("\(name): integer (counts) data need --gain COUNTS_PER_M_S2")
+            throw InputError("\(name): integer (counts) data need --gain COUNTS_PER_M_S2")
         } else {
             gain = 1
             Self.printError("warning: \(name): no --gain; floating-point values are taken as m/s²")
@@ -208,7 +208,7 @@ struct MagnitudeCommand: ParsableCommand {
         let pickIndex: Int?
         if let t = settings.pick {
             guard let s = input.segments.first(where: { t >= $0.startTime && t < $0.endTimeExclusive }) else {
-                throw MagnitudeInputError("\(name): --pick \(t.iso8601) is outside the stream's data")
+                throw InputError("\(name): --pick \(t.iso8601) is outside the stream's data")
             }
             segment = s
             pickIndex = Int((t.seconds(since: s.startTime) * s.samplingRateHz).rounded())
@@ -267,7 +267,7 @@ struct MagnitudeCommand: ParsableCommand {
             try processor.beginWindow(atPickSample: preRoll.count + pickIndex,
                                       hypocentralDistanceKilometers: settings.distanceKilometers)
         } catch {
-            throw MagnitudeInputError("\(name): \(error)")
+            throw InputError("\(name): \(error)")
         }
         var snapshots: [StationParameters] = []
         preRoll.withUnsafeBufferPointer { processor.process($0) { snapshots.append($0) } }
@@ -287,7 +287,7 @@ struct MagnitudeCommand: ParsableCommand {
     }
 
     /// First STA/LTA trigger on the chain's high-passed acceleration, refined by AIC if accepted.
-    static func autoPick(_ segment: SampleBlock, name: String) throws(MagnitudeInputError) -> Int? {
+    static func autoPick(_ segment: SampleBlock, name: String) throws(InputError) -> Int? {
         let fs = segment.samplingRateHz
         var mean: RunningMeanRemover
         var highPass: ButterworthBiquad
@@ -297,13 +297,13 @@ struct MagnitudeCommand: ParsableCommand {
             mean = try RunningMeanRemover(timeConstantSeconds: 10, samplingRateHz: fs)
             highPass = try ButterworthBiquad(.highPass, cornerHz: 0.075, samplingRateHz: fs)
         } catch {
-            throw MagnitudeInputError("\(name): \(error)")
+            throw InputError("\(name): \(error)")
         }
         do {
             stalta = try RecursiveSTALTA(staSeconds: AutoPick.staSeconds, ltaSeconds: AutoPick.ltaSeconds, samplingRateHz: fs)
             trigger = try TriggerOnset(onThreshold: AutoPick.onThreshold, offThreshold: AutoPick.offThreshold)
         } catch {
-            throw MagnitudeInputError("\(name): \(error)")
+            throw InputError("\(name): \(error)")
         }
         var acceleration = segment.samples
         for i in acceleration.indices { acceleration[i] = highPass.step(mean.step(acceleration[i])) }
@@ -357,21 +357,5 @@ struct MagnitudeCommand: ParsableCommand {
         ]).text
     }
 
-    // MARK: - Messages
-
-    static func printError(_ message: String) {
-        Console.error("quakewarn magnitude: \(message)")
-    }
-
-    static func fail(_ message: String) -> ExitCode {
-        printError(message)
-        return ExitCode(2)
-    }
 }
 
-/// A bad-input reason, one line, naming the file/stream or option.
-struct MagnitudeInputError: Error, CustomStringConvertible {
-    var message: String
-    init(_ message: String) { self.message = message }
-    var description: String { message }
-}

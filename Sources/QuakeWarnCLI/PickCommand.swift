@@ -83,13 +83,13 @@ struct PickCommand: ParsableCommand {
         var repicker: AICRepicker
     }
 
-    func settings() -> Result<Settings, PickInputError> {
+    func settings() -> Result<Settings, InputError> {
         guard let method = Settings.Method(rawValue: method) else {
-            return .failure(PickInputError("--method: '\(self.method)' is not recursive or classic"))
+            return .failure(InputError("--method: '\(self.method)' is not recursive or classic"))
         }
-        func number(_ text: String, _ name: String) -> Result<Double, PickInputError> {
+        func number(_ text: String, _ name: String) -> Result<Double, InputError> {
             guard let v = Double(text), v.isFinite else {
-                return .failure(PickInputError("--\(name): '\(text)' is not a finite number"))
+                return .failure(InputError("--\(name): '\(text)' is not a finite number"))
             }
             return .success(v)
         }
@@ -100,15 +100,15 @@ struct PickCommand: ParsableCommand {
             return .failure(e)
         }
         let (staSeconds, ltaSeconds, onThreshold, offThreshold) = parsed
-        guard staSeconds > 0 else { return .failure(PickInputError("--sta: \(sta) s must be > 0")) }
-        guard ltaSeconds > 0 else { return .failure(PickInputError("--lta: \(lta) s must be > 0")) }
+        guard staSeconds > 0 else { return .failure(InputError("--sta: \(sta) s must be > 0")) }
+        guard ltaSeconds > 0 else { return .failure(InputError("--lta: \(lta) s must be > 0")) }
         if method == .classic, staSeconds > ltaSeconds {
-            return .failure(PickInputError("--sta: \(sta) s is longer than --lta \(lta) s (classic STA/LTA needs sta <= lta)"))
+            return .failure(InputError("--sta: \(sta) s is longer than --lta \(lta) s (classic STA/LTA needs sta <= lta)"))
         }
         var chunkSize: Int?
         if let chunk {
             guard let n = Int(chunk), n >= 1 else {
-                return .failure(PickInputError("--chunk: '\(chunk)' is not a whole number >= 1"))
+                return .failure(InputError("--chunk: '\(chunk)' is not a whole number >= 1"))
             }
             chunkSize = n
         }
@@ -116,13 +116,13 @@ struct PickCommand: ParsableCommand {
         do {
             filterSpec = try FilterSpec(parsing: filter)
         } catch {
-            return .failure(PickInputError("--filter: \(error)"))
+            return .failure(InputError("--filter: \(error)"))
         }
         let repicker: AICRepicker
         do {
             repicker = try AICRepicker()
         } catch {
-            return .failure(PickInputError("onset re-picker: \(error)"))
+            return .failure(InputError("onset re-picker: \(error)"))
         }
         return .success(Settings(method: method, staSeconds: staSeconds, ltaSeconds: ltaSeconds,
                                  onThreshold: onThreshold, offThreshold: offThreshold, chunkSize: chunkSize,
@@ -135,7 +135,7 @@ struct PickCommand: ParsableCommand {
     /// also calls `validate()` while rendering `quakewarn --help`, and its own validation errors
     /// exit with 64, not the contract's 2.
     func checkedSettings() throws -> Settings {
-        guard !files.isEmpty else { throw Self.fail(PickInputError("no FILE given (usage: quakewarn pick FILE…)")) }
+        guard !files.isEmpty else { throw Self.fail(InputError("no FILE given (usage: quakewarn pick FILE…)")) }
         let settings: Settings
         switch self.settings() {
         case let .success(s): settings = s
@@ -144,19 +144,19 @@ struct PickCommand: ParsableCommand {
         if let cfOut {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: cfOut, isDirectory: &isDirectory) {
-                guard isDirectory.boolValue else { throw Self.fail(PickInputError("--cf-out: \(cfOut) is not a directory")) }
+                guard isDirectory.boolValue else { throw Self.fail(InputError("--cf-out: \(cfOut) is not a directory")) }
             } else {
                 do {
                     try FileManager.default.createDirectory(atPath: cfOut, withIntermediateDirectories: true)
                 } catch {
-                    throw Self.fail(PickInputError("--cf-out: cannot create directory \(cfOut): \(error.localizedDescription)"))
+                    throw Self.fail(InputError("--cf-out: cannot create directory \(cfOut): \(error.localizedDescription)"))
                 }
             }
             var seen: [String: String] = [:]
             for file in files {
                 let name = Self.cfFileName(for: file)
                 if let other = seen[name] {
-                    throw Self.fail(PickInputError("--cf-out: \(other) and \(file) would both write \(name)"))
+                    throw Self.fail(InputError("--cf-out: \(other) and \(file) would both write \(name)"))
                 }
                 seen[name] = file
             }
@@ -187,18 +187,18 @@ struct PickCommand: ParsableCommand {
     ///
     /// - Returns: false if the file had bad records (skipped, reported on stderr; the rest is
     ///   still picked), as `quakewarn info` counts them.
-    /// - Throws: ``PickInputError`` if the file cannot be used at all.
-    private func process(path: String, settings: Settings) throws(PickInputError) -> Bool {
+    /// - Throws: ``InputError`` if the file cannot be used at all.
+    private func process(path: String, settings: Settings) throws(InputError) -> Bool {
         let volume: MiniSEEDVolume
         do {
             volume = try MiniSEEDReader.read(path: path)
         } catch {
-            throw PickInputError("\(error)")
+            throw InputError("\(error)")
         }
         for problem in volume.problems {
             Self.printError("warning: skipped bad record: \(problem)")
         }
-        guard !volume.segments.isEmpty else { throw PickInputError("\(path): no waveform samples") }
+        guard !volume.segments.isEmpty else { throw InputError("\(path): no waveform samples") }
         var input = [Double]()
         var cf = [Double]()
         var cfBlocks: [SampleBlock] = []
@@ -215,19 +215,19 @@ struct PickCommand: ParsableCommand {
                                                  samplingRateHz: segment.samplingRateHz)
                 }
             } catch {
-                throw PickInputError("\(path): \(stream): \(error)")
+                throw InputError("\(path): \(stream): \(error)")
             }
             var trigger: TriggerOnset
             do {
                 trigger = try TriggerOnset(onThreshold: settings.onThreshold, offThreshold: settings.offThreshold)
             } catch {
-                throw PickInputError("\(path): \(error)")
+                throw InputError("\(path): \(error)")
             }
             var filter: ButterworthFilter?
             do {
                 filter = try settings.filter.makeFilter(samplingRateHz: segment.samplingRateHz)
             } catch {
-                throw PickInputError("\(path): \(stream): --filter \(settings.filter): \(error)")
+                throw InputError("\(path): \(stream): --filter \(settings.filter): \(error)")
             }
             let n = segment.samples.count
             if n <= detector.warmUpSampleCount {
@@ -277,7 +277,7 @@ struct PickCommand: ParsableCommand {
             do {
                 try MiniSEEDWriter.write(cfBlocks, encoding: .float64, to: target)
             } catch {
-                throw PickInputError("\(path): --cf-out: \(error)")
+                throw InputError("\(path): --cf-out: \(error)")
             }
         }
         return volume.problems.isEmpty
@@ -288,24 +288,6 @@ struct PickCommand: ParsableCommand {
         URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + ".cf.mseed"
     }
 
-    // MARK: - Messages
-
-    static func printError(_ message: String) {
-        Console.error("quakewarn pick: \(message)")
-    }
-
-    /// Prints the one-line reason and returns the exit code 2 to throw.
-    static func fail(_ error: PickInputError) -> ExitCode {
-        printError(error.message)
-        return ExitCode(2)
-    }
-}
-
-/// A bad-input reason, one line, naming the file or option.
-struct PickInputError: Error, CustomStringConvertible {
-    var message: String
-    init(_ message: String) { self.message = message }
-    var description: String { message }
 }
 
 /// The contract's trigger line: `{"stream","onSample","offSample","onTime","offTime","pickTime"}`,

@@ -225,14 +225,4 @@ struct SimulateCommand: ParsableCommand {
             ("file", .string(file)),
         ]).text
     }
-
-    static func printError(_ message: String) {
-        Console.error("quakewarn simulate: \(message)")
-    }
-
-    /// Prints the one-line reason and returns the exit code 2 to throw.
-    static func fail(_ message: String) -> ExitCode {
-        printError(message)
-        return ExitCode(2)
-    }
 }
