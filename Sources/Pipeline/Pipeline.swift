@@ -56,6 +56,8 @@ public struct ReplayPipeline: Sendable {
         public var holdBackSeconds: Double
         /// Grid (s) on which the event builder's clock is advanced between inputs.
         public var clockTickSeconds: Double
+        /// Length (s) of the epoch-aligned slices the input is re-cut into (see ``ReplayPipeline/process(_:)``).
+        public var sliceSeconds: Double
         /// Streams whose data time gates the release of held records (nil: every configured
         /// channel). A stream listed here that never delivers data holds everything back until
         /// ``ReplayPipeline/finish()``; a replay passes the configured streams present in its files.
@@ -67,6 +69,7 @@ public struct ReplayPipeline: Sendable {
                     holdBackSeconds: Double = 20, clockTickSeconds: Double = 0.1,
                     expectedStreams: Set<StreamID>? = nil) {
             self.expectedStreams = expectedStreams
+            self.sliceSeconds = 1
             self.quakeWarn = quakeWarn
             self.status = status ?? quakeWarn.alerting.status
             self.picker = picker
@@ -113,7 +116,10 @@ public struct ReplayPipeline: Sendable {
     private var stations: [String: Station] = [:]          // by NET.STA
     private var channelToStation: [StreamID: String] = [:] // configured streams
     private var pickers: [StreamID: GlitchRejectingPicker] = [:]
-    private var watermarks: [StreamID: Timestamp] = [:]
+    private var watermarks: [StreamID: Timestamp] = [:]          // end of processed data
+    private var receivedWatermarks: [StreamID: Timestamp] = [:]  // end of received data
+    private var inputs: [StreamID: InputStream] = [:]
+    private let sliceNanoseconds: Int64
     private var ignoredStreams: Set<StreamID> = []
     private var pending: [Pending] = []
     private var builder: EventBuilder
@@ -125,6 +131,7 @@ public struct ReplayPipeline: Sendable {
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
+        self.sliceNanoseconds = Int64((configuration.sliceSeconds * 1e9).rounded())
         let q = configuration.quakeWarn
         var stations: [String: Station] = [:]
         var channels: [StreamID: String] = [:]
@@ -149,16 +156,48 @@ public struct ReplayPipeline: Sendable {
 
     /// Processes one block of any configured stream (blocks of different streams in roughly
     /// increasing start time; any chunking). Returns the records released so far.
+    ///
+    /// Blocks are not processed as given: each stream's data are re-cut into slices at
+    /// epoch-aligned multiples of ``Configuration/sliceSeconds`` and the slices of all streams are
+    /// processed in (start time, stream id) order once every expected stream has delivered data
+    /// past them. Every component therefore sees the same block sequence for any input chunking.
     public mutating func process(_ block: SampleBlock) -> [PipelineRecord] {
         let id = block.streamID
-        guard let code = channelToStation[id], var station = stations[code] else {
+        guard channelToStation[id] != nil else {
             if ignoredStreams.insert(id).inserted {
                 return [.notice(time: block.startTime, message: "\(id): not in the configuration; stream ignored")]
             }
             return []
         }
-        guard !block.samples.isEmpty else { return [] }
-        var immediate: [PipelineRecord] = []
+        guard !block.samples.isEmpty, block.samplingRateHz.isFinite, block.samplingRateHz > 0 else { return [] }
+        var input = inputs[id] ?? InputStream()
+        input.append(block, sliceNanoseconds: sliceNanoseconds)
+        inputs[id] = input
+        let end = block.endTimeExclusive
+        receivedWatermarks[id] = max(receivedWatermarks[id] ?? end, end)
+        if let t = minimumWatermark(receivedWatermarks) { processSlices(endingBy: t) }
+        return release(upTo: releaseThreshold())
+    }
+
+    /// Processes the queued slices that end at or before `time`, in (start, stream) order.
+    private mutating func processSlices(endingBy time: Timestamp?) {
+        var ready: [SampleBlock] = []
+        for id in inputs.keys {
+            guard var input = inputs[id] else { continue }
+            var kept: [SampleBlock] = []
+            for slice in input.slices {
+                if time.map({ slice.endTimeExclusive <= $0 }) ?? true { ready.append(slice) } else { kept.append(slice) }
+            }
+            input.slices = kept
+            inputs[id] = input
+        }
+        ready.sort { a, b in a.startTime != b.startTime ? a.startTime < b.startTime : a.streamID < b.streamID }
+        for slice in ready { processSlice(slice) }
+    }
+
+    private mutating func processSlice(_ block: SampleBlock) {
+        let id = block.streamID
+        guard let code = channelToStation[id], var station = stations[code] else { return }
         let end = block.endTimeExclusive
         if dataEnd.map({ end > $0 }) ?? true { dataEnd = end }
         watermarks[id] = max(watermarks[id] ?? end, end)
@@ -188,7 +227,8 @@ public struct ReplayPipeline: Sendable {
                         sWaveSpeedKilometersPerSecond: configuration.quakeWarn.alerting.sWaveVelocityKilometersPerSecond))
                 } catch {
                     station.processorFailed = true
-                    immediate.append(.notice(time: block.startTime, message: "\(id): no station parameters: \(error)"))
+                    enqueue(Pending(time: block.startTime, rank: 0, key: id.description, sub: 4,
+                                    item: .notice("\(id): no station parameters: \(error)")))
                 }
             }
             if var processor = station.processor {
@@ -211,7 +251,8 @@ public struct ReplayPipeline: Sendable {
             do {
                 pickers[id] = try GlitchRejectingPicker(configuration.picker, streamID: id, samplingRateHz: fs)
             } catch {
-                immediate.append(.notice(time: block.startTime, message: "\(id): picker not started: \(error)"))
+                enqueue(Pending(time: block.startTime, rank: 0, key: id.description, sub: 5,
+                                item: .notice("\(id): picker not started: \(error)")))
             }
         }
         if var picker = pickers[id] {
@@ -220,11 +261,14 @@ public struct ReplayPipeline: Sendable {
             handlePicker(outputs, streamID: id, station: &station, isVertical: isVertical)
         }
         stations[code] = station
-        return immediate + release(upTo: releaseThreshold())
     }
 
     /// Ends the input: flushes the pickers and releases every held record.
     public mutating func finish() -> [PipelineRecord] {
+        for id in inputs.keys {
+            inputs[id]?.close()
+        }
+        processSlices(endingBy: nil)
         for id in pickers.keys.sorted() {
             guard var picker = pickers[id], let code = channelToStation[id], var station = stations[code] else { continue }
             let outputs = picker.finish()
@@ -294,13 +338,17 @@ public struct ReplayPipeline: Sendable {
     private mutating func enqueue(_ p: Pending) { pending.append(p) }
 
     /// Everything at or before (minimum stream watermark − hold-back) may be released.
-    private func releaseThreshold() -> Timestamp? {
+    private func minimumWatermark(_ marks: [StreamID: Timestamp]) -> Timestamp? {
         var low: Timestamp?
         for id in expectedStreams {
-            guard let w = watermarks[id] else { return nil }
+            guard let w = marks[id] else { return nil }
             low = low.map { min($0, w) } ?? w
         }
-        guard let low else { return nil }
+        return low
+    }
+
+    private func releaseThreshold() -> Timestamp? {
+        guard let low = minimumWatermark(watermarks) else { return nil }
         return low.adding(nanoseconds: -Int64((configuration.holdBackSeconds * 1e9).rounded()))
     }
 
@@ -391,5 +439,63 @@ public struct ReplayPipeline: Sendable {
         } catch {
             return [.notice(time: u.time, message: "\(u.id): no warning for update \(u.updateNumber): \(error)")]
         }
+    }
+}
+
+/// One stream's input, re-cut into epoch-aligned slices (boundaries where the sample time crosses
+/// a multiple of the slice length). A block that does not continue the stream within half a
+/// sample (gap, overlap, other rate) closes the current segment: its remainder becomes a short
+/// slice and a new segment starts.
+struct InputStream: Sendable {
+    var slices: [SampleBlock] = []
+    private var open: SampleBlock?
+
+    mutating func append(_ block: SampleBlock, sliceNanoseconds: Int64) {
+        if let current = open {
+            let expected = current.endTimeExclusive
+            let tolerance = 0.5e9 / current.samplingRateHz
+            if current.samplingRateHz != block.samplingRateHz || current.unit != block.unit
+                || Double(block.startTime.nanoseconds(since: expected)).magnitude > tolerance {
+                close()
+                open = block
+            } else {
+                open?.samples.append(contentsOf: block.samples)
+            }
+        } else {
+            open = block
+        }
+        cut(sliceNanoseconds: sliceNanoseconds)
+    }
+
+    /// Moves every complete slice of the open segment to ``slices``.
+    private mutating func cut(sliceNanoseconds: Int64) {
+        guard var segment = open else { return }
+        var start = 0
+        let n = segment.samples.count
+        while start < n {
+            let t0 = segment.time(ofSample: start).nanosecondsSinceEpoch
+            let boundary = (t0 / sliceNanoseconds + (t0 % sliceNanoseconds < 0 ? 0 : 1)) * sliceNanoseconds
+            // First sample at or after the boundary.
+            var end = start + 1
+            while end < n, segment.time(ofSample: end).nanosecondsSinceEpoch < boundary { end += 1 }
+            guard end < n else { break }  // the slice is not complete yet
+            slices.append(SampleBlock(streamID: segment.streamID, startTime: segment.time(ofSample: start),
+                                      samplingRateHz: segment.samplingRateHz, unit: segment.unit,
+                                      samples: Array(segment.samples[start..<end])))
+            start = end
+        }
+        if start > 0 {
+            let rest = SampleBlock(streamID: segment.streamID, startTime: segment.time(ofSample: start),
+                                   samplingRateHz: segment.samplingRateHz, unit: segment.unit,
+                                   samples: Array(segment.samples[start...]))
+            segment = rest
+        }
+        open = segment
+    }
+
+    /// Ends the open segment: its remainder becomes a (short) slice.
+    mutating func close() {
+        if let segment = open, !segment.samples.isEmpty { slices.append(segment) }
+        open = nil
     }
 }
