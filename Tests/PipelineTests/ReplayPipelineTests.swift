@@ -122,6 +122,8 @@ struct ReplayPipelineTests {
             }
         }
         let (o, _) = try Scenario.run(segments, chunkSeconds: 1)
+        // The spikes were seen (and explained as glitches), not missed.
+        #expect(o.picks.filter { $0.contains("glitch: spike") }.count >= 3)
         #expect(o.events.isEmpty)
         #expect(o.warnings.isEmpty)
     }
