@@ -10,7 +10,7 @@ import SeismicCore
 /// `quakewarn replay PATH… [--config FILE] [--out DIR] [--speed max|realtime|N] [--exercise]`
 ///
 /// Writes DIR/picks.jsonl, events.jsonl, decisions.jsonl, warnings.jsonl, cap/<id>-<update>.xml
-/// and summary.txt; prints one human line per warning on stderr and the summary table on stdout.
+/// summary.txt and report.html; prints one human line per warning on stderr and the summary table on stdout.
 /// Exit 0 on success; 2 on bad input (unreadable config, no miniSEED file, unreadable file) with
 /// a one-line reason naming the file or option.
 struct ReplayCommand: ParsableCommand {
@@ -27,7 +27,9 @@ struct ReplayCommand: ParsableCommand {
             SampleWaveforms/scenarios/config.yaml is used when it exists, else config/lezhi.yaml \
             (relative to the current directory).
             Output (--out, default replay-out): picks.jsonl, events.jsonl, decisions.jsonl, \
-            warnings.jsonl (canonical warning JSON), cap/<id>-<update>.xml (CAP 1.2), summary.txt. \
+            warnings.jsonl (canonical warning JSON), cap/<id>-<update>.xml (CAP 1.2), summary.txt, \
+            report.html (waveforms with picks, magnitude evolution, targets with intensity and \
+            countdown; inline SVG). \
             Every time in them is data time (a warning's createdTime is the data time of the event \
             update that caused it), so the same input gives byte-identical files.
             --speed max (default) runs as fast as possible; realtime or N (a factor, e.g. 10) \
@@ -142,6 +144,9 @@ struct ReplayCommand: ParsableCommand {
         if showProgress { FileHandle.standardError.write(Data("\r".utf8)) }
         do {
             try outputs.write(to: URL(fileURLWithPath: out))
+            let report = ReplayReport.html(title: "QuakeWarn replay: " + files.map { URL(fileURLWithPath: $0).lastPathComponent }
+                                            .joined(separator: ", "), segments: segments, outputs: outputs)
+            try Data(report.utf8).write(to: URL(fileURLWithPath: out).appendingPathComponent("report.html"))
         } catch {
             throw Self.fail("\(out): cannot write the outputs: \(error.localizedDescription)")
         }

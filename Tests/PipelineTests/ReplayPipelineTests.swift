@@ -176,3 +176,25 @@ struct ReplayPipelineTests {
         #expect(drill.warningMessages.count == actual.warningMessages.count)
     }
 }
+
+@Suite("ReplayReport")
+struct ReplayReportTests {
+    @Test("report: one trace per stream, a red line per pick, the magnitude curve and every target of the first warning")
+    func report() throws {
+        let segments = try Scenario.segments("longquan-m5.5")
+        let (o, _) = try Scenario.run(segments, chunkSeconds: 1)
+        let html = ReplayReport.html(title: "longquan <test>", segments: segments, outputs: o)
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        #expect(html.contains("longquan &lt;test&gt;"))
+        let streams = Set(segments.map(\.streamID))
+        #expect(html.components(separatedBy: "<polyline fill=\"none\" stroke=\"#333\"").count - 1 == streams.count)
+        #expect(html.components(separatedBy: "stroke=\"red\"").count - 1 == o.picks.count)
+        #expect(html.contains("Magnitude evolution"))
+        let q = try Scenario.configuration()
+        for t in q.targets { #expect(html.contains(t.name)) }
+        // Decimated: at most 900 min/max pairs per trace, whatever the record length.
+        #expect(html.utf8.count < 6 * 2 * 900 * 16 + 50_000)
+        // Same input, same document.
+        #expect(html == ReplayReport.html(title: "longquan <test>", segments: segments, outputs: o))
+    }
+}

@@ -30,7 +30,7 @@ struct ReplayCommandTests {
         let r = try CLIRunner.run(["replay", set, "--out", out.path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("scenarios/config.yaml"))
-        for name in ["picks.jsonl", "events.jsonl", "decisions.jsonl", "warnings.jsonl", "summary.txt"] {
+        for name in ["picks.jsonl", "events.jsonl", "decisions.jsonl", "warnings.jsonl", "summary.txt", "report.html"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name) missing")
         }
         let warnings = try ReplayScenario.text(out.appendingPathComponent("warnings.jsonl"))
@@ -83,7 +83,7 @@ struct ReplayCommandTests {
         let config = ReplayScenario.scenarios.appendingPathComponent("config.yaml").path
         #expect(try CLIRunner.run(["replay", set, "--config", config, "--out", a.path, "--exercise"]).status == 0)
         #expect(try CLIRunner.run(["replay", set, "--config", config, "--out", b.path, "--exercise"]).status == 0)
-        for name in ["picks.jsonl", "events.jsonl", "decisions.jsonl", "warnings.jsonl", "summary.txt"] {
+        for name in ["picks.jsonl", "events.jsonl", "decisions.jsonl", "warnings.jsonl", "summary.txt", "report.html"] {
             let x = try Data(contentsOf: a.appendingPathComponent(name))
             let y = try Data(contentsOf: b.appendingPathComponent(name))
             #expect(x == y, "\(name) differs")
