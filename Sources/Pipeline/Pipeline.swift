@@ -34,17 +34,28 @@ public enum PipelineRecord: Sendable {
 /// `createdTime` is the data time of the event update that caused it); nothing reads the wall
 /// clock, so the same input gives the same records.
 ///
-/// **Ordering.** Components emit with different latencies (a pick is known only after the AIC
-/// re-pick window, i.e. after its own time), and the order in which blocks of different streams
-/// arrive depends on their chunking. Inputs to the event builder are therefore held in a queue and
-/// released in `(time, kind, station)` order once every active stream has advanced by at least
-/// ``Configuration/holdBackSeconds`` beyond them; ``finish()`` releases the rest. The event builder's
-/// clock is advanced on a fixed grid (``Configuration/clockTickSeconds``, aligned to the epoch) so
-/// timeouts fire at the same data times for any chunking. With a hold-back longer than the picker's
-/// latency plus one block, the outputs do not depend on the chunking of the input.
+/// **Slices.** The input of every stream is re-cut into slices at epoch-aligned multiples of
+/// ``Configuration/sliceSeconds`` (0.25 s), and the slices of all streams are processed in
+/// (start time, stream id) order once every expected stream has delivered data past them. So every
+/// component sees the same block sequence whatever the chunking of the input (1 s blocks, 512-byte
+/// records or whole files): the outputs are identical for any chunking.
+///
+/// **Availability time.** Each output of the per-station stage is stamped with the data time at
+/// which it became known: a pick or rejection at the end of the slice in which the picker emitted
+/// it (the picker needs data after the onset), a station-parameter snapshot at the end of its
+/// window (or when its pick became known, if later), onsite back-azimuth/distance at the end of the
+/// slice that completed them. The event builder receives them in (availability time, kind, station)
+/// order as soon as every expected stream has been processed beyond that time; its clock is
+/// advanced in between on a fixed grid (``Configuration/clockTickSeconds``, aligned to the epoch)
+/// so timeouts fire at the same data times for any chunking. The latency this adds is at most one
+/// slice plus the skew between the expected streams; ``Configuration/holdBackSeconds`` can add
+/// more (default 0).
 ///
 /// Streams that are not configured (station, location or channel not in the configuration) are
 /// ignored with one ``PipelineRecord/notice(time:message:)`` per stream.
+///
+/// - Note: a stream in ``Configuration/expectedStreams`` that stops delivering holds everything
+///   back until ``finish()``; a live daemon must drop it from the expected set after a timeout.
 public struct ReplayPipeline: Sendable {
     public struct Configuration: Sendable {
         public var quakeWarn: QuakeWarnConfiguration
@@ -52,7 +63,7 @@ public struct ReplayPipeline: Sendable {
         public var status: WarningStatus
         public var picker: GlitchRejectingPicker.Configuration
         public var onsite: OnsiteStationAnalyzer.Configuration
-        /// Data-time delay (s) before an input is released to the event builder (see type docs).
+        /// Extra data-time delay (s) before an input is released to the event builder (default 0; see type docs).
         public var holdBackSeconds: Double
         /// Grid (s) on which the event builder's clock is advanced between inputs.
         public var clockTickSeconds: Double
@@ -66,15 +77,15 @@ public struct ReplayPipeline: Sendable {
         public init(quakeWarn: QuakeWarnConfiguration, status: WarningStatus? = nil,
                     picker: GlitchRejectingPicker.Configuration = .init(),
                     onsite: OnsiteStationAnalyzer.Configuration = .init(),
-                    holdBackSeconds: Double = 20, clockTickSeconds: Double = 0.1,
+                    holdBackSeconds: Double = 0, clockTickSeconds: Double = 0.1, sliceSeconds: Double = 0.25,
                     expectedStreams: Set<StreamID>? = nil) {
             self.expectedStreams = expectedStreams
-            self.sliceSeconds = 1
+            self.sliceSeconds = sliceSeconds.isFinite ? min(max(sliceSeconds, 0.01), 60) : 0.25
             self.quakeWarn = quakeWarn
             self.status = status ?? quakeWarn.alerting.status
             self.picker = picker
             self.onsite = onsite
-            self.holdBackSeconds = holdBackSeconds.isFinite ? min(max(holdBackSeconds, 0), 3600) : 20
+            self.holdBackSeconds = holdBackSeconds.isFinite ? min(max(holdBackSeconds, 0), 3600) : 0
             self.clockTickSeconds = clockTickSeconds.isFinite ? min(max(clockTickSeconds, 0.01), 10) : 0.1
         }
     }
@@ -86,8 +97,8 @@ public struct ReplayPipeline: Sendable {
         var processor: RealTimeStationProcessor?
         var processorFailed = false
         var onsite: OnsiteStationAnalyzer?
-        var backAzimuth: [Timestamp: BackAzimuthEstimate] = [:]
-        var distance: [Timestamp: EpicentralDistanceEstimate] = [:]
+        var backAzimuth: [Timestamp: (estimate: BackAzimuthEstimate, availableAt: Timestamp)] = [:]
+        var distance: [Timestamp: (estimate: EpicentralDistanceEstimate, availableAt: Timestamp)] = [:]
     }
 
     /// An item waiting in the hold-back queue.
@@ -127,6 +138,8 @@ public struct ReplayPipeline: Sendable {
     private let renderer: CAPRenderer
     private var clockTick: Int64?
     private var dataEnd: Timestamp?
+    /// End of the slice being processed: the data time at which its outputs become known.
+    private var currentSliceEnd = Timestamp(nanosecondsSinceEpoch: 0)
     private let expectedStreams: Set<StreamID>
 
     public init(_ configuration: Configuration) {
@@ -201,6 +214,7 @@ public struct ReplayPipeline: Sendable {
         let end = block.endTimeExclusive
         if dataEnd.map({ end > $0 }) ?? true { dataEnd = end }
         watermarks[id] = max(watermarks[id] ?? end, end)
+        currentSliceEnd = end
         let isVertical = id.component == "Z" || id.component == "3"
         let fs = block.samplingRateHz
 
@@ -227,7 +241,7 @@ public struct ReplayPipeline: Sendable {
                         sWaveSpeedKilometersPerSecond: configuration.quakeWarn.alerting.sWaveVelocityKilometersPerSecond))
                 } catch {
                     station.processorFailed = true
-                    enqueue(Pending(time: block.startTime, rank: 0, key: id.description, sub: 4,
+                    enqueue(Pending(time: currentSliceEnd, rank: 0, key: id.description, sub: 4,
                                     item: .notice("\(id): no station parameters: \(error)")))
                 }
             }
@@ -236,13 +250,13 @@ public struct ReplayPipeline: Sendable {
                 do {
                     try processor.process(block) { snapshots.append($0) }
                 } catch {
-                    enqueue(Pending(time: block.startTime, rank: 0, key: id.description, sub: 0,
+                    enqueue(Pending(time: currentSliceEnd, rank: 0, key: id.description, sub: 0,
                                     item: .notice("\(id): station parameters restarted: \(error)")))
                     processor.reset()
                     try? processor.process(block) { snapshots.append($0) }
                 }
                 station.processor = processor
-                for p in snapshots { enqueueSnapshot(p, station: code, samplingRateHz: fs) }
+                for p in snapshots { enqueueSnapshot(p, station: code, samplingRateHz: fs, availableAt: nil) }
             }
         }
 
@@ -251,7 +265,7 @@ public struct ReplayPipeline: Sendable {
             do {
                 pickers[id] = try GlitchRejectingPicker(configuration.picker, streamID: id, samplingRateHz: fs)
             } catch {
-                enqueue(Pending(time: block.startTime, rank: 0, key: id.description, sub: 5,
+                enqueue(Pending(time: currentSliceEnd, rank: 0, key: id.description, sub: 5,
                                 item: .notice("\(id): picker not started: \(error)")))
             }
         }
@@ -271,13 +285,14 @@ public struct ReplayPipeline: Sendable {
         processSlices(endingBy: nil)
         for id in pickers.keys.sorted() {
             guard var picker = pickers[id], let code = channelToStation[id], var station = stations[code] else { continue }
+            currentSliceEnd = watermarks[id] ?? currentSliceEnd
             let outputs = picker.finish()
             pickers[id] = picker
             handlePicker(outputs, streamID: id, station: &station, isVertical: id.component == "Z" || id.component == "3")
             stations[code] = station
         }
-        var out = release(upTo: dataEnd)
-        if let t = dataEnd { out += advanceClock(to: t) }
+        let last = pending.map(\.time).max().map { t in dataEnd.map { max($0, t) } ?? t } ?? dataEnd
+        let out = release(upTo: last?.adding(nanoseconds: 1))
         return out
     }
 
@@ -286,10 +301,10 @@ public struct ReplayPipeline: Sendable {
     private mutating func collect(_ outputs: [OnsiteStationAnalyzer.Output], into station: inout Station) {
         for o in outputs {
             switch o {
-            case .backAzimuth(let t, let estimate): station.backAzimuth[t] = estimate
-            case .distance(let t, _, let estimate): station.distance[t] = estimate
+            case .backAzimuth(let t, let estimate): station.backAzimuth[t] = (estimate, currentSliceEnd)
+            case .distance(let t, _, let estimate): station.distance[t] = (estimate, currentSliceEnd)
             case .failed(let t, let what, let reason):
-                enqueue(Pending(time: t, rank: 0, key: station.code, sub: 1,
+                enqueue(Pending(time: currentSliceEnd, rank: 0, key: station.code, sub: 1,
                                 item: .notice("\(station.code): onsite \(what) analysis of the pick at \(t.iso8601) failed: \(reason)")))
             }
         }
@@ -300,19 +315,22 @@ public struct ReplayPipeline: Sendable {
         for o in outputs {
             switch o {
             case .pick(let p):
-                enqueue(Pending(time: p.time, rank: 2, key: id.description, sub: 0, item: .pick(p, feedsBuilder: isVertical)))
+                enqueue(Pending(time: max(p.time, currentSliceEnd), rank: 2, key: id.description, sub: 0,
+                                item: .pick(p, feedsBuilder: isVertical)))
                 guard isVertical else { continue }
                 if var processor = station.processor {
                     var snapshots: [StationParameters] = []
                     do {
                         try processor.pick(at: p.time) { snapshots.append($0) }
                     } catch {
-                        enqueue(Pending(time: p.time, rank: 0, key: id.description, sub: 2,
+                        enqueue(Pending(time: currentSliceEnd, rank: 0, key: id.description, sub: 2,
                                         item: .notice("\(id): no station parameters for the pick at \(p.time.iso8601): \(error)")))
                     }
                     station.processor = processor
                     let fs = processor.configuration.samplingRateHz
-                    for s in snapshots { enqueueSnapshot(s, station: station.code, samplingRateHz: fs) }
+                    for s in snapshots {
+                        enqueueSnapshot(s, station: station.code, samplingRateHz: fs, availableAt: currentSliceEnd)
+                    }
                 }
                 if var onsite = station.onsite {
                     let outs = onsite.addPick(p.time)
@@ -320,17 +338,23 @@ public struct ReplayPipeline: Sendable {
                     collect(outs, into: &station)
                 }
             case .rejected(let r):
-                enqueue(Pending(time: r.triggerTime, rank: 1, key: id.description, sub: 0,
+                enqueue(Pending(time: max(r.triggerTime, currentSliceEnd), rank: 1, key: id.description, sub: 0,
                                 item: .rejection(r, feedsBuilder: isVertical)))
             case .reset(let t, let reason):
-                enqueue(Pending(time: t, rank: 0, key: id.description, sub: 3, item: .notice("\(id): picker restarted: \(reason)")))
+                enqueue(Pending(time: max(t, currentSliceEnd), rank: 0, key: id.description, sub: 3,
+                                item: .notice("\(id): picker restarted at \(t.iso8601): \(reason)")))
             }
         }
     }
 
-    private mutating func enqueueSnapshot(_ p: StationParameters, station: String, samplingRateHz fs: Double) {
+    /// A snapshot is available at the end of its window, or (for windows replayed when a late pick
+    /// arrives) when the pick became known, whichever is later.
+    private mutating func enqueueSnapshot(_ p: StationParameters, station: String, samplingRateHz fs: Double,
+                                          availableAt: Timestamp?) {
         guard let pickTime = p.pickTime else { return }
-        let t = pickTime.adding(nanoseconds: SampleBlock.offsetNanoseconds(samples: p.windowSampleCount, samplingRateHz: fs))
+        let windowEnd = pickTime.adding(nanoseconds: SampleBlock.offsetNanoseconds(samples: p.windowSampleCount,
+                                                                                    samplingRateHz: fs))
+        let t = max(windowEnd, availableAt ?? windowEnd)
         enqueue(Pending(time: t, rank: 3, key: station, sub: p.windowSampleCount,
                         item: .snapshot(station: station, pickTime: pickTime, p)))
     }
@@ -357,7 +381,7 @@ public struct ReplayPipeline: Sendable {
         var ready: [Pending] = []
         var keep: [Pending] = []
         for p in pending {
-            if p.time <= threshold { ready.append(p) } else { keep.append(p) }
+            if p.time < threshold { ready.append(p) } else { keep.append(p) }
         }
         pending = keep
         ready.sort(by: <)
@@ -375,11 +399,9 @@ public struct ReplayPipeline: Sendable {
                 if feeds { out += ingest(.rejection(StationRejection(r))) }
             case .snapshot(let code, let pickTime, let parameters):
                 let station = stations[code]
-                let polWindow = configuration.onsite.polarization.windowSeconds
-                let envWindow = configuration.onsite.envelope.windowSeconds
-                let age = p.time.seconds(since: pickTime)
-                let baz = age + 1e-9 >= polWindow ? station?.backAzimuth[pickTime] : nil
-                let dist = age + 1e-9 >= envWindow ? station?.distance[pickTime] : nil
+                // Onsite results computed (in data time) by the time the snapshot is available.
+                let baz = station?.backAzimuth[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }
+                let dist = station?.distance[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }
                 out += ingest(.snapshot(StationSnapshot(station: code, pickTime: pickTime, time: p.time,
                                                         parameters: parameters, backAzimuth: baz, distance: dist)))
             }

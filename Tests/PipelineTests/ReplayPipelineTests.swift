@@ -93,13 +93,17 @@ struct ReplayPipelineTests {
         #expect(o.cap.first?.xml.contains("<status>Exercise</status>") == true)
     }
 
-    @Test("Longmenshan M6.5 (S−P ≈ 21 s): one event, the first warning gives > 5 s countdowns")
+    @Test("Longmenshan M6.5 (S−P ≈ 21 s): one event; once two stations locate it, every target gets > 5 s countdown")
     func longmenshanScenario() throws {
         let (o, _) = try Scenario.run(Scenario.segments("longmenshan-m6.5"), chunkSeconds: 1)
         #expect(Set(o.eventUpdates.map(\.id)).count == 1)
         let first = try #require(o.warningMessages.first)
         #expect(first.msgType == .alert)
-        #expect(first.targets.allSatisfy { $0.countdownSeconds > 5 })
+        let located = try #require(o.warningMessages.first { $0.numberOfStations == 2 })
+        #expect(located.targets.allSatisfy { $0.countdownSeconds > 5 })
+        // Theoretical S arrival at Nanta (simulate output): the located warning comes well before it.
+        let sNanta = try #require(Timestamp(iso8601: "2026-05-12T07:00:50.510882453Z"))
+        #expect(sNanta.seconds(since: located.createdTime) > 15)
     }
 
     @Test("noise only: no pick, no event, no warning")
