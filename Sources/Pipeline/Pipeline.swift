@@ -194,18 +194,23 @@ public struct ReplayPipeline: Sendable {
 
     /// Processes the queued slices that end at or before `time`, in (start, stream) order.
     private mutating func processSlices(endingBy time: Timestamp?) {
-        var ready: [SampleBlock] = []
+        var ready: [(index: Int, slice: SampleBlock)] = []
         for id in inputs.keys {
             guard var input = inputs[id] else { continue }
             var kept: [SampleBlock] = []
-            for slice in input.slices {
-                if time.map({ slice.endTimeExclusive <= $0 }) ?? true { ready.append(slice) } else { kept.append(slice) }
+            for (i, slice) in input.slices.enumerated() {
+                if time.map({ slice.endTimeExclusive <= $0 }) ?? true { ready.append((i, slice)) } else { kept.append(slice) }
             }
             input.slices = kept
             inputs[id] = input
         }
-        ready.sort { a, b in a.startTime != b.startTime ? a.startTime < b.startTime : a.streamID < b.streamID }
-        for slice in ready { processSlice(slice) }
+        // Total order (an overlap can give two slices of one stream the same start: keep arrival order).
+        ready.sort { a, b in
+            if a.slice.startTime != b.slice.startTime { return a.slice.startTime < b.slice.startTime }
+            if a.slice.streamID != b.slice.streamID { return a.slice.streamID < b.slice.streamID }
+            return a.index < b.index
+        }
+        for r in ready { processSlice(r.slice) }
     }
 
     private mutating func processSlice(_ block: SampleBlock) {
