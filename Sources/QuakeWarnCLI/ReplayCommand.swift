@@ -144,8 +144,13 @@ struct ReplayCommand: ParsableCommand {
         if showProgress { FileHandle.standardError.write(Data("\r".utf8)) }
         do {
             try outputs.write(to: URL(fileURLWithPath: out))
+            // Plot only the configured streams (ignored ones may be years away in time).
+            let configured = Set(quakeWarn.stations.flatMap { s in
+                s.channels.map { StreamID(network: s.network, station: s.station, location: s.location, channel: $0) }
+            })
             let report = ReplayReport.html(title: "QuakeWarn replay: " + files.map { URL(fileURLWithPath: $0).lastPathComponent }
-                                            .joined(separator: ", "), segments: segments, outputs: outputs)
+                                            .joined(separator: ", "),
+                                           segments: segments.filter { configured.contains($0.streamID) }, outputs: outputs)
             try Data(report.utf8).write(to: URL(fileURLWithPath: out).appendingPathComponent("report.html"))
         } catch {
             throw Self.fail("\(out): cannot write the outputs: \(error.localizedDescription)")

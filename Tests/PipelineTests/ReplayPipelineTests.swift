@@ -151,6 +151,29 @@ struct ReplayPipelineTests {
         #expect(one == odd)
     }
 
+    @Test("a 2 s gap on one channel: no crash, a notice, the event still found, same outputs for any chunking")
+    func gapInvariance() throws {
+        var segments: [SampleBlock] = []
+        for seg in try Scenario.segments("longquan-m5.5") {
+            guard seg.streamID.description == "SC.GAOSI.00.HNE" else {
+                segments.append(seg)
+                continue
+            }
+            // Drop samples 2000..<2200 (20–22 s into the record, before the P wave).
+            segments.append(SampleBlock(streamID: seg.streamID, startTime: seg.startTime, samplingRateHz: seg.samplingRateHz,
+                                        unit: seg.unit, samples: Array(seg.samples[..<2000])))
+            segments.append(SampleBlock(streamID: seg.streamID, startTime: seg.time(ofSample: 2200),
+                                        samplingRateHz: seg.samplingRateHz, unit: seg.unit,
+                                        samples: Array(seg.samples[2200...])))
+        }
+        let (one, _) = try Scenario.run(segments, chunkSeconds: 1)
+        let whole = try Scenario.run(segments, chunkSeconds: nil).0
+        #expect(Scenario.files(one) == Scenario.files(whole))
+        #expect(one.notices.contains { $0.contains("SC.GAOSI.00.HNE") && $0.contains("gap") })
+        #expect(Set(one.eventUpdates.map(\.id)).count == 1)
+        #expect(one.warningMessages.first?.msgType == .alert)
+    }
+
     @Test("streams not in the configuration are ignored with one notice each")
     func unknownStreams() throws {
         let q = try Scenario.configuration()
