@@ -14,10 +14,12 @@ public import SeismicCore
 
 /// One output of the pipeline, in data-time order.
 public enum PipelineRecord: Sendable {
-    /// A P pick on any channel (only vertical-channel picks go to the event builder).
-    case pick(GlitchRejectingPicker.Pick)
-    /// A trigger the picker rejected.
-    case rejection(GlitchRejectingPicker.RejectedTrigger)
+    /// A P pick on any channel (only vertical-channel picks go to the event builder), with the
+    /// data time at which the picker had emitted it (end of the slice; `knownAt − time` is the
+    /// picker's latency in data time, up to one slice too long).
+    case pick(GlitchRejectingPicker.Pick, knownAt: Timestamp)
+    /// A trigger the picker rejected, with the data time of the rejection.
+    case rejection(GlitchRejectingPicker.RejectedTrigger, knownAt: Timestamp)
     /// An event message from the event builder.
     case event(EventUpdate)
     /// An entry of the event builder's decision log.
@@ -397,10 +399,10 @@ public struct ReplayPipeline: Sendable {
             case .notice(let message):
                 out.append(.notice(time: p.time, message: message))
             case .pick(let pick, let feeds):
-                out.append(.pick(pick))
+                out.append(.pick(pick, knownAt: p.time))
                 if feeds { out += ingest(.pick(StationPick(pick))) }
             case .rejection(let r, let feeds):
-                out.append(.rejection(r))
+                out.append(.rejection(r, knownAt: p.time))
                 if feeds { out += ingest(.rejection(StationRejection(r))) }
             case .snapshot(let code, let pickTime, let parameters):
                 let station = stations[code]

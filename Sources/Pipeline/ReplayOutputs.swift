@@ -39,7 +39,8 @@ public enum ReplaySchedule {
 }
 
 /// The replay's output files, accumulated record by record, all deterministic (data time only):
-/// `picks.jsonl` (picks and rejected triggers), `events.jsonl` (``EventUpdate``),
+/// `picks.jsonl` (picks `{"type":"pick","stream","time","triggerTime","knownTime","snr","grade",
+/// "repairedGlitches"}` and rejected triggers `{"type":"rejected","stream","triggerTime","knownTime","reason"}`), `events.jsonl` (``EventUpdate``),
 /// `decisions.jsonl` (``Decision``), `warnings.jsonl` (``WarningMessage/canonicalJSON()``),
 /// `cap/<id>-<update>.xml` and `summary.txt`.
 public struct ReplayOutputs: Sendable {
@@ -72,11 +73,11 @@ public struct ReplayOutputs: Sendable {
     /// - Throws: an `EncodingError` if a value cannot be encoded (non-finite numbers).
     public mutating func add(_ record: PipelineRecord) throws {
         switch record {
-        case .pick(let p):
-            picks.append(try Self.line(PickLine(p)))
+        case .pick(let p, let knownAt):
+            picks.append(try Self.line(PickLine(p, knownAt: knownAt)))
             pickCounts[p.streamID.description, default: 0] += 1
-        case .rejection(let r):
-            picks.append(try Self.line(PickLine(r)))
+        case .rejection(let r, let knownAt):
+            picks.append(try Self.line(PickLine(r, knownAt: knownAt)))
             rejectionCounts[r.streamID.description, default: 0] += 1
         case .event(let u):
             events.append(try Self.line(u))
@@ -194,8 +195,11 @@ struct PickLine: Encodable {
     var grade: String?
     var repairedGlitches: Int?
     var reason: String?
+    /// Data time at which the pick/rejection was known (end of the processing slice).
+    var knownTime: String
 
-    init(_ p: GlitchRejectingPicker.Pick) {
+    init(_ p: GlitchRejectingPicker.Pick, knownAt: Timestamp) {
+        knownTime = knownAt.iso8601
         type = "pick"
         stream = p.streamID.description
         time = p.time.iso8601
@@ -205,7 +209,8 @@ struct PickLine: Encodable {
         repairedGlitches = p.repairedGlitches.count
     }
 
-    init(_ r: GlitchRejectingPicker.RejectedTrigger) {
+    init(_ r: GlitchRejectingPicker.RejectedTrigger, knownAt: Timestamp) {
+        knownTime = knownAt.iso8601
         type = "rejected"
         stream = r.streamID.description
         triggerTime = r.triggerTime.iso8601

@@ -64,6 +64,10 @@ struct ReplayPipelineTests {
             let t = try #require(Timestamp(iso8601: text))
             let ref = try #require(Timestamp(iso8601: p))
             #expect(abs(t.seconds(since: ref)) < 0.3, "\(stream) pick \(t) vs P \(ref)")
+            // Known only after the onset (the picker needs data after it), within a few seconds.
+            let knownText = try #require(pick["knownTime"] as? String)
+            let known = try #require(Timestamp(iso8601: knownText))
+            #expect(known > t && known.seconds(since: t) < 5)
         }
         let ids = Set(o.eventUpdates.map(\.id))
         #expect(ids.count == 1)
