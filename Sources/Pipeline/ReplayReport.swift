@@ -5,7 +5,9 @@ import Alerting
 import EventBuilder
 import Foundation
 import Magnitude
+public import Picking
 public import SeismicCore
+import SignalProcessing
 
 /// Renders `report.html` for a replay (deterministic: data time only).
 ///
@@ -16,11 +18,14 @@ public enum ReplayReport {
     static let traceHeight = 70.0
 
     /// The HTML document for `segments` (the replayed input) and the replay's `outputs`.
-    public static func html(title: String, segments: [SampleBlock], outputs: ReplayOutputs) -> String {
+    /// - Parameter picker: the picker settings; the characteristic-function rows recompute its
+    ///   filter and recursive STA/LTA on each vertical channel (offline, whole segments).
+    public static func html(title: String, segments: [SampleBlock], outputs: ReplayOutputs,
+                            picker: GlitchRejectingPicker.Configuration = .init()) -> String {
         var body = ""
         body += "<h1>\(escape(title))</h1>\n"
         body += "<pre>\(escape(outputs.summary))</pre>\n"
-        body += waveforms(segments, outputs: outputs)
+        body += waveforms(segments, outputs: outputs, picker: picker)
         body += magnitudeEvolution(outputs.eventUpdates)
         body += targets(outputs.warningMessages)
         return """
@@ -52,13 +57,19 @@ public enum ReplayReport {
     private static func f(_ x: Double) -> String { ReplayOutputs.fixed(x, 1) }
 
     /// One trace per stream (sorted by id) on a common time axis, with pick times as red lines.
-    static func waveforms(_ segments: [SampleBlock], outputs: ReplayOutputs) -> String {
+    static func waveforms(_ segments: [SampleBlock], outputs: ReplayOutputs,
+                          picker: GlitchRejectingPicker.Configuration) -> String {
         guard let t0 = segments.map(\.startTime).min(), let t1 = segments.map(\.endTimeExclusive).max(),
               t1 > t0 else { return "<p>no waveforms</p>\n" }
         let span = t1.seconds(since: t0)
-        let streams = Set(segments.map(\.streamID)).sorted()
+        // Rows: every stream's trace, and below each vertical its STA/LTA characteristic function.
+        var rows: [(StreamID, Bool)] = []
+        for id in Set(segments.map(\.streamID)).sorted() {
+            rows.append((id, false))
+            if id.component == "Z" || id.component == "3" { rows.append((id, true)) }
+        }
         let width = Double(plotWidth)
-        let height = traceHeight * Double(streams.count) + 20
+        let height = traceHeight * Double(rows.count) + 20
         var svg = "<h2>Waveforms and picks</h2>\n<svg width=\"\(plotWidth + 160)\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(plotWidth + 160) \(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">\n"
         let picks: [(String, Timestamp)] = outputs.picks.compactMap { line in
@@ -67,9 +78,10 @@ public enum ReplayReport {
                   let ts = Timestamp(iso8601: t) else { return nil }
             return (s, ts)
         }
-        for (row, id) in streams.enumerated() {
+        for (row, (id, isCF)) in rows.enumerated() {
             let y0 = traceHeight * Double(row) + traceHeight / 2
-            let parts = segments.filter { $0.streamID == id }
+            let parts = isCF ? segments.filter { $0.streamID == id }.map { characteristicFunction($0, picker: picker) }
+                             : segments.filter { $0.streamID == id }
             let peak = parts.flatMap(\.samples).map(abs).max() ?? 0
             let scale = peak > 0 ? (traceHeight / 2 - 4) / peak : 0
             var points = ""
@@ -97,7 +109,15 @@ public enum ReplayReport {
                 }
                 flush()
             }
-            svg += "<text x=\"2\" y=\"\(f(y0 + 4))\" font-size=\"11\">\(escape(id.description))</text>\n"
+            let label = isCF ? "STA/LTA " + id.channel : id.description
+            svg += "<text x=\"2\" y=\"\(f(y0 + 4))\" font-size=\"11\">\(escape(label))</text>\n"
+            if isCF, scale > 0 {
+                let yOn = y0 - picker.trigger.onThreshold * scale
+                if yOn > y0 - traceHeight / 2 {
+                    svg += "<line x1=\"150\" x2=\"\(plotWidth + 150)\" y1=\"\(f(yOn))\" y2=\"\(f(yOn))\" "
+                        + "stroke=\"#c80\" stroke-dasharray=\"4 3\"><title>trigger on \(f(picker.trigger.onThreshold))</title></line>\n"
+                }
+            }
             svg += "<polyline fill=\"none\" stroke=\"#333\" stroke-width=\"0.6\" points=\"\(points)\"/>\n"
             for (s, t) in picks where s == id.description {
                 let x = 150 + t.seconds(since: t0) / span * width
@@ -108,6 +128,28 @@ public enum ReplayReport {
         svg += "<text x=\"150\" y=\"\(Int(height) - 4)\" font-size=\"11\">\(t0.iso8601)</text>"
         svg += "<text x=\"\(plotWidth + 150)\" y=\"\(Int(height) - 4)\" font-size=\"11\" text-anchor=\"end\">+\(f(span)) s</text>\n"
         return svg + "</svg>\n"
+    }
+
+    /// The picker's characteristic function recomputed offline on one segment: first sample
+    /// subtracted, the picker's filter, recursive STA/LTA (0 during the LTA warm-up).
+    public static func characteristicFunction(_ block: SampleBlock, picker: GlitchRejectingPicker.Configuration) -> SampleBlock {
+        var out = block
+        guard let first = block.samples.first else { return out }
+        var x = block.samples.map { $0 - first }
+        if var filter = try? picker.filter.makeFilter(samplingRateHz: block.samplingRateHz) {
+            filter.process(&x)
+        }
+        guard var stalta = try? RecursiveSTALTA(staSeconds: picker.staSeconds, ltaSeconds: picker.ltaSeconds,
+                                                samplingRateHz: block.samplingRateHz) else {
+            out.samples = [Double](repeating: 0, count: x.count)
+            return out
+        }
+        var cf = [Double](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { input in
+            cf.withUnsafeMutableBufferPointer { output in stalta.process(input, into: output) }
+        }
+        out.samples = cf
+        return out
     }
 
     /// Magnitude of every event message against its data time.

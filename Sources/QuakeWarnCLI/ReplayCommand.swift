@@ -150,7 +150,8 @@ struct ReplayCommand: ParsableCommand {
             })
             let report = ReplayReport.html(title: "QuakeWarn replay: " + files.map { URL(fileURLWithPath: $0).lastPathComponent }
                                             .joined(separator: ", "),
-                                           segments: segments.filter { configured.contains($0.streamID) }, outputs: outputs)
+                                           segments: segments.filter { configured.contains($0.streamID) }, outputs: outputs,
+                                           picker: pipeline.configuration.picker)
             try Data(report.utf8).write(to: URL(fileURLWithPath: out).appendingPathComponent("report.html"))
         } catch {
             throw Self.fail("\(out): cannot write the outputs: \(error.localizedDescription)")

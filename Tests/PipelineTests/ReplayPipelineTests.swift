@@ -2,6 +2,7 @@ import Alerting
 import EventBuilder
 import Foundation
 import MiniSEED
+import Picking
 import Pipeline
 import SeismicCore
 import Testing
@@ -218,8 +219,22 @@ struct ReplayReportTests {
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         #expect(html.contains("longquan &lt;test&gt;"))
         let streams = Set(segments.map(\.streamID))
-        #expect(html.components(separatedBy: "<polyline fill=\"none\" stroke=\"#333\"").count - 1 == streams.count)
-        #expect(html.components(separatedBy: "stroke=\"red\"").count - 1 == o.picks.count)
+        let verticals = streams.filter { $0.channel == "HNZ" }
+        // A trace per stream plus a characteristic-function row per vertical; pick lines on both.
+        #expect(html.components(separatedBy: "<polyline fill=\"none\" stroke=\"#333\"").count - 1
+                == streams.count + verticals.count)
+        let zPicks = o.picks.filter { $0.contains("HNZ") }.count
+        #expect(html.components(separatedBy: "stroke=\"red\"").count - 1 == o.picks.count + zPicks)
+        #expect(html.contains("trigger on"))
+        // The CF crosses the trigger threshold at the Nanta P wave (simulated P 06:28:06.79) and not
+        // in the noise before it (after the LTA warm-up).
+        let z = try #require(segments.first { $0.streamID.description == "SC.NANTA.00.HNZ" })
+        let cf = ReplayReport.characteristicFunction(z, picker: .init())
+        let p = try #require(Timestamp(iso8601: "2026-05-12T06:28:06.788618545Z"))
+        let iP = Int((p.seconds(since: z.startTime) * z.samplingRateHz).rounded())
+        let on = GlitchRejectingPicker.Configuration().trigger.onThreshold
+        #expect((cf.samples[iP..<(iP + 150)].max() ?? 0) > on)
+        #expect((cf.samples[1500..<(iP - 200)].max() ?? .infinity) < on)
         #expect(html.contains("Magnitude evolution"))
         let q = try Scenario.configuration()
         for t in q.targets { #expect(html.contains(t.name)) }
