@@ -19,7 +19,8 @@ struct ReplayCommand: ParsableCommand {
         abstract: "Run the warning pipeline on recorded miniSEED files (data-time driven).",
         discussion: """
             PATH is a miniSEED file or a directory (its *.mseed files, not recursive). All streams \
-            are cut into 1 s blocks and merged by block start time, then run through the same chain \
+            are fed in 1 s blocks merged by start time (the pipeline re-cuts them into 0.25 s \
+            epoch-aligned slices, so results do not depend on the chunking) through the same chain \
             as the live daemon: picker per channel, station parameters (Pd, tauC, tauP) on the \
             vertical, onsite back-azimuth and distance, event builder, warnings for every target. \
             Streams not in the configuration are ignored with one warning each.
@@ -28,8 +29,9 @@ struct ReplayCommand: ParsableCommand {
             (relative to the current directory).
             Output (--out, default replay-out): picks.jsonl, events.jsonl, decisions.jsonl, \
             warnings.jsonl (canonical warning JSON), cap/<id>-<update>.xml (CAP 1.2), summary.txt, \
-            report.html (waveforms with picks, magnitude evolution, targets with intensity and \
-            countdown; inline SVG). \
+            report.html (waveforms with picks, STA/LTA, magnitude evolution, targets with intensity \
+            and countdown; inline SVG). picks.jsonl has knownTime, the data time at which the \
+            picker had emitted each pick. \
             Every time in them is data time (a warning's createdTime is the data time of the event \
             update that caused it), so the same input gives byte-identical files.
             --speed max (default) runs as fast as possible; realtime or N (a factor, e.g. 10) \
