@@ -111,7 +111,7 @@ let package = Package(
 
         .target(
             name: "Pipeline",
-            dependencies: ["SeismicCore", "MiniSEED", "Picking", "Magnitude", "EventBuilder", "Alerting"],
+            dependencies: ["SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "Magnitude", "EventBuilder", "Alerting"],
             swiftSettings: strictSettings
         ),
 
@@ -190,7 +190,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Alerting", "EventBuilder", "MiniSEED", "TestSupport"],
+            dependencies: ["Pipeline", "Alerting", "EventBuilder", "Picking", "SeismicCore", "MiniSEED", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
