@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # QuakeWarn's main job on a fresh machine: installs missing Debian packages, builds the release
-# binary, and runs the processing chain that exists so far over SampleWaveforms/:
-#   info (what is in the files) -> pick (STA/LTA triggers + AIC onsets) -> intensity (GB/T 17742)
-# The results go to OUTPUT_DIR (default out/) and a summary is printed.
-# Usage: scripts/demo.sh [OUTPUT_DIR]
+# binary, and replays SampleWaveforms/ through the whole pipeline (picker, station parameters,
+# event builder, warnings with per-target intensity and S-wave countdown, CAP 1.2), printing the
+# warnings and writing a report. It then runs the single-purpose tools on the real recordings.
+# Usage: scripts/demo.sh [OUTPUT_DIR]   (default: out/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,20 +15,19 @@ echo "== building quakewarn (release) ==" >&2
 swift build -c release --product quakewarn >&2
 bin="$(swift build -c release --show-bin-path)/quakewarn"
 
-waveforms=(SampleWaveforms/*.mseed)
-
-echo "== quakewarn info: ${#waveforms[@]} files ==" >&2
-"$bin" info "${waveforms[@]}" | tee "$out/info.txt"
-"$bin" info --json "${waveforms[@]}" > "$out/info.jsonl"
+echo "== quakewarn replay SampleWaveforms (config: SampleWaveforms/scenarios/config.yaml, Exercise) ==" >&2
+"$bin" replay SampleWaveforms --out "$out/replay"
 
 echo >&2
-echo "== quakewarn pick (recursive STA/LTA 0.5/10 s, on 3.5 / off 0.5, 1-20 Hz band-pass, AIC onset) ==" >&2
-"$bin" pick --filter bandpass:1:20 --cf-out "$out/cf" "${waveforms[@]}" | tee "$out/picks.jsonl"
+echo "== the real recordings: info, picks with AIC onsets, GB/T 17742 intensity ==" >&2
+real=(SampleWaveforms/obspy_*.mseed)
+"$bin" info "${real[@]}" > "$out/info.txt"
+"$bin" pick --filter bandpass:1:20 --cf-out "$out/cf" "${real[@]}" > "$out/picks.jsonl"
+# MEMA: 1.1694431304931641e-06 m/s^2 per count.
+"$bin" intensity --gain 855107.8491335372 SampleWaveforms/obspy_MEMA_ch*.mseed > "$out/intensity.jsonl"
+cat "$out/info.txt"
+echo "$(wc -l < "$out/picks.jsonl") picks on the real recordings -> $out/picks.jsonl" >&2
 
 echo >&2
-echo "== quakewarn intensity: MEMA 3-component accelerometer (1.1694431304931641e-06 m/s^2 per count) ==" >&2
-"$bin" intensity --gain 855107.8491335372 SampleWaveforms/obspy_MEMA_ch*.mseed | tee "$out/intensity.jsonl"
-
-echo >&2
-echo "report: $out/info.txt, $out/info.jsonl, $out/picks.jsonl ($(wc -l < "$out/picks.jsonl") picks)," \
-     "$out/cf/*.cf.mseed (characteristic functions), $out/intensity.jsonl" >&2
+echo "report: $out/replay/report.html (waveforms, picks, CF, magnitude, targets), $out/replay/{picks,events,decisions,warnings}.jsonl," \
+     "$out/replay/cap/*.xml, $out/replay/summary.txt; real recordings: $out/info.txt, $out/picks.jsonl, $out/cf/, $out/intensity.jsonl" >&2

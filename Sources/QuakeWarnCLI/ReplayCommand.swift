@@ -18,7 +18,7 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Run the warning pipeline on recorded miniSEED files (data-time driven).",
         discussion: """
-            PATH is a miniSEED file or a directory (its *.mseed files, not recursive). All streams \
+            PATH is a miniSEED file or a directory (its *.mseed files, including subdirectories). All streams \
             are fed in 1 s blocks merged by start time (the pipeline re-cuts them into 0.25 s \
             epoch-aligned slices, so results do not depend on the chunking) through the same chain \
             as the live daemon: picker per channel, station parameters (Pd, tauC, tauP) on the \
@@ -67,19 +67,11 @@ struct ReplayCommand: ParsableCommand {
             }
             factor = v
         }
-        let fm = FileManager.default
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { throw Self.fail("\(path): no such file or directory") }
-            if isDirectory.boolValue {
-                let names = (try? fm.contentsOfDirectory(atPath: path)) ?? []
-                let found = names.filter { $0.lowercased().hasSuffix(".mseed") }.sorted()
-                if found.isEmpty { Self.printError("warning: \(path): no *.mseed files") }
-                files += found.map { URL(fileURLWithPath: path).appendingPathComponent($0).path }
-            } else {
-                files.append(path)
-            }
+        let files: [String]
+        do {
+            files = try MiniSEEDFileList.expand(paths, recursive: true)
+        } catch {
+            throw Self.fail("\(error)")
         }
         guard !files.isEmpty else { throw Self.fail("no miniSEED files found in \(paths.joined(separator: ", "))") }
 

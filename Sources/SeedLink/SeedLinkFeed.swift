@@ -59,26 +59,11 @@ public struct SeedLinkFeed: Sendable {
 
     /// Expands directories to the `*.mseed` files directly inside them (sorted by name).
     public static func expand(paths: [String]) throws(SeedLinkError) -> [String] {
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw SeedLinkError(.feedInput, "\(path): no such file or directory")
-            }
-            if isDirectory.boolValue {
-                let names: [String]
-                do {
-                    names = try FileManager.default.contentsOfDirectory(atPath: path)
-                } catch {
-                    throw SeedLinkError(.feedInput, "\(path): cannot list directory: \(error)")
-                }
-                let base = path.hasSuffix("/") ? path : path + "/"
-                files += names.filter { $0.hasSuffix(".mseed") }.sorted().map { base + $0 }
-            } else {
-                files.append(path)
-            }
+        do {
+            return try MiniSEEDFileList.expand(paths)
+        } catch {
+            throw SeedLinkError(.feedInput, "\(error)")
         }
-        return files
     }
 
     /// Loads files (directories expanded to their `*.mseed` files).
