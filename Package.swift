@@ -180,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AlertingTests",
-            dependencies: ["Alerting", "TestSupport"],
+            dependencies: ["Alerting", "SeismicCore", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -81,8 +81,8 @@ public struct StationConfiguration: Sendable, Equatable, Codable {
     }
 
     /// Station coordinates.
-    public var position: GeographicPoint {
-        GeographicPoint(latitudeDegrees: latitudeDegrees, longitudeDegrees: longitudeDegrees)
+    public var position: GeoPoint {
+        GeoPoint(latitudeDegrees: latitudeDegrees, longitudeDegrees: longitudeDegrees)
     }
 }
 
@@ -111,8 +111,8 @@ public struct WarningTarget: Sendable, Equatable, Codable {
         self.longitudeDegrees = longitudeDegrees
     }
 
-    public var position: GeographicPoint {
-        GeographicPoint(latitudeDegrees: latitudeDegrees, longitudeDegrees: longitudeDegrees)
+    public var position: GeoPoint {
+        GeoPoint(latitudeDegrees: latitudeDegrees, longitudeDegrees: longitudeDegrees)
     }
 }
 

@@ -97,7 +97,7 @@ public struct WarningMessage: Sendable, Equatable, Codable {
     public var status: WarningStatus
     public var msgType: WarningMessageType
     public var originTime: Timestamp
-    public var epicenter: GeographicPoint
+    public var epicenter: GeoPoint
     public var depthKilometers: Double
     public var magnitude: Double
     /// One standard deviation of the magnitude.
@@ -112,7 +112,7 @@ public struct WarningMessage: Sendable, Equatable, Codable {
     public var sentTime: Timestamp?
 
     public init(id: String, updateNumber: Int, status: WarningStatus, msgType: WarningMessageType,
-                originTime: Timestamp, epicenter: GeographicPoint, depthKilometers: Double, magnitude: Double,
+                originTime: Timestamp, epicenter: GeoPoint, depthKilometers: Double, magnitude: Double,
                 magnitudeUncertainty: Double, magnitudeType: String, numberOfStations: Int,
                 targets: [TargetPrediction], createdTime: Timestamp, sentTime: Timestamp? = nil) {
         self.id = id
@@ -165,7 +165,7 @@ public struct WarningMessage: Sendable, Equatable, Codable {
         status = try c.decode(WarningStatus.self, forKey: .status)
         msgType = try c.decode(WarningMessageType.self, forKey: .msgType)
         originTime = try decodeTimestamp(c, .originTime)
-        epicenter = try c.decode(GeographicPoint.self, forKey: .epicenter)
+        epicenter = try c.decode(GeoPoint.self, forKey: .epicenter)
         depthKilometers = try c.decode(Double.self, forKey: .depthKilometers)
         magnitude = try c.decode(Double.self, forKey: .magnitude)
         magnitudeUncertainty = try c.decode(Double.self, forKey: .magnitudeUncertainty)

@@ -5,7 +5,7 @@ public struct EarthquakeSolution: Sendable, Equatable {
     /// Stable event identifier (characters A–Z a–z 0–9 . _ -), e.g. `qw20261129T004902`.
     public var eventID: String
     public var originTime: Timestamp
-    public var epicenter: GeographicPoint
+    public var epicenter: GeoPoint
     public var depthKilometers: Double
     public var magnitude: Double
     /// One standard deviation of the magnitude.
@@ -13,7 +13,7 @@ public struct EarthquakeSolution: Sendable, Equatable {
     public var magnitudeType: String
     public var numberOfStations: Int
 
-    public init(eventID: String, originTime: Timestamp, epicenter: GeographicPoint, depthKilometers: Double,
+    public init(eventID: String, originTime: Timestamp, epicenter: GeoPoint, depthKilometers: Double,
                 magnitude: Double, magnitudeUncertainty: Double, magnitudeType: String, numberOfStations: Int) {
         self.eventID = eventID
         self.originTime = originTime

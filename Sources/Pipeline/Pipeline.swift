@@ -456,7 +456,7 @@ public struct ReplayPipeline: Sendable {
                 guard let m = u.magnitude else { return [] }
                 let solution = EarthquakeSolution(
                     eventID: u.id, originTime: u.originTime,
-                    epicenter: GeographicPoint(latitudeDegrees: u.epicenter.latitudeDegrees,
+                    epicenter: GeoPoint(latitudeDegrees: u.epicenter.latitudeDegrees,
                                                longitudeDegrees: u.epicenter.longitudeDegrees),
                     depthKilometers: u.depthKilometers, magnitude: m.magnitude, magnitudeUncertainty: m.sigma,
                     magnitudeType: m.method.rawValue, numberOfStations: u.stationCount)

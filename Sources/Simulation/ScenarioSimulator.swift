@@ -245,13 +245,12 @@ public struct ScenarioSimulator: Sendable {
         let config = configuration
         let fs = config.samplingRateHz
         let eq = earthquake
-        let delta = Geodesy.distanceKilometers(latitude1: eq.latitudeDegrees, longitude1: eq.longitudeDegrees,
-                                               latitude2: station.latitudeDegrees, longitude2: station.longitudeDegrees)
+        let epicentre = GeoPoint(latitudeDegrees: eq.latitudeDegrees, longitudeDegrees: eq.longitudeDegrees)
+        let site = GeoPoint(latitudeDegrees: station.latitudeDegrees, longitudeDegrees: station.longitudeDegrees)
+        let delta = Geodesy.distanceKilometers(from: epicentre, to: site)
         let r = (delta * delta + eq.depthKilometers * eq.depthKilometers).squareRoot()
-        let backAzimuth = Geodesy.azimuthDegrees(latitude1: station.latitudeDegrees, longitude1: station.longitudeDegrees,
-                                                 latitude2: eq.latitudeDegrees, longitude2: eq.longitudeDegrees)
-        let azimuth = Geodesy.azimuthDegrees(latitude1: eq.latitudeDegrees, longitude1: eq.longitudeDegrees,
-                                             latitude2: station.latitudeDegrees, longitude2: station.longitudeDegrees)
+        let backAzimuth = Geodesy.bearingDegrees(from: site, to: epicentre)
+        let azimuth = Geodesy.bearingDegrees(from: epicentre, to: site)
         let src = source
         let tP = r / src.velocityKilometersPerSecond(.p)
         let tS = r / src.velocityKilometersPerSecond(.s)

@@ -46,7 +46,7 @@ struct ConfigurationTests {
         #expect(c.cap.utcOffsetMinutes == 480)
         #expect(c.resolvedPrivateKeyPath(configurationFile: "/etc/qw/lezhi.yaml") == "/etc/qw/keys/quakewarn-signing.key")
         // Stations are within ~20 km of the county seat (placeholders near 30.28 N 105.03 E).
-        let seat = GeographicPoint(latitudeDegrees: 30.28, longitudeDegrees: 105.03)
+        let seat = GeoPoint(latitudeDegrees: 30.28, longitudeDegrees: 105.03)
         #expect(c.stations.allSatisfy { Geodesy.distanceKilometers(from: seat, to: $0.position) < 20 })
     }
 

@@ -26,7 +26,7 @@ enum TestScenario {
 
     static func solution(magnitude: Double = 6.0, id: String = "qw20261129a") -> EarthquakeSolution {
         EarthquakeSolution(eventID: id, originTime: origin,
-                           epicenter: GeographicPoint(latitudeDegrees: 29.28, longitudeDegrees: 105.03),
+                           epicenter: GeoPoint(latitudeDegrees: 29.28, longitudeDegrees: 105.03),
                            depthKilometers: 10.5, magnitude: magnitude, magnitudeUncertainty: 0.3,
                            magnitudeType: "Mpd", numberOfStations: 2)
     }

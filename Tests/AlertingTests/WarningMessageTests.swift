@@ -96,7 +96,7 @@ struct WarningMessageTests {
                                       countdownSeconds: 2.5, warningLevel: .orange)
         let message = WarningMessage(
             id: "qw1", updateNumber: 1, status: .test, msgType: .update, originTime: TestScenario.origin,
-            epicenter: GeographicPoint(latitudeDegrees: 30.25, longitudeDegrees: 105.5), depthKilometers: 12.5,
+            epicenter: GeoPoint(latitudeDegrees: 30.25, longitudeDegrees: 105.5), depthKilometers: 12.5,
             magnitude: 5.5, magnitudeUncertainty: 0.25, magnitudeType: "Mpd", numberOfStations: 2, targets: [target],
             createdTime: TestScenario.origin.adding(nanoseconds: 1_750_000_000),
             sentTime: TestScenario.origin.adding(nanoseconds: 1_750_500_000))

@@ -252,11 +252,11 @@ struct ScenarioTests {
 
     @Test("geodesy: 1° of latitude is 111.19 km; azimuths of the cardinal directions")
     func geodesy() {
-        #expect(abs(Geodesy.distanceKilometers(latitude1: 30, longitude1: 105, latitude2: 31, longitude2: 105) - 111.195) < 0.001)
-        #expect(abs(Geodesy.azimuthDegrees(latitude1: 30, longitude1: 105, latitude2: 31, longitude2: 105)) < 1e-9)
-        #expect(abs(Geodesy.azimuthDegrees(latitude1: 30, longitude1: 105, latitude2: 29, longitude2: 105) - 180) < 1e-9)
-        let east = Geodesy.azimuthDegrees(latitude1: 30, longitude1: 105, latitude2: 30, longitude2: 105.1)
+        #expect(abs(Geodesy.distanceKilometers(from: GeoPoint(latitudeDegrees: 30, longitudeDegrees: 105), to: GeoPoint(latitudeDegrees: 31, longitudeDegrees: 105)) - 111.195) < 0.001)
+        #expect(abs(Geodesy.bearingDegrees(from: GeoPoint(latitudeDegrees: 30, longitudeDegrees: 105), to: GeoPoint(latitudeDegrees: 31, longitudeDegrees: 105))) < 1e-9)
+        #expect(abs(Geodesy.bearingDegrees(from: GeoPoint(latitudeDegrees: 30, longitudeDegrees: 105), to: GeoPoint(latitudeDegrees: 29, longitudeDegrees: 105)) - 180) < 1e-9)
+        let east = Geodesy.bearingDegrees(from: GeoPoint(latitudeDegrees: 30, longitudeDegrees: 105), to: GeoPoint(latitudeDegrees: 30, longitudeDegrees: 105.1))
         #expect(abs(east - 90) < 0.05)
-        #expect(Geodesy.distanceKilometers(latitude1: 10, longitude1: 20, latitude2: 10, longitude2: 20) == 0)
+        #expect(Geodesy.distanceKilometers(from: GeoPoint(latitudeDegrees: 10, longitudeDegrees: 20), to: GeoPoint(latitudeDegrees: 10, longitudeDegrees: 20)) == 0)
     }
 }

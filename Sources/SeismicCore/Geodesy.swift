@@ -1,5 +1,5 @@
-// Spherical-Earth geodesy: great-circle distance, initial bearing, destination point, and a local
-// flat projection for the grid search.
+// Spherical-Earth geodesy shared by every module: great-circle distance, initial bearing,
+// destination point, hypocentral distance.
 
 #if canImport(Glibc)
 import Glibc
@@ -7,8 +7,9 @@ import Glibc
 import Darwin
 #endif
 
-/// A point on the Earth's surface, degrees (latitude north positive, longitude east positive).
-public struct GeoPoint: Sendable, Equatable, Hashable, CustomStringConvertible {
+/// A point on the Earth's surface (WGS-84 coordinates), degrees: latitude north positive
+/// (−90…90), longitude east positive (−180…180).
+public struct GeoPoint: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     public var latitudeDegrees: Double
     public var longitudeDegrees: Double
 
@@ -38,8 +39,10 @@ public struct GeoPoint: Sendable, Equatable, Hashable, CustomStringConvertible {
 public enum Geodesy {
     public static let earthRadiusKilometers = 6371.0
 
-    @inlinable static func radians(_ d: Double) -> Double { d * .pi / 180 }
-    @inlinable static func degrees(_ r: Double) -> Double { r * 180 / .pi }
+    /// Degrees to radians.
+    @inlinable public static func radians(_ d: Double) -> Double { d * .pi / 180 }
+    /// Radians to degrees.
+    @inlinable public static func degrees(_ r: Double) -> Double { r * 180 / .pi }
 
     /// Wraps an angle in degrees into [0, 360).
     public static func normalizedBearing(_ degrees: Double) -> Double {
@@ -89,37 +92,9 @@ public enum Geodesy {
         lon = fmod(lon + 540, 360) - 180
         return GeoPoint(latitudeDegrees: degrees(phi2), longitudeDegrees: lon)
     }
-}
 
-/// A local equirectangular projection about `origin`: x east, y north, km.
-/// ```
-/// x = R · Δλ · cos φ0,   y = R · Δφ
-/// ```
-/// Within ±300 km of the origin at Lezhi's latitude (≈ 30° N) distances computed in this plane
-/// differ from great-circle distances by ≲ 3 % at the edges and ≪ 1 % within 50 km; the
-/// two-station locator uses it only for its grid search and reports the result as a ``GeoPoint``.
-public struct LocalProjection: Sendable, Equatable {
-    public let origin: GeoPoint
-    private let kmPerDegreeLatitude: Double
-    private let kmPerDegreeLongitude: Double
-
-    public init(origin: GeoPoint) {
-        self.origin = origin
-        kmPerDegreeLatitude = Geodesy.earthRadiusKilometers * .pi / 180
-        kmPerDegreeLongitude = kmPerDegreeLatitude * cos(origin.latitudeDegrees * .pi / 180)
-    }
-
-    /// (east, north) in km of a point.
-    public func project(_ p: GeoPoint) -> (eastKilometers: Double, northKilometers: Double) {
-        var dLon = p.longitudeDegrees - origin.longitudeDegrees
-        if dLon > 180 { dLon -= 360 }
-        if dLon < -180 { dLon += 360 }
-        return (dLon * kmPerDegreeLongitude, (p.latitudeDegrees - origin.latitudeDegrees) * kmPerDegreeLatitude)
-    }
-
-    /// The point at (east, north) km.
-    public func unproject(eastKilometers x: Double, northKilometers y: Double) -> GeoPoint {
-        GeoPoint(latitudeDegrees: origin.latitudeDegrees + y / kmPerDegreeLatitude,
-                 longitudeDegrees: origin.longitudeDegrees + x / kmPerDegreeLongitude)
+    /// Hypocentral distance `sqrt(Δ² + h²)` in km from an epicentral distance and a depth (km).
+    public static func hypocentralDistanceKilometers(epicentralKilometers: Double, depthKilometers: Double) -> Double {
+        (epicentralKilometers * epicentralKilometers + depthKilometers * depthKilometers).squareRoot()
     }
 }
