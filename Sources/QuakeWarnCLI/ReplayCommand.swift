@@ -9,7 +9,8 @@ import SeismicCore
 
 /// `quakewarn replay PATH… [--config FILE] [--out DIR] [--speed max|realtime|N] [--exercise]`
 ///
-/// Writes DIR/picks.jsonl, events.jsonl, decisions.jsonl, warnings.jsonl, cap/<id>-<update>.xml
+/// Writes DIR/picks.jsonl, events.jsonl, decisions.jsonl, warnings.jsonl, signed/<id>-<update>.json
+/// (Ed25519 envelopes, when a key is available), cap/<id>-<update>.xml
 /// summary.txt and report.html; prints one human line per warning on stderr and the summary table on stdout.
 /// Exit 0 on success; 2 on bad input (unreadable config, no miniSEED file, unreadable file) with
 /// a one-line reason naming the file or option.
@@ -51,6 +52,10 @@ struct ReplayCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Pacing: max, realtime or a factor N > 0.", valueName: "max|realtime|N"))
     var speed: String = "max"
+
+    @Option(name: .customLong("private-key"),
+            help: "Ed25519 private key for signing the warnings (default: the configuration's signing.privateKeyPath, if it exists).")
+    var privateKey: String?
 
     @Flag(help: "Mark warnings as Exercise (drill), whatever the configuration's status.")
     var exercise = false
@@ -150,8 +155,44 @@ struct ReplayCommand: ParsableCommand {
         } catch {
             throw Self.fail("\(out): cannot write the outputs: \(error.localizedDescription)")
         }
+        try signWarnings(outputs.warningMessages, configPath: configPath, configuration: quakeWarn)
         Console.output(outputs.summary, terminator: "")
         Console.error("quakewarn replay: \(files.count) file(s), config \(configPath), outputs in \(out)")
+    }
+
+    /// Writes one Ed25519-signed envelope per warning to `OUT/signed/<id>-<update>.json` (the
+    /// format `quakewarn verify` checks), with the key from --private-key or, if that option is
+    /// absent, the configuration's `signing.privateKeyPath` when that file exists. Without a key
+    /// the warnings stay unsigned and a notice says how to make one.
+    func signWarnings(_ messages: [WarningMessage], configPath: String,
+                      configuration: QuakeWarnConfiguration) throws {
+        let configured = configuration.resolvedPrivateKeyPath(configurationFile: configPath)
+        let keyPath: String
+        if let privateKey {
+            keyPath = privateKey
+        } else if FileManager.default.fileExists(atPath: configured) {
+            keyPath = configured
+        } else {
+            Self.printError("warnings not signed: no key at \(configured) "
+                + "(make one with 'quakewarn keys generate --out DIR' and pass --private-key)")
+            return
+        }
+        let key: Curve25519.Signing.PrivateKey
+        do {
+            key = try SigningKeyFile.loadPrivateKey(path: keyPath)
+        } catch {
+            throw Self.fail("--private-key \(keyPath): \(error)")
+        }
+        let directory = URL(fileURLWithPath: out).appendingPathComponent("signed")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for m in messages {
+                let envelope = try SignedEnvelope.sign(m, with: key)
+                try envelope.encoded().write(to: directory.appendingPathComponent("\(m.id)-\(m.updateNumber).json"))
+            }
+        } catch {
+            throw Self.fail("\(directory.path): cannot write signed warnings: \(error)")
+        }
     }
 
     /// The configuration used without --config (see the discussion).
@@ -166,15 +207,6 @@ struct ReplayCommand: ParsableCommand {
         return "config/lezhi.yaml"
     }
 
-    static func printError(_ message: String) {
-        Console.error("quakewarn replay: \(message)")
-    }
-
-    /// Prints the one-line reason and returns the exit code 2 to throw.
-    static func fail(_ message: String) -> ExitCode {
-        printError(message)
-        return ExitCode(2)
-    }
 }
 
 extension Console {

@@ -132,4 +132,49 @@ struct ReplayCommandTests {
         #expect(speed.stderr.contains("--speed"))
         #expect(speed.stderr.split(separator: "\n").count == 1)
     }
+
+    @Test("--private-key signs every warning; quakewarn verify accepts them and rejects an altered one")
+    func signedWarnings() throws {
+        let out = try ReplayScenario.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let keys = out.appendingPathComponent("keys")
+        let generated = try CLIRunner.run(["keys", "generate", "--out", keys.path])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let privateKey = keys.appendingPathComponent("quakewarn-signing.key").path
+        let publicKey = keys.appendingPathComponent("quakewarn-signing.pub").path
+        let set = ReplayScenario.scenarios.appendingPathComponent("longquan-m5.5").path
+        let replayOut = out.appendingPathComponent("replay")
+        let r = try CLIRunner.run(["replay", set, "--out", replayOut.path, "--private-key", privateKey])
+        #expect(r.status == 0, "\(r.stderr)")
+        let warnings = try ReplayScenario.text(replayOut.appendingPathComponent("warnings.jsonl"))
+            .split(separator: "\n")
+        let signedDir = replayOut.appendingPathComponent("signed")
+        let signed = try FileManager.default.contentsOfDirectory(atPath: signedDir.path).sorted()
+            .map { signedDir.appendingPathComponent($0).path }
+        #expect(!warnings.isEmpty)
+        #expect(signed.count == warnings.count)
+        let verified = try CLIRunner.run(["verify", "--public-key", publicKey] + signed)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        // Flip one character of one envelope's payload: verification must fail for that file.
+        let victim = try #require(signed.first)
+        var text = try ReplayScenario.text(URL(fileURLWithPath: victim))
+        let range = try #require(text.range(of: "\"payload\":\""))
+        let index = text.index(range.upperBound, offsetBy: 10)
+        let original = text[index]
+        text.replaceSubrange(index...index, with: original == "A" ? "B" : "A")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: victim))
+        let tampered = try CLIRunner.run(["verify", "--public-key", publicKey, victim])
+        #expect(tampered.status == 2)
+        #expect(tampered.stderr.contains(victim))
+    }
+
+    @Test("an unreadable --private-key exits 2 naming it")
+    func badPrivateKey() throws {
+        let out = try ReplayScenario.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let set = ReplayScenario.scenarios.appendingPathComponent("noise-only").path
+        let r = try CLIRunner.run(["replay", set, "--out", out.path, "--private-key", "/nonexistent/qw.key"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("/nonexistent/qw.key"))
+    }
 }
