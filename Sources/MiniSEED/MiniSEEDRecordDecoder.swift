@@ -1,3 +1,5 @@
+import SeismicCore
+
 /// Incremental miniSEED 2 record decoder for byte streams (e.g. SeedLink packets).
 ///
 /// Feed arbitrary chunks with ``append(_:)`` (even one byte at a time) and call ``next()``
@@ -24,10 +26,12 @@
 public struct MiniSEEDRecordDecoder: Sendable {
     /// Name used in errors (e.g. `seedlink://host:18000 IU.ANMO`).
     public var source: String
-    private var buffer: [UInt8] = []
-    private var head = 0
-    /// Stream offset of `buffer[0]`.
-    private var bufferBaseOffset = 0
+    private var input = ByteStreamBuffer()
+    private var buffer: [UInt8] { input.bytes }
+    private var head: Int {
+        get { input.head }
+        set { input.head = newValue }
+    }
     private var resynchronising = false
     /// Records (good or bad) met so far; the index of the next record.
     public private(set) var recordIndex = 0
@@ -46,26 +50,19 @@ public struct MiniSEEDRecordDecoder: Sendable {
     }
 
     /// Bytes received but not yet returned as (or skipped as part of) a record.
-    public var bufferedByteCount: Int { buffer.count - head }
+    public var bufferedByteCount: Int { input.unconsumedCount }
 
     /// Stream offset of the next byte to be examined (bytes consumed so far).
-    public var consumedByteCount: Int { bufferBaseOffset + head }
+    public var consumedByteCount: Int { input.consumedByteCount }
 
     /// Adds bytes received from the stream.
     public mutating func append(_ bytes: some Collection<UInt8>) {
-        if head > 0, head >= 65_536 || head * 2 >= buffer.count {
-            buffer.removeSubrange(0..<head)
-            bufferBaseOffset += head
-            head = 0
-        }
-        buffer.append(contentsOf: bytes)
+        input.append(bytes)
     }
 
     /// Forgets buffered bytes and resynchronisation state (stream offsets keep counting).
     public mutating func reset() {
-        bufferBaseOffset += buffer.count
-        buffer.removeAll(keepingCapacity: true)
-        head = 0
+        input.reset()
         resynchronising = false
     }
 
@@ -108,10 +105,10 @@ public struct MiniSEEDRecordDecoder: Sendable {
                 resynchronising = true
                 skipToNextCandidate()
                 if wasResynchronising { continue }
-                throw error.located(file: source, byteOffset: bufferBaseOffset + start, recordIndex: recordIndex)
+                throw error.located(file: source, byteOffset: input.streamOffset(ofIndex: start), recordIndex: recordIndex)
             case .header(let header):
                 let index = recordIndex
-                let offset = bufferBaseOffset + start
+                let offset = input.streamOffset(ofIndex: start)
                 recordIndex += 1
                 resynchronising = false
                 if header.sampleCount > 0, case .other(let code) = header.encoding {

@@ -1,3 +1,5 @@
+import SeismicCore
+
 /// Incremental decoder of the bytes a SeedLink 3.1 server sends after the handshake.
 ///
 /// Frames (libslink `sl_collect` conventions):
@@ -45,32 +47,28 @@ public struct SeedLinkFrameDecoder: Sendable {
     public static let packetLength = 520
     public static let recordLength = 512
 
-    private var buffer: [UInt8] = []
-    private var head = 0
-    private var baseOffset = 0
+    private var input = ByteStreamBuffer()
+    private var buffer: [UInt8] { input.bytes }
+    private var head: Int {
+        get { input.head }
+        set { input.head = newValue }
+    }
 
     public init() {}
 
     /// Bytes received but not yet returned.
-    public var bufferedByteCount: Int { buffer.count - head }
+    public var bufferedByteCount: Int { input.unconsumedCount }
     /// Stream offset of the next byte to be examined.
-    public var consumedByteCount: Int { baseOffset + head }
+    public var consumedByteCount: Int { input.consumedByteCount }
 
     /// Adds bytes received from the server.
     public mutating func append(_ bytes: some Collection<UInt8>) {
-        if head > 0, head >= 65_536 || head * 2 >= buffer.count {
-            buffer.removeSubrange(0..<head)
-            baseOffset += head
-            head = 0
-        }
-        buffer.append(contentsOf: bytes)
+        input.append(bytes)
     }
 
     /// Forgets buffered bytes (stream offsets keep counting).
     public mutating func reset() {
-        baseOffset += buffer.count
-        buffer.removeAll(keepingCapacity: true)
-        head = 0
+        input.reset()
     }
 
     /// What the bytes at a position can be.
@@ -147,7 +145,7 @@ public struct SeedLinkFrameDecoder: Sendable {
             case .invalid:
                 let q = buffer.withUnsafeBytes { Self.nextCandidate($0, after: p, limit: count) }
                 head = q
-                return .skipped(byteOffset: baseOffset + p, count: q - p)
+                return .skipped(byteOffset: input.streamOffset(ofIndex: p), count: q - p)
             case .packet(let info):
                 guard count - p >= Self.packetLength else { return nil }
                 // A frame header inside the record means this packet was cut short.
@@ -166,7 +164,7 @@ public struct SeedLinkFrameDecoder: Sendable {
                 }
                 if let cut {
                     head = cut
-                    return .skipped(byteOffset: baseOffset + p, count: cut - p)
+                    return .skipped(byteOffset: input.streamOffset(ofIndex: p), count: cut - p)
                 }
                 let record = Array(buffer[(p + 8)..<(p + Self.packetLength)])
                 head = p + Self.packetLength

@@ -4,7 +4,7 @@ import SeismicCore
 import TestSupport
 import Testing
 
-/// Fixture access for the GroundMotion tests (files under Tests/Fixtures, never ../shared).
+/// Fixture access for the GroundMotion tests (files under Tests/Fixtures only).
 enum GMFixtures {
     struct Missing: Error, CustomStringConvertible {
         var description: String

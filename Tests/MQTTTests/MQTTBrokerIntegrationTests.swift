@@ -198,7 +198,10 @@ struct MQTTBrokerIntegrationTests {
             }
             try await broker.stopKeepingState()
             let deliveredBeforeRestart = counts.withLock { $0.count }
-            try await Task.sleep(for: .milliseconds(300))
+            // Wait for the client to notice the broker is gone (bounded), instead of a fixed sleep.
+            try await withDeadline(10, "the publisher notices the broker is gone") {
+                while await publisher.isConnected { try await Task.sleep(for: .milliseconds(2)) }
+            }
             #expect(await publisher.isConnected == false)
             // The stream goes on during the outage, so there are messages to re-send.
             try await withDeadline(30, "messages queued during the outage") {

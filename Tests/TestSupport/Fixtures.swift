@@ -1,6 +1,6 @@
 import Foundation
 
-/// Locates the test fixtures committed under `Tests/Fixtures/` (never `../shared`).
+/// Locates the test fixtures committed under `Tests/Fixtures/` (tests read nothing outside the repository).
 public enum Fixtures {
     /// Absolute path of `Tests/Fixtures`.
     public static let directory: String = {

@@ -1,7 +1,6 @@
 public import SeismicCore
 
 #if canImport(Glibc)
-import TestSupport
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
