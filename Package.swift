@@ -34,6 +34,10 @@ let package = Package(
         .library(name: "Alerting", targets: ["Alerting"]),
         .library(name: "EventBuilder", targets: ["EventBuilder"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Observability", targets: ["Observability"]),
+        .library(name: "WebSocketHub", targets: ["WebSocketHub"]),
+        .library(name: "Relay", targets: ["Relay"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -43,6 +47,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         // The operator's configuration file (stations, targets, thresholds) is YAML.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Daemons (ingest, relay): structured logs, Prometheus metrics, graceful shutdown.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The relay's durable outbox: SQLite in WAL mode.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // Latency percentiles (p50/p99/p99.9/max) in the relay and end-to-end latency harnesses.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // MARK: - C shims (implementation details, no stable API)
@@ -115,12 +128,66 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: - Daemons: ingest (SeedLink → pipeline → warnings) and relay (warnings → MQTT/WebSocket)
+        .target(
+            name: "Observability",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "WebSocketHub",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Relay",
+            dependencies: [
+                "SeismicCore", "Alerting", "MQTT", "Observability", "WebSocketHub",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Ingest",
+            dependencies: [
+                "SeismicCore", "MiniSEED", "SeedLink", "Picking", "Pipeline", "Alerting", "Observability",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Command-line tool
         .executableTarget(
             name: "QuakeWarnCLI",
             dependencies: [
                 "SeismicCore", "SignalProcessing", "MiniSEED", "Picking", "GroundMotion", "Magnitude", "SeedLink", "Simulation", "Alerting", "EventBuilder", "Pipeline",
+                "Observability", "WebSocketHub", "Relay", "Ingest", "MQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strictSettings
         ),
@@ -191,6 +258,44 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Pipeline", "Alerting", "EventBuilder", "Picking", "SeismicCore", "MiniSEED", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "Observability", "TestSupport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WebSocketHubTests",
+            dependencies: [
+                "WebSocketHub", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RelayTests",
+            dependencies: [
+                "Relay", "Alerting", "MQTT", "WebSocketHub", "SeismicCore", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "IngestTests",
+            dependencies: [
+                "Ingest", "SeedLink", "Pipeline", "MiniSEED", "Alerting", "SeismicCore", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
