@@ -157,6 +157,7 @@ let package = Package(
             dependencies: [
                 "SeismicCore", "Alerting", "MQTT", "Observability", "WebSocketHub",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -169,6 +170,7 @@ let package = Package(
             name: "Ingest",
             dependencies: [
                 "SeismicCore", "MiniSEED", "SeedLink", "Picking", "Pipeline", "Alerting", "Observability",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
