@@ -28,4 +28,5 @@ if ! have_pinned; then
     } >&2
     have_pinned || { echo "python-venv: obspy==$OBSPY_VERSION is not importable from $PY" >&2; exit 1; }
 fi
+"$PY" -c "import websockets" >/dev/null 2>&1 || "$PY" -m pip install --quiet "websockets==17.4" >&2  # WebSocketHub interop client
 echo "$PY"

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+@testable import WebSocketHub
+
+struct TestTimeout: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Polls `condition` every few milliseconds until it holds or `seconds` pass (a deadline, not a fixed sleep).
+func waitUntil(_ what: String, within seconds: Double = 10, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while !condition() {
+        if ContinuousClock.now > deadline { throw TestTimeout(what: what) }
+        try await Task.sleep(for: .milliseconds(2))
+    }
+}
+
+let quietLogger = Logger(label: "test.websocket-hub", factory: { _ in SwiftLogNoOpLogHandler() })
+
+func startHub(tokens: Set<String> = ["secret-token"], _ adjust: (inout WebSocketHub.Configuration) -> Void = { _ in })
+    async throws -> WebSocketHub {
+    var configuration = WebSocketHub.Configuration(tokens: tokens)
+    adjust(&configuration)
+    return try await WebSocketHub.start(configuration, logger: quietLogger)
+}
+
+/// Records what one client connection delivered.
+final class Inbox: Sendable {
+    private struct State {
+        var texts: [String] = []
+        var receivedNanos: [Int64] = []
+        var closed = false
+        var closeCode: UInt16?
+    }
+
+    private let state = Mutex(State())
+    /// Optional counter shared by many inboxes (one atomic to poll instead of a thousand locks).
+    private let tally: Tally?
+
+    init(tally: Tally? = nil) {
+        self.tally = tally
+    }
+
+    var handler: @Sendable (WebSocketClient.Event) -> Void {
+        { [self] event in
+            state.withLock { state in
+                switch event {
+                case let .text(text, nanos):
+                    state.texts.append(text)
+                    state.receivedNanos.append(nanos)
+                    tally?.count.add(1, ordering: .relaxed)
+                case .binary: break
+                case let .closed(code, _):
+                    state.closed = true
+                    state.closeCode = code
+                }
+            }
+        }
+    }
+
+    var texts: [String] { state.withLock { $0.texts } }
+    var count: Int { state.withLock { $0.texts.count } }
+    func receivedNanosList() -> [Int64] { state.withLock { $0.receivedNanos } }
+    var closed: Bool { state.withLock { $0.closed } }
+    var closeCode: UInt16? { state.withLock { $0.closeCode } }
+}
+
+final class Tally: Sendable {
+    let count = Atomic<Int>(0)
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
+func connectClient(
+    _ hub: WebSocketHub, token: String? = "secret-token", target: String? = nil, receiveBufferBytes: Int? = nil,
+    tally: Tally? = nil
+) async throws -> (WebSocketClient, Inbox) {
+    let inbox = Inbox(tally: tally)
+    let url = WebSocketURL(host: "127.0.0.1", port: hub.port, target: target ?? hub.configuration.path)
+    let client = try await WebSocketClient.connect(
+        .init(url: url, bearerToken: token, receiveBufferBytes: receiveBufferBytes), onEvent: inbox.handler
+    )
+    return (client, inbox)
+}
+
+/// Sends `request` bytes over plain TCP and returns everything the server sent until it closed
+/// the connection (or `seconds` passed).
+func rawExchange(port: Int, request: String, within seconds: Double = 5) async throws -> String {
+    let collector = RawCollector()
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RawCollectHandler(collector)) }
+        }
+        .connect(host: "127.0.0.1", port: port).get()
+    if !request.isEmpty {
+        try await channel.writeAndFlush(ByteBuffer(string: request))
+    }
+    let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { channel.close(promise: nil) }
+    try? await channel.closeFuture.get()
+    timer.cancel()
+    return collector.text
+}
+
+final class RawCollector: Sendable {
+    private let bytes = Mutex<[UInt8]>([])
+    func append(_ more: some Sequence<UInt8>) { bytes.withLock { $0 += more } }
+    var text: String { String(decoding: bytes.withLock { $0 }, as: UTF8.self) }
+}
+
+private final class RawCollectHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let collector: RawCollector
+    init(_ collector: RawCollector) { self.collector = collector }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        collector.append(unwrapInboundIn(data).readableBytesView)
+    }
+}
+
+/// Raises the soft RLIMIT_NOFILE towards `wanted` (tests with many sockets); returns the soft limit in effect.
+@discardableResult
+func raiseOpenFileLimit(to wanted: UInt64) -> UInt64 {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+    if limit.rlim_cur < wanted {
+        limit.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+    return UInt64(limit.rlim_cur)
+}
+
+/// Percentile (nearest rank) of sorted values.
+func percentile(_ sorted: [Int64], _ p: Double) -> Int64 {
+    guard !sorted.isEmpty else { return 0 }
+    let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+    return sorted[min(max(rank, 0), sorted.count - 1)]
+}
