@@ -164,6 +164,9 @@ struct SubscribeCommand: ParsableCommand {
                         session.emit(renderer.render(payload: payload, transport: "mqtt", topic: message.topic, receivedNanos: receivedNanos))
                         if session.isFinished { break }
                     }
+                } catch let error as MQTTError where error.code == .connectionRefused {
+                    // The same refusal also ends run(); whichever task reports it first, it is bad input.
+                    session.finish(status: 2, message: "broker refused the connection: \(error)")
                 } catch {
                     session.finish(status: 1, message: "\(error)")
                 }

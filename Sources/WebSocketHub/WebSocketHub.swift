@@ -341,14 +341,16 @@ final class HubCore: Sendable {
             }
         }
         let channels = openChannels.withLock { Array($0.values) }
-        for channel in channels {
-            // Connections still in the HTTP phase are closed directly; subscribers got a close frame
-            // above and close when the peer answers or the close timeout fires.
-            let deadline = NIODeadline.now() + .nanoseconds(Int64((configuration.closeTimeoutSeconds + 1) * 1e9))
-            let timer = channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
-            try? await channel.closeFuture.get()
-            timer.cancel()
+        // Connections still in the HTTP phase are closed at the deadline; subscribers got a close
+        // frame above and close when the peer answers or their close timeout fires.
+        let deadline = NIODeadline.now() + (configuration.closeTimeoutSeconds + 1).timeAmount
+        let timers = channels.map { channel in
+            channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
         }
+        for channel in channels {
+            try? await channel.closeFuture.get()
+        }
+        for timer in timers { timer.cancel() }
     }
 
     /// Pipeline of a new TCP connection: HTTP/1.1 with the WebSocket upgrader, then our request

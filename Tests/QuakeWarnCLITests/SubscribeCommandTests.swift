@@ -157,8 +157,10 @@ struct SubscribeCommandTests {
         let listen = try await Self.runCLI(["subscribe", "--websocket", url, "--token-file", m.path("token"), "--timeout", "0.3"])
         #expect(listen.status == 0, "without --count, --timeout ends a listening period: \(listen.stderr)")
 
+        // Earlier subscribers may still be counted until the hub sees their TCP close: wait for a new one.
+        let acceptedBefore = hub.statistics.subscribersAccepted
         let run = Self.runInBackground(["subscribe", "--websocket", url, "--token-file", m.path("token"), "--timeout", "30"])
-        try await Self.waitUntil("subscriber connected") { hub.subscriberCount == 1 }
+        try await Self.waitUntil("subscriber connected") { hub.statistics.subscribersAccepted == acceptedBefore + 1 }
         await hub.shutdown()
         let closed = try await run.value
         #expect(closed.status == 1)

@@ -89,8 +89,8 @@ func connectClient(
 }
 
 /// Sends `request` bytes over plain TCP and returns everything the server sent until it closed
-/// the connection (or `seconds` passed).
-func rawExchange(port: Int, request: String, within seconds: Double = 5) async throws -> String {
+/// the connection (or `seconds` passed: then `closedByServer` is false).
+func rawExchangeDetailed(port: Int, request: String, within seconds: Double = 5) async throws -> (text: String, closedByServer: Bool) {
     let collector = RawCollector()
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .channelInitializer { channel in
@@ -100,10 +100,18 @@ func rawExchange(port: Int, request: String, within seconds: Double = 5) async t
     if !request.isEmpty {
         try await channel.writeAndFlush(ByteBuffer(string: request))
     }
-    let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { channel.close(promise: nil) }
+    let gaveUp = Atomic<Bool>(false)
+    let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
+        gaveUp.store(true, ordering: .relaxed)
+        channel.close(promise: nil)
+    }
     try? await channel.closeFuture.get()
     timer.cancel()
-    return collector.text
+    return (collector.text, !gaveUp.load(ordering: .relaxed))
+}
+
+func rawExchange(port: Int, request: String, within seconds: Double = 5) async throws -> String {
+    try await rawExchangeDetailed(port: port, request: request, within: seconds).text
 }
 
 final class RawCollector: Sendable {
