@@ -277,6 +277,7 @@ let package = Package(
             name: "WebSocketHubTests",
             dependencies: [
                 "WebSocketHub", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -302,7 +303,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QuakeWarnCLITests",
-            dependencies: ["QuakeWarnCLI", "MiniSEED", "TestSupport"],
+            dependencies: ["QuakeWarnCLI", "MiniSEED", "WebSocketHub", "TestSupport"],
             swiftSettings: strictSettings
         ),
     ],
