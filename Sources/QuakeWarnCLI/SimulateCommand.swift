@@ -47,7 +47,12 @@ struct SimulateCommand: ParsableCommand {
             ≈ 0.2-0.6 above with --p-amplitude-scale 0.2 (measured at 20-60 km, M4.5-6.5).
 
             Records start --pre-event seconds (default 30) before each station's P arrival and end \
-            --duration seconds (default 60) after the origin time. Same inputs and --seed give \
+            --duration seconds (default 60, at most 86400) after the origin time.
+
+            Glitches: --glitches-per-hour N injects N non-seismic transients per hour and station \
+            into the counts (seeded, reproducible): 1-2 sample spikes of 30-3000 × the noise RMS, \
+            box-car level steps of 3-300 × the noise RMS lasting 5-60 s, zero-count dropouts of \
+            0.5-5 s; none in the first 60 s. The JSON line then has "glitches": the number injected. Same inputs and --seed give \
             byte-identical files; another seed gives other waveforms and noise.
 
             Numbers may be negative without '=' (e.g. --latitude -33.4): every numeric option takes \
@@ -107,6 +112,10 @@ struct SimulateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Sensitivity in counts per m/s² (default 2^23 counts per 2 g).")
     var sensitivity: String?
 
+    @Option(name: .customLong("glitches-per-hour"), parsing: .unconditional,
+            help: "Inject non-seismic glitches (spikes, box-car steps, zero dropouts), this many per hour per station (default 0).")
+    var glitchesPerHour: String = "0"
+
     /// The validated inputs.
     struct Settings {
         var simulator: ScenarioSimulator
@@ -138,6 +147,8 @@ struct SimulateCommand: ParsableCommand {
         config.model.stressDropBars = try number(stressDrop, "stress-drop", "bar")
         config.model.kappaSeconds = try number(kappa, "kappa", "s")
         config.model.pAmplitudeScale = try number(pAmplitudeScale, "p-amplitude-scale", "factor")
+        let glitchRate = try number(glitchesPerHour, "glitches-per-hour", "per hour")
+        if glitchRate != 0 { config.glitches = GlitchSchedule(ratePerHour: glitchRate) }
         if let sensitivity {
             config.sensitivityCountsPerMetersPerSecondSquared = try number(sensitivity, "sensitivity", "counts per m/s²")
         }
@@ -172,6 +183,7 @@ struct SimulateCommand: ParsableCommand {
             "magnitude": "--magnitude", "latitude": "--latitude", "longitude": "--longitude", "depth": "--depth-km",
             "duration": "--duration", "pre-event": "--pre-event", "noise RMS": "--noise-rms", "stress drop": "--stress-drop",
             "kappa": "--kappa", "sensitivity": "--sensitivity", "P amplitude scale": "--p-amplitude-scale",
+            "glitch rate": "--glitches-per-hour",
         ]
         return "\(options[error.field] ?? error.field): \(error.reason)"
     }
@@ -223,6 +235,6 @@ struct SimulateCommand: ParsableCommand {
             ("pgaMetersPerSecondSquared", .number(s.peakHorizontalAccelerationMetersPerSecondSquared)),
             ("sensitivityCountsPerMetersPerSecondSquared", .number(s.sensitivityCountsPerMetersPerSecondSquared)),
             ("file", .string(file)),
-        ]).text
+        ] + (s.glitches.isEmpty ? [] : [("glitches", .number(Double(s.glitches.count)))])).text
     }
 }

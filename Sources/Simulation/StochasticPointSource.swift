@@ -89,10 +89,16 @@ public struct StochasticPointSource: Sendable, Equatable {
         }
     }
 
-    /// Ground-motion duration `T_gm = 1/f0 + b·R` in seconds (Boore 2003, duration section;
+    /// Ground-motion duration `T_gm = 1/f0_S + b·R` in seconds (Boore 2003, duration section;
     /// b = ``StochasticModelParameters/pathDurationSecondsPerKilometer``, R hypocentral km).
+    ///
+    /// The source term is the **rupture duration** 1/f0_S (Hanks & McGuire 1981, as used by
+    /// Boore 2003) for P **and** S: the rupture lasts as long whichever wave it radiates; the higher
+    /// P corner (``StochasticModelParameters/pCornerFrequencyRatio``) comes from the radiation of a
+    /// finite crack (Madariaga 1976), not from a shorter rupture. (Before this was fixed the P window
+    /// used 1/f0_P, packing the same P energy into a shorter time.)
     public func durationSeconds(_ wave: SeismicWave, hypocentralDistanceKilometers r: Double) -> Double {
-        1 / cornerFrequencyHz(wave) + parameters.pathDurationSecondsPerKilometer * Self.effectiveDistance(r)
+        1 / sCornerFrequencyHz + parameters.pathDurationSecondsPerKilometer * Self.effectiveDistance(r)
     }
 
     /// Geometric spreading Z(R) for R in km (R0 = 1 km), piecewise as in the type's documentation.
@@ -101,6 +107,19 @@ public struct StochasticPointSource: Sendable, Equatable {
         if r <= 70 { return 1 / r }
         if r <= 130 { return 1.0 / 70 }
         return (1.0 / 70) * (130 / r).squareRoot()
+    }
+
+    /// Geometric spreading of `wave`: S as ``geometricSpreading(hypocentralDistanceKilometers:)``;
+    /// P as a direct body wave, `R0/R` at every distance. The flat and `R^−0.5` segments of the S
+    /// form (Atkinson & Boore 1995) describe the post-critical Moho reflections and Lg that build
+    /// the S-wave (and Lg) peak beyond ≈ 70 km; the first seconds of P used by early warning are
+    /// the direct (Pg) wave, which those reflections reach only later (Pn, the first arrival beyond
+    /// the crossover distance, decays faster than 1/R, so 1/R is still an upper bound).
+    public static func geometricSpreading(_ wave: SeismicWave, hypocentralDistanceKilometers r: Double) -> Double {
+        switch wave {
+        case .s: geometricSpreading(hypocentralDistanceKilometers: r)
+        case .p: 1 / effectiveDistance(r)
+        }
     }
 
     /// Distances below 1 km are treated as 1 km.
@@ -135,10 +154,17 @@ public struct StochasticPointSource: Sendable, Equatable {
         let c = velocityKilometersPerSecond(wave)
         // π f R / (Q0 f^η c) written as π f^(1−η) R / (Q0 c): finite as f → 0.
         let anelastic = exp(-Double.pi * pow(f, 1 - parameters.qExponent) * rr / (parameters.qZero * c))
+        // Site amplification: the quarter-wavelength amplification is computed on the S profile.
+        // For P the relevant profile is V_P; with V_P/V_S constant in the profile (our Poisson
+        // assumption) the P quarter-wavelength depth at f is the S one at f·β/α and the impedance
+        // ratios are the same, so A_P(f) = A_S(f·β/α) (Boore 2003 "Site effects"; Joyner et al. 1981).
+        let siteFrequency = wave == .p
+            ? f * parameters.shearVelocityKilometersPerSecond / parameters.compressionalVelocityKilometersPerSecond : f
         let site = exp(-Double.pi * parameters.kappaSeconds * f)
-            * parameters.siteAmplification.amplification(frequencyHz: f, sourceDensity: parameters.densityGramsPerCubicCentimeter,
+            * parameters.siteAmplification.amplification(frequencyHz: siteFrequency,
+                                                         sourceDensity: parameters.densityGramsPerCubicCentimeter,
                                                          sourceVelocity: parameters.shearVelocityKilometersPerSecond)
         let omega = 2 * Double.pi * f
-        return source * Self.geometricSpreading(hypocentralDistanceKilometers: rr) * anelastic * site * omega * omega
+        return source * Self.geometricSpreading(wave, hypocentralDistanceKilometers: rr) * anelastic * site * omega * omega
     }
 }
