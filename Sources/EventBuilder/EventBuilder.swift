@@ -107,7 +107,9 @@ public struct EventBuilder: Sendable {
         /// τc/Pd): that placeholder epicentre puts the source under the targets, over-predicts the
         /// intensity and gives a countdown of ≈ 0 s (for a source 180 km away: I 9 and 2 s instead
         /// of ≈ 6 and ≈ 18 s). The hold lasts until the polarisation window (≈ 1 s after P) and a
-        /// distance are available, or until a second station locates the event.
+        /// distance are available, or until a second station locates the event. Also, no Alert
+        /// before at least one station has a back-azimuth: two stations ≈ 15 km apart with times
+        /// (and distances) alone fix a hyperbola (and circles) whose intersections are ambiguous.
         public var requireOnsiteLocationForAlert: Bool
         /// No Alert while the location's horizontal σ exceeds this (km; default 150). Two stations
         /// ≈ 15 km apart with arrival times only constrain a hyperbola, not a point (σ of hundreds
@@ -526,6 +528,9 @@ public struct EventBuilder: Sendable {
         }
         if configuration.requireOnsiteLocationForAlert, sol.kind == .stationOnly {
             return "single station without back-azimuth and distance yet: the provisional epicentre would be the station itself"
+        }
+        if configuration.requireOnsiteLocationForAlert, !e.stations.contains(where: { $0.backAzimuth != nil }) {
+            return "no back-azimuth yet: arrival times and distances alone leave the direction ambiguous"
         }
         if let l = sol.location, !(l.horizontalSigmaKilometers <= configuration.maximumAlertHorizontalSigmaKilometers) {
             return "location too uncertain: horizontal σ \(l.horizontalSigmaKilometers) km > \(configuration.maximumAlertHorizontalSigmaKilometers) km"

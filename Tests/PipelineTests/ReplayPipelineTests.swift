@@ -140,7 +140,7 @@ struct ReplayPipelineTests {
         }
     }
 
-    @Test("Longmenshan M7.5 at ≈ 180 km (S−P ≈ 21 s): one event, never located at the station; ≥ 15 s countdown is a known issue")
+    @Test("Longmenshan M7.5 at ≈ 180 km (S−P ≈ 21 s): one event, never located at the station, first warning to the county seat ≥ 15 s countdown")
     func longmenshanScenario() throws {
         let (o, _) = try Scenario.run(Scenario.segments("longmenshan-m7.5"), chunkSeconds: 1)
         #expect(Set(o.eventUpdates.map(\.id)).count == 1)
@@ -148,11 +148,16 @@ struct ReplayPipelineTests {
         let first = try #require(o.warningMessages.first)
         #expect(first.msgType == .alert)
         let seat = try #require(first.targets.first { $0.name.hasPrefix("Lezhi county seat") })
-        // The physical limit: the theoretical S arrival at the county seat minus the warning's time.
+        #expect(seat.countdownSeconds >= 15, "countdown \(seat.countdownSeconds) s")
+        // The true countdown: the simulated S arrival at Nanta (≈ 1 km from the county seat) minus
+        // the warning's (data) creation time. The physical limit is met (≈ 19 s left) ...
         let sNanta = try #require(Timestamp(iso8601: "2026-05-12T07:00:50.995246545Z"))
-        #expect(sNanta.seconds(since: first.createdTime) >= 15)
-        withKnownIssue("the first single-station distances at 180 km are ≈ 75–110 km (B–Δ) so the predicted countdown is short") {
-            #expect(seat.countdownSeconds >= 15, "countdown \(seat.countdownSeconds) s")
+        let trueCountdown = sNanta.seconds(since: first.createdTime)
+        #expect(trueCountdown >= 15)
+        // ... but the predicted one is too long: the first location is ≈ 120 km too far (the τc/Pd
+        // distance of the early windows is clamped at 300 km), so it says ≈ 33 s.
+        withKnownIssue("first-Alert distance at 180 km is poorly constrained from one or two close stations") {
+            #expect(abs(seat.countdownSeconds - trueCountdown) <= 5, "predicted \(seat.countdownSeconds) s, true \(trueCountdown) s")
         }
         // The final magnitude is within 0.5 (the 3 s Pd window is near saturation at M7.5).
         let last = try #require(o.eventUpdates.last?.magnitude?.magnitude)
