@@ -399,7 +399,8 @@ public struct EventBuilder: Sendable {
     /// A station's single-station epicentral distance: the inverse-variance combination, in
     /// log10 Δ, of the B–Δ envelope distance (if the snapshot carried one) and the τc/Pd inversion
     /// (``TauCPdDistance``; windows ≥ ``Configuration/minimumTauCPdWindowSeconds``, displacement
-    /// SNR ≥ the minimum, a τc magnitude). Both are independent single-station methods with
+    /// SNR ≥ the minimum, a τc magnitude, τc shorter than the window — a τc at the window limit is
+    /// only a lower bound of the period, see ``StationMagnitudeEstimator``). Both are independent single-station methods with
     /// log-normal errors, so the combination is `log Δ = Σ w_i log Δ_i / Σ w_i`, `w_i = 1/σ_i²`,
     /// `σ = (Σ w_i)^(−1/2)`; the result is clamped to [1, ``Configuration/maximumLocalDistanceKilometers``].
     /// With one method, that method's estimate (clamped).
@@ -408,7 +409,8 @@ public struct EventBuilder: Sendable {
         if let d = s.distance, d.kilometers.isFinite, d.kilometers > 0, d.log10Sigma > 0 { parts.append(d) }
         if let snap = s.latest, snap.parameters.secondsAfterPick >= configuration.minimumTauCPdWindowSeconds,
            snap.parameters.displacementSignalToNoise.map({ $0 >= configuration.minimumDisplacementSignalToNoise }) ?? true,
-           let tc = snap.parameters.tauCSeconds, let mTc = TauCMagnitude.estimate(tauCSeconds: tc),
+           let tc = snap.parameters.tauCSeconds, tc < snap.parameters.secondsAfterPick, tc < TauCMagnitude.cap,
+           let mTc = TauCMagnitude.estimate(tauCSeconds: tc),
            let d = TauCPdDistance.estimate(peakDisplacementMeters: snap.parameters.peakDisplacementMeters,
                                            magnitude: mTc, depthKilometers: configuration.locator.depthKilometers),
            d.kilometers.isFinite, d.log10Sigma > 0 {
@@ -494,6 +496,14 @@ public struct EventBuilder: Sendable {
         }
         var values: [Decision.Value] = [.init("stations", Double(events[i].stations.count))]
         if let m = sol.magnitude { values += [.init("magnitude", m.magnitude), .init("magnitudeSigma", m.sigma)] }
+        // Each station's single-station distance and back-azimuth, so the log explains the location.
+        for s in events[i].stations {
+            let code = s.pick.station
+            if let d = stationDistance(s) {
+                values += [.init("distanceKm[\(code)]", d.kilometers), .init("distanceLog10Sigma[\(code)]", d.log10Sigma)]
+            }
+            if let b = s.backAzimuth { values.append(.init("backAzimuthDegrees[\(code)]", b.backAzimuthDegrees)) }
+        }
         if let l = sol.location {
             values += [.init("latitude", l.epicenter.latitudeDegrees), .init("longitude", l.epicenter.longitudeDegrees),
                        .init("horizontalSigmaKm", l.horizontalSigmaKilometers), .init("misfit", l.misfit)]
