@@ -18,6 +18,8 @@ public struct EpicentralDistanceEstimate: Sendable, Equatable {
         case tauCPd
         /// Given by the caller (tests, configuration).
         case given
+        /// Inverse-variance combination (in log10 Δ) of B–Δ and τc/Pd (``EventBuilder``).
+        case combined
     }
 
     /// Epicentral distance, km.

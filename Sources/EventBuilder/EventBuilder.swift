@@ -28,12 +28,15 @@ import Darwin
 /// numbers).
 ///
 /// **Solution** (recomputed at every pick and snapshot of the event):
-/// - one station: ``EventLocator/locateOnsite(_:)`` from the latest back-azimuth and distance
-///   given with that station's snapshots (e.g. ``EnvelopeDistanceEstimator``, B–Δ); with a
-///   back-azimuth but no distance, the ``TauCPdDistance`` inversion (τc magnitude + Pd) is used when
-///   the displacement SNR is sufficient; without a back-azimuth the epicentre is the station
-///   (`.stationOnly`, origin = pick time).
-/// - two or more: ``EventLocator/locate(_:)`` grid search.
+/// - per station, a single-station distance (``stationDistance(_:)``): the B–Δ envelope distance
+///   given with its snapshots (``EnvelopeDistanceEstimator``) and the ``TauCPdDistance`` inversion
+///   (τc magnitude + Pd, windows ≥ 1 s, sufficient displacement SNR), combined by inverse variance
+///   in log10 Δ;
+/// - one station: ``EventLocator/locateOnsite(_:)`` from the latest back-azimuth and that
+///   distance, with σ from both; without a back-azimuth or a distance the epicentre is the
+///   station (`.stationOnly`, origin = pick time) and no Alert is sent
+///   (``Configuration/requireOnsiteLocationForAlert``);
+/// - two or more: ``EventLocator/locate(_:)`` grid search (times, back-azimuths, distances).
 /// - magnitude: each station's latest snapshot is re-evaluated with ``StationMagnitudeEstimator``
 ///   using the hypocentral distance from the current location (so the Pd relations enter once
 ///   the distance is known); the event magnitude is ``MagnitudeCombination/inverseVariance(_:)``
@@ -41,9 +44,10 @@ import Darwin
 ///
 /// **Lifecycle.**
 /// - *Alert* (update 0): at the first snapshot where the event magnitude exists, is ≥
-///   ``Configuration/minimumAlertMagnitude``, no station has a low displacement SNR, and the event is
-///   not a single-station event with glitch evidence (then it is *held* until a second station
-///   confirms).
+///   ``Configuration/minimumAlertMagnitude``, no station has a low displacement SNR, the event has
+///   an epicentre other than the station (an onsite back-azimuth + distance, or two stations; see
+///   ``Configuration/requireOnsiteLocationForAlert``), and the event is not a single-station event
+///   with glitch evidence (then it is *held* until a second station confirms).
 /// - *Update* (+1 each): every further snapshot of an associated station (window growth in the
 ///   processor's 0.5 s steps) and the confirming pick of a second station.
 /// - *Cancel* (rules, each logged with its numbers; a cancel message is emitted only if an alert
@@ -98,6 +102,24 @@ public struct EventBuilder: Sendable {
         public var teleseismApparentVelocityKilometersPerSecond: Double
         public var minimumProjectedBaselineKilometers: Double
         public var teleseismMisfitPerDatum: Double
+        /// When true (default), a single-station event is not alerted while its epicentre would be
+        /// the station itself (`.stationOnly`: no back-azimuth yet, or no distance from B–Δ or
+        /// τc/Pd): that placeholder epicentre puts the source under the targets, over-predicts the
+        /// intensity and gives a countdown of ≈ 0 s (for a source 180 km away: I 9 and 2 s instead
+        /// of ≈ 6 and ≈ 18 s). The hold lasts until the polarisation window (≈ 1 s after P) and a
+        /// distance are available, or until a second station locates the event. Also, no Alert
+        /// before at least one station has a back-azimuth: two stations ≈ 15 km apart with times
+        /// (and distances) alone fix a hyperbola (and circles) whose intersections are ambiguous.
+        public var requireOnsiteLocationForAlert: Bool
+        /// No Alert while the location's horizontal σ exceeds this (km; default 150). Two stations
+        /// ≈ 15 km apart with arrival times only constrain a hyperbola, not a point (σ of hundreds
+        /// of km): alerting such a solution predicts intensities and countdowns for a random
+        /// point on it. Updates of an alerted event are not held.
+        public var maximumAlertHorizontalSigmaKilometers: Double
+        /// The τc/Pd distance (``TauCPdDistance``) is used only from windows at least this long
+        /// (s; default 1): τc of shorter windows is biased low for large events (the period of the
+        /// first half-cycle), which makes the distance meaningless.
+        public var minimumTauCPdWindowSeconds: Double
 
         public init(stations: [String: GeoPoint], locator: EventLocator.Configuration = .init(),
                     magnitudeEstimator: StationMagnitudeEstimator = .init(),
@@ -109,7 +131,12 @@ public struct EventBuilder: Sendable {
                     teleseismMinimumTauCMagnitude: Double = 5, teleseismPdDeficitLog10: Double = 1,
                     maximumLocalDistanceKilometers: Double = 300,
                     teleseismApparentVelocityKilometersPerSecond: Double = 15,
-                    minimumProjectedBaselineKilometers: Double = 5, teleseismMisfitPerDatum: Double = 9) {
+                    minimumProjectedBaselineKilometers: Double = 5, teleseismMisfitPerDatum: Double = 9,
+                    requireOnsiteLocationForAlert: Bool = true, maximumAlertHorizontalSigmaKilometers: Double = 150,
+                    minimumTauCPdWindowSeconds: Double = 1) {
+            self.requireOnsiteLocationForAlert = requireOnsiteLocationForAlert
+            self.maximumAlertHorizontalSigmaKilometers = maximumAlertHorizontalSigmaKilometers
+            self.minimumTauCPdWindowSeconds = minimumTauCPdWindowSeconds
             self.stations = stations
             self.locator = locator
             self.magnitudeEstimator = magnitudeEstimator
@@ -369,25 +396,54 @@ public struct EventBuilder: Sendable {
         var stationMagnitudes: [Double?]
     }
 
+    /// A station's single-station epicentral distance: the inverse-variance combination, in
+    /// log10 Δ, of the B–Δ envelope distance (if the snapshot carried one) and the τc/Pd inversion
+    /// (``TauCPdDistance``; windows ≥ ``Configuration/minimumTauCPdWindowSeconds``, displacement
+    /// SNR ≥ the minimum, a τc magnitude, τc shorter than the window — a τc at the window limit is
+    /// only a lower bound of the period, see ``StationMagnitudeEstimator``). Both are independent single-station methods with
+    /// log-normal errors, so the combination is `log Δ = Σ w_i log Δ_i / Σ w_i`, `w_i = 1/σ_i²`,
+    /// `σ = (Σ w_i)^(−1/2)`; the result is clamped to [1, ``Configuration/maximumLocalDistanceKilometers``].
+    /// With one method, that method's estimate (clamped).
+    func stationDistance(_ s: StationState) -> EpicentralDistanceEstimate? {
+        var parts: [EpicentralDistanceEstimate] = []
+        if let d = s.distance, d.kilometers.isFinite, d.kilometers > 0, d.log10Sigma > 0 { parts.append(d) }
+        if let snap = s.latest, snap.parameters.secondsAfterPick >= configuration.minimumTauCPdWindowSeconds,
+           snap.parameters.displacementSignalToNoise.map({ $0 >= configuration.minimumDisplacementSignalToNoise }) ?? true,
+           let tc = snap.parameters.tauCSeconds, tc < snap.parameters.secondsAfterPick, tc < TauCMagnitude.cap,
+           let mTc = TauCMagnitude.estimate(tauCSeconds: tc),
+           let d = TauCPdDistance.estimate(peakDisplacementMeters: snap.parameters.peakDisplacementMeters,
+                                           magnitude: mTc, depthKilometers: configuration.locator.depthKilometers),
+           d.kilometers.isFinite, d.log10Sigma > 0 {
+            parts.append(d)
+        }
+        guard let first = parts.first else { return nil }
+        let limit = max(1, configuration.maximumLocalDistanceKilometers)
+        func clamp(_ x: Double) -> Double { min(max(x, 1), limit) }
+        if parts.count == 1 {
+            return EpicentralDistanceEstimate(kilometers: clamp(first.kilometers), log10Sigma: first.log10Sigma, method: first.method)
+        }
+        var sw = 0.0, swx = 0.0
+        for p in parts {
+            let w = 1 / (p.log10Sigma * p.log10Sigma)
+            sw += w
+            swx += w * log10(p.kilometers)
+        }
+        return EpicentralDistanceEstimate(kilometers: clamp(pow(10, swx / sw)), log10Sigma: (1 / sw).squareRoot(),
+                                          method: .combined)
+    }
+
     private func solve(_ e: EventState) -> Solution {
         let arrivals = e.stations.compactMap { s -> StationArrival? in
             guard let loc = configuration.stations[s.pick.station] else { return nil }
             return StationArrival(station: s.pick.station, location: loc, pickTime: s.pick.time,
-                                  backAzimuth: s.backAzimuth, distance: s.distance)
+                                  backAzimuth: s.backAzimuth, distance: stationDistance(s))
         }
         var location: LocationSolution?
         var kind = EventUpdate.LocationKind.stationOnly
         if arrivals.count >= 2 {
             location = locator.locate(arrivals)
             if location != nil { kind = .twoStation }
-        } else if var a = arrivals.first {
-            if a.distance == nil, a.backAzimuth != nil, let snap = e.stations[0].latest,
-               snap.parameters.displacementSignalToNoise.map({ $0 >= configuration.minimumDisplacementSignalToNoise }) ?? true,
-               let tc = snap.parameters.tauCSeconds, let mTc = TauCMagnitude.estimate(tauCSeconds: tc) {
-                // Fallback distance: invert Wu & Zhao's Pd relation with the τc magnitude.
-                a.distance = TauCPdDistance.estimate(peakDisplacementMeters: snap.parameters.peakDisplacementMeters,
-                                                     magnitude: mTc, depthKilometers: configuration.locator.depthKilometers)
-            }
+        } else if let a = arrivals.first {
             location = locator.locateOnsite(a)
             if location != nil { kind = .onsite }
         }
@@ -440,6 +496,14 @@ public struct EventBuilder: Sendable {
         }
         var values: [Decision.Value] = [.init("stations", Double(events[i].stations.count))]
         if let m = sol.magnitude { values += [.init("magnitude", m.magnitude), .init("magnitudeSigma", m.sigma)] }
+        // Each station's single-station distance and back-azimuth, so the log explains the location.
+        for s in events[i].stations {
+            let code = s.pick.station
+            if let d = stationDistance(s) {
+                values += [.init("distanceKm[\(code)]", d.kilometers), .init("distanceLog10Sigma[\(code)]", d.log10Sigma)]
+            }
+            if let b = s.backAzimuth { values.append(.init("backAzimuthDegrees[\(code)]", b.backAzimuthDegrees)) }
+        }
         if let l = sol.location {
             values += [.init("latitude", l.epicenter.latitudeDegrees), .init("longitude", l.epicenter.longitudeDegrees),
                        .init("horizontalSigmaKm", l.horizontalSigmaKilometers), .init("misfit", l.misfit)]
@@ -471,6 +535,15 @@ public struct EventBuilder: Sendable {
         }
         if !sol.lowSNRStations.isEmpty {
             return "low displacement SNR at " + sol.lowSNRStations.joined(separator: ", ")
+        }
+        if configuration.requireOnsiteLocationForAlert, sol.kind == .stationOnly {
+            return "single station without back-azimuth and distance yet: the provisional epicentre would be the station itself"
+        }
+        if configuration.requireOnsiteLocationForAlert, !e.stations.contains(where: { $0.backAzimuth != nil }) {
+            return "no back-azimuth yet: arrival times and distances alone leave the direction ambiguous"
+        }
+        if let l = sol.location, !(l.horizontalSigmaKilometers <= configuration.maximumAlertHorizontalSigmaKilometers) {
+            return "location too uncertain: horizontal σ \(l.horizontalSigmaKilometers) km > \(configuration.maximumAlertHorizontalSigmaKilometers) km"
         }
         if e.stations.count < 2, !e.glitchEvidence.isEmpty {
             return "single station with glitch evidence, waiting for confirmation: " + e.glitchEvidence.joined(separator: "; ")

@@ -42,7 +42,10 @@ public struct StationMagnitude: Sendable, Equatable {
 /// A window is flagged `saturated` when the combined M ≥ ``saturationMagnitude`` (default 6.5, the
 /// upper end of the Wu & Zhao calibration), or when τc (or τp^max) ≥ the window length — a window
 /// shorter than one period cannot measure that period, the value is limited by the window — or
-/// τc ≥ 10 s (the cap of the Taiwan offline tool). Then the magnitude is a lower bound.
+/// τc ≥ 10 s (the cap of the Taiwan offline tool). Then the magnitude is a lower bound. A τc or
+/// τp^max at the window limit is listed in `components` but left out of `combined`: it bounds the
+/// period from below and is no estimate of it (a τp^max recursion that starts in long-period
+/// noise reads 2–3 s in the first 0.5 s window, i.e. M ≈ 8.5, on a simulated M5.8 at 80 km).
 ///
 /// **Noise gate.** When the window's displacement signal-to-noise ratio
 /// (``StationParameters/displacementSignalToNoise``: Pd over the peak |u| of the 5 s before the
@@ -83,13 +86,15 @@ public struct StationMagnitudeEstimator: Sendable, Equatable {
             }
         }
         let lowSNR = p.displacementSignalToNoise.map { $0 < minimumDisplacementSignalToNoise } ?? false
+        // A period at (or beyond) the window length is not measured by that window: it is a lower
+        // bound (flagged below), not an estimate, so it stays out of the combination.
         if !lowSNR, let tc = p.tauCSeconds, let e = TauCMagnitude.estimate(tauCSeconds: tc) {
             components.append(e)
-            families.append(e)
+            if tc < p.secondsAfterPick && tc < TauCMagnitude.cap { families.append(e) }
         }
         if !lowSNR, let tp = p.tauPMaxSeconds, let e = TauPMagnitudeOlsonAllen2005.estimate(tauPMaxSeconds: tp) {
             components.append(e)
-            families.append(e)
+            if tp < p.secondsAfterPick { families.append(e) }
         }
         let combined = MagnitudeCombination.inverseVariance(families)
         var reasons: [StationMagnitude.SaturationReason] = []

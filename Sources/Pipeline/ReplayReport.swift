@@ -176,6 +176,50 @@ public enum ReplayReport {
         return svg + "</svg>\n"
     }
 
+    /// Colour of a warning level in the plots.
+    static func colour(_ level: WarningLevel) -> String {
+        switch level {
+        case .none: "#bbb"
+        case .blue: "#39f"
+        case .yellow: "#ec0"
+        case .orange: "#f80"
+        case .red: "#d00"
+        }
+    }
+
+    /// One row per target: a bar of the predicted intensity (China scale, 0–12, coloured by the
+    /// warning level) and a bar of the S-wave countdown (seconds from the message's creation
+    /// (data) time to the predicted S arrival; 0–max(30, largest) s), with the numbers printed.
+    static func targetsPlot(_ m: WarningMessage) -> String {
+        let rowHeight = 22.0, labelWidth = 260.0, barWidth = 250.0, gap = 40.0
+        let maxCountdown = max(30, (m.targets.map(\.countdownSeconds).max() ?? 0).rounded(.up))
+        let height = 30 + rowHeight * Double(m.targets.count) + 10
+        let width = labelWidth + 2 * barWidth + gap + 80
+        var svg = "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
+            + "xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\">\n"
+        let x1 = labelWidth, x2 = labelWidth + barWidth + gap
+        svg += "<text x=\"\(f(x1))\" y=\"14\">predicted intensity (0–12)</text>"
+        svg += "<text x=\"\(f(x2))\" y=\"14\">S-wave countdown (0–\(f(maxCountdown)) s)</text>\n"
+        for k in [0.0, 3, 6, 9, 12] {
+            let x = x1 + k / 12 * barWidth
+            svg += "<line x1=\"\(f(x))\" y1=\"20\" x2=\"\(f(x))\" y2=\"\(f(height - 8))\" stroke=\"#ddd\"/>"
+        }
+        svg += "\n"
+        for (i, t) in m.targets.enumerated() {
+            let y = 24 + rowHeight * Double(i)
+            let intensity = min(max(t.predictedIntensity, 0), 12)
+            let countdown = min(max(t.countdownSeconds, 0), maxCountdown)
+            svg += "<text x=\"4\" y=\"\(f(y + 13))\">\(escape(t.name)) (\(f(t.epicentralDistanceKilometers)) km)</text>"
+            svg += "<rect x=\"\(f(x1))\" y=\"\(f(y + 3))\" width=\"\(f(intensity / 12 * barWidth))\" height=\"14\" "
+                + "fill=\"\(colour(t.warningLevel))\"><title>\(escape(t.warningLevel.rawValue))</title></rect>"
+            svg += "<text x=\"\(f(x1 + intensity / 12 * barWidth + 4))\" y=\"\(f(y + 14))\">\(f(t.predictedIntensity))</text>"
+            svg += "<rect class=\"countdown\" x=\"\(f(x2))\" y=\"\(f(y + 3))\" width=\"\(f(countdown / maxCountdown * barWidth))\" "
+                + "height=\"14\" fill=\"#555\"/>"
+            svg += "<text x=\"\(f(x2 + countdown / maxCountdown * barWidth + 4))\" y=\"\(f(y + 14))\">\(f(t.countdownSeconds)) s</text>\n"
+        }
+        return svg + "</svg>\n"
+    }
+
     /// The targets of the first and last warning of each event.
     static func targets(_ warnings: [WarningMessage]) -> String {
         guard !warnings.isEmpty else { return "<h2>Warnings</h2><p>no warnings</p>\n" }
@@ -188,6 +232,7 @@ public enum ReplayReport {
             for (label, m) in [("first (\(first.msgType.rawValue) #\(first.updateNumber))", first),
                                ("last (\(last.msgType.rawValue) #\(last.updateNumber))", last)] {
                 html += "<h3>\(escape(id)) — \(escape(label)), M\(f(m.magnitude)), created \(m.createdTime.iso8601)</h3>\n"
+                html += targetsPlot(m)
                 html += "<table><tr><th>target</th><th>distance km</th><th>intensity</th><th>level</th>"
                     + "<th>S countdown s</th><th>S arrival</th></tr>\n"
                 for t in m.targets {

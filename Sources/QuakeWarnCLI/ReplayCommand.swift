@@ -10,7 +10,7 @@ import SeismicCore
 /// `quakewarn replay PATH… [--config FILE] [--out DIR] [--speed max|realtime|N] [--exercise]`
 ///
 /// Writes DIR/picks.jsonl, events.jsonl, decisions.jsonl, warnings.jsonl, signed/<id>-<update>.json
-/// (Ed25519 envelopes, when a key is available), cap/<id>-<update>.xml
+/// and signed/cap/<cap name>.xml.json (Ed25519 envelopes, when a key is available), cap/<id>-<update>.xml
 /// summary.txt and report.html; prints one human line per warning on stderr and the summary table on stdout.
 /// Exit 0 on success; 2 on bad input (unreadable config, no miniSEED file, unreadable file) with
 /// a one-line reason naming the file or option.
@@ -30,6 +30,10 @@ struct ReplayCommand: ParsableCommand {
             (relative to the current directory).
             Output (--out, default replay-out): picks.jsonl, events.jsonl, decisions.jsonl, \
             warnings.jsonl (canonical warning JSON), cap/<id>-<update>.xml (CAP 1.2), summary.txt, \
+            and, when a signing key is available (--private-key, or the configuration's \
+            signing.privateKeyPath if that file exists), Ed25519 envelopes signed/<id>-<update>.json \
+            for every warning and signed/cap/<id>-<update>.xml.json for every CAP document \
+            (check them with quakewarn verify), \
             report.html (waveforms with picks, STA/LTA, magnitude evolution, targets with intensity \
             and countdown; inline SVG). picks.jsonl has knownTime, the data time at which the \
             picker had emitted each pick. \
@@ -155,16 +159,18 @@ struct ReplayCommand: ParsableCommand {
         } catch {
             throw Self.fail("\(out): cannot write the outputs: \(error.localizedDescription)")
         }
-        try signWarnings(outputs.warningMessages, configPath: configPath, configuration: quakeWarn)
+        try signWarnings(outputs.warningMessages, cap: outputs.cap, configPath: configPath, configuration: quakeWarn)
         Console.output(outputs.summary, terminator: "")
         Console.error("quakewarn replay: \(files.count) file(s), config \(configPath), outputs in \(out)")
     }
 
-    /// Writes one Ed25519-signed envelope per warning to `OUT/signed/<id>-<update>.json` (the
-    /// format `quakewarn verify` checks), with the key from --private-key or, if that option is
+    /// Writes one Ed25519-signed envelope per warning to `OUT/signed/<id>-<update>.json` and one
+    /// per CAP 1.2 document to `OUT/signed/cap/<cap file name>.json` (payload type
+    /// `application/cap+xml`, the XML bytes exactly as in `OUT/cap/`), in the format
+    /// `quakewarn verify` checks, with the key from --private-key or, if that option is
     /// absent, the configuration's `signing.privateKeyPath` when that file exists. Without a key
     /// the warnings stay unsigned and a notice says how to make one.
-    func signWarnings(_ messages: [WarningMessage], configPath: String,
+    func signWarnings(_ messages: [WarningMessage], cap: [(name: String, xml: String)], configPath: String,
                       configuration: QuakeWarnConfiguration) throws {
         let configured = configuration.resolvedPrivateKeyPath(configurationFile: configPath)
         let keyPath: String
@@ -189,6 +195,14 @@ struct ReplayCommand: ParsableCommand {
             for m in messages {
                 let envelope = try SignedEnvelope.sign(m, with: key)
                 try envelope.encoded().write(to: directory.appendingPathComponent("\(m.id)-\(m.updateNumber).json"))
+            }
+            if !cap.isEmpty {
+                let capDirectory = directory.appendingPathComponent("cap")
+                try FileManager.default.createDirectory(at: capDirectory, withIntermediateDirectories: true)
+                for c in cap {
+                    let envelope = try SignedEnvelope.sign(payload: Data(c.xml.utf8), payloadType: SignedEnvelope.capXMLType, with: key)
+                    try envelope.encoded().write(to: capDirectory.appendingPathComponent(c.name + ".json"))
+                }
             }
         } catch {
             throw Self.fail("\(directory.path): cannot write signed warnings: \(error)")

@@ -76,6 +76,8 @@ public struct ScenarioConfiguration: Sendable, Equatable {
     public var fullScaleCounts: Double = 8_388_607
     /// The stochastic-model parameters.
     public var model = StochasticModelParameters()
+    /// Non-seismic transients injected into the count records (nil: none). See ``GlitchSchedule``.
+    public var glitches: GlitchSchedule?
 
     public init() {}
 
@@ -87,9 +89,10 @@ public struct ScenarioConfiguration: Sendable, Equatable {
         guard preEventSeconds.isFinite, preEventSeconds >= 0, preEventSeconds <= 3600 else {
             throw SimulationError(field: "pre-event", reason: "\(preEventSeconds) s is not in 0...3600")
         }
-        guard durationAfterOriginSeconds.isFinite, durationAfterOriginSeconds > 0, durationAfterOriginSeconds <= 3600 else {
-            throw SimulationError(field: "duration", reason: "\(durationAfterOriginSeconds) s is not in (0, 3600]")
+        guard durationAfterOriginSeconds.isFinite, durationAfterOriginSeconds > 0, durationAfterOriginSeconds <= 86_400 else {
+            throw SimulationError(field: "duration", reason: "\(durationAfterOriginSeconds) s is not in (0, 86400]")
         }
+        try glitches?.validate()
         guard noiseRMSMetersPerSecondSquared.isFinite, noiseRMSMetersPerSecondSquared >= 0 else {
             throw SimulationError(field: "noise RMS", reason: "\(noiseRMSMetersPerSecondSquared) m/s² is not a finite number >= 0")
         }
@@ -162,6 +165,8 @@ public struct StationSimulation: Sendable {
     public var clippedSampleCount: Int
     /// True when the record ends before the S-wave window (`windowLengthFactor · t_η`) does.
     public var sWindowTruncated: Bool
+    /// The glitches injected into ``countBlocks`` (empty without a ``ScenarioConfiguration/glitches`` schedule).
+    public var glitches: [InjectedGlitch] = []
 
     /// The station metadata of the records: position and, per channel, the sensitivity and rate.
     public var metadata: StationMetadata {
@@ -185,11 +190,13 @@ public struct StationSimulation: Sendable {
 ///   SV is perpendicular to the ray in the radial–vertical plane with incidence j,
 ///   `sin j = sin i · β/α`; SH is transverse.
 ///   ```
-///   Z = cos i · P − sin j · SV          (up)
-///   Rad = sin i · P + cos j · SV        (horizontal, away from the epicentre)
+///   Z = c_z · P − sin j · SV            (up)
+///   Rad = c_r · P + cos j · SV          (horizontal, away from the epicentre)
 ///   T = SH                              (horizontal, Rad rotated 90° clockwise)
 ///   N = Rad · cos az − T · sin az,  E = Rad · sin az + T · cos az
 ///   ```
+///   where (c_z, c_r) are the exact free-surface P coefficients over 2
+///   (``pFreeSurfaceFactors(incidenceRadians:pVelocity:sVelocity:)``; ≈ cos i, sin i),
 ///   so the vertical is dominated by P and the horizontals by S. Each S component carries the
 ///   partition V = 1/√2 of Boore 2003 (so N and E each have, on average, the one-component S
 ///   spectrum of the model); the P spectrum is for the whole P motion along the ray.
@@ -299,7 +306,8 @@ public struct ScenarioSimulator: Sendable {
         let incidenceP = config.model.pIncidenceAngleDegrees * Double.pi / 180
         let sinJ = sin(incidenceP) * src.velocityKilometersPerSecond(.s) / src.velocityKilometersPerSecond(.p)
         let cosJ = (1 - sinJ * sinJ).squareRoot()
-        let (cosI, sinI) = (cos(incidenceP), sin(incidenceP))
+        let (cosI, sinI) = Self.pFreeSurfaceFactors(incidenceRadians: incidenceP, pVelocity: src.velocityKilometersPerSecond(.p),
+                                                    sVelocity: src.velocityKilometersPerSecond(.s))
         let az = azimuth * Double.pi / 180
         let (cosAz, sinAz) = (cos(az), sin(az))
 
@@ -332,6 +340,13 @@ public struct ScenarioSimulator: Sendable {
         var clipped = 0
         var pga = 0.0
         let sensitivity = config.sensitivityCountsPerMetersPerSecondSquared
+        var glitches: [InjectedGlitch] = []
+        if let schedule = config.glitches {
+            var g = Self.generator(seed: seed, label: station.code + "/glitches")
+            glitches = schedule.draw(count: count, samplingRateHz: fs,
+                                     noiseRMSCounts: max(config.noiseRMSMetersPerSecondSquared, 1e-6) * sensitivity,
+                                     start: start, generator: &g)
+        }
         for (channel, signal) in zip(ScenarioStation.channelCodes, [z, north, east]) {
             let id = StreamID(network: station.network, station: station.station, location: station.location, channel: channel)
             var noiseGenerator = Self.generator(seed: seed, label: station.code + "/noise/" + channel)
@@ -347,8 +362,9 @@ public struct ScenarioSimulator: Sendable {
                     clipped += 1
                 }
                 counts[i] = c
-                if channel != "HNZ" { pga = max(pga, abs(c) / sensitivity) }
             }
+            GlitchSchedule.apply(glitches, channel: channel, to: &counts, fullScale: config.fullScaleCounts)
+            if channel != "HNZ" { for c in counts { pga = max(pga, abs(c) / sensitivity) } }
             countBlocks.append(SampleBlock(streamID: id, startTime: start, samplingRateHz: fs, unit: .counts, samples: counts))
             signalBlocks.append(SampleBlock(streamID: id, startTime: start, samplingRateHz: fs, unit: .metersPerSecondSquared,
                                             samples: signal))
@@ -358,7 +374,29 @@ public struct ScenarioSimulator: Sendable {
                                  pArrivalSampleIndex: iP, sArrivalSampleIndex: iS, countBlocks: countBlocks,
                                  signalBlocks: signalBlocks, sensitivityCountsPerMetersPerSecondSquared: sensitivity,
                                  peakHorizontalAccelerationMetersPerSecondSquared: pga, clippedSampleCount: clipped,
-                                 sWindowTruncated: sWindowTruncated)
+                                 sWindowTruncated: sWindowTruncated, glitches: glitches)
+    }
+
+    /// The vertical and radial free-surface displacement of a unit plane P wave incident at `i`
+    /// on the free surface of a half-space, **divided by 2** (the spectrum already carries
+    /// F = 2), so that they replace the ray projection (cos i, sin i):
+    /// ```
+    /// p = sin i / α,  η_α = cos i / α,  η_β = cos j / β,  D = (1/β² − 2p²)² + 4 p² η_α η_β
+    /// u_z = 2 α η_α (1/β² − 2p²) / (β² D),   u_r = 4 α p η_α η_β / (β² D)
+    /// ```
+    /// (Aki & Richards 2002, §5.2.4, free-surface reflection of P–SV; at i = 0: u_z = 2, u_r = 0).
+    /// For i = 30°, α/β = √3: u_z/2 = 0.845, u_r/2 = 0.561 (ray projection: 0.866, 0.5).
+    public static func pFreeSurfaceFactors(incidenceRadians i: Double, pVelocity a: Double, sVelocity b: Double) -> (Double, Double) {
+        let p = sin(i) / a
+        let sinJ = min(1, p * b)
+        let etaA = cos(i) / a
+        let etaB = (1 - sinJ * sinJ).squareRoot() / b
+        let q = 1 / (b * b) - 2 * p * p
+        let d = q * q + 4 * p * p * etaA * etaB
+        guard d > 0 else { return (cos(i), sin(i)) }
+        let uz = 2 * a * etaA * q / (b * b * d)
+        let ur = 4 * a * p * etaA * etaB / (b * b * d)
+        return (uz / 2, ur / 2)
     }
 
     /// Seconds of noise generated and discarded before the record (low-pass warm-up).

@@ -14,7 +14,7 @@ public enum SeismicWave: String, Sendable, Hashable, CaseIterable {
 
 /// Fourier amplitude spectrum of ground acceleration of a stochastic point source
 /// (Boore 2003, "Simulation of ground motion using the stochastic method", Pure Appl. Geophys.
-/// 160, 635–676), for the S wave and, by the same recipe with β → α, for the P wave.
+/// 160, 635–676), for the S wave and, with the P-wave changes listed below, for the P wave.
 ///
 /// ## The model (Boore 2003, eq. 1 and the sections named below)
 /// ```
@@ -33,13 +33,22 @@ public enum SeismicWave: String, Sendable, Hashable, CaseIterable {
 /// (dyne·cm / (g/cm³ · (km/s)³ · km) = 1e-20 cm·s); we return acceleration spectra in m/s
 /// (i.e. (m/s²)·s), so the result carries a further factor 0.01.
 ///
-/// For P the corner frequency is ``StochasticModelParameters/pCornerFrequencyRatio`` × f0_S
-/// (default α/β, "β → α" in the corner formula) and the spectrum is scaled by
-/// ``StochasticModelParameters/pAmplitudeScale``. Radiated energies at the source follow
-/// `E_c ∝ ⟨R_c⟩² f0_c³ / (ρ c⁵)` (integrating the Brune velocity spectrum), so the defaults give
-/// `E_S/E_P = (0.55/0.52)² · (1/√3)^3 · (√3)^5 ≈ 3.4`.
+/// **P wave** (each choice physical, none fitted to our magnitude estimator):
+/// - corner ``StochasticModelParameters/pCornerFrequencyRatio`` × f0_S, default 1.5 (Madariaga
+///   1976); the level carries α³ instead of β³, ⟨R_P⟩ and V = 1 (the whole motion along the ray);
+/// - duration: the rupture duration 1/f0_S plus the path term, as for S (``durationSeconds(_:hypocentralDistanceKilometers:)``);
+/// - geometric spreading 1/R at all distances (direct P; ``geometricSpreading(_:hypocentralDistanceKilometers:)``);
+/// - site amplification A_S(f·β/α) (quarter-wavelength on a V_P profile with constant V_P/V_S);
+/// - optional factor ``StochasticModelParameters/pAmplitudeScale`` (default 1, for drills).
+/// Radiated energies at the source follow `E_c ∝ ⟨R_c⟩² f0_c³ / (ρ c⁵)` (integrating the Brune
+/// velocity spectrum), so the defaults give `E_S/E_P = (0.55/0.52)² · (1/1.5)³ · (√3)⁵ ≈ 5.2`
+/// (the earlier √3 corner ratio gave ≈ 3.4; observed ratios are ≈ 5–25, Boatwright & Fletcher 1984).
 ///
-/// Geometric spreading Z(R) (Boore 2003 "Path"; piecewise form of Atkinson & Boore 1995, BSSA
+/// Before this revision P used √3 f0_S, 1/f0_P, the S spreading and the S site term; the Pd
+/// magnitudes of the records were then 0.6–0.9 units high at 20–60 km. See docs/validation.md
+/// for the remaining error.
+///
+/// S-wave geometric spreading Z(R) (Boore 2003 "Path"; piecewise form of Atkinson & Boore 1995, BSSA
 /// 85, 17–30, for eastern North America — used here for lack of a Sichuan-specific form):
 /// ```
 /// Z(R) = R0/R                       R ≤ 70 km
@@ -49,7 +58,9 @@ public enum SeismicWave: String, Sendable, Hashable, CaseIterable {
 /// Distances below 1 km are treated as 1 km (the point source has no finite-fault saturation).
 ///
 /// Simplifications: a generic rock site amplification (``SiteAmplification``), no f_max filter, Q_P = Q_S, the
-/// same path duration for P and S, a homogeneous whole space for travel times (straight rays).
+/// same path duration for P and S, a homogeneous whole space for travel times (straight rays), a
+/// point source (Pd grows as M0^(2/3) with M for constant stress drop, faster than the empirical
+/// Pd relations: the main remaining bias, docs/validation.md).
 public struct StochasticPointSource: Sendable, Equatable {
     /// Moment magnitude Mw.
     public var momentMagnitude: Double
@@ -89,10 +100,16 @@ public struct StochasticPointSource: Sendable, Equatable {
         }
     }
 
-    /// Ground-motion duration `T_gm = 1/f0 + b·R` in seconds (Boore 2003, duration section;
+    /// Ground-motion duration `T_gm = 1/f0_S + b·R` in seconds (Boore 2003, duration section;
     /// b = ``StochasticModelParameters/pathDurationSecondsPerKilometer``, R hypocentral km).
+    ///
+    /// The source term is the **rupture duration** 1/f0_S (Hanks & McGuire 1981, as used by
+    /// Boore 2003) for P **and** S: the rupture lasts as long whichever wave it radiates; the higher
+    /// P corner (``StochasticModelParameters/pCornerFrequencyRatio``) comes from the radiation of a
+    /// finite crack (Madariaga 1976), not from a shorter rupture. (Before this was fixed the P window
+    /// used 1/f0_P, packing the same P energy into a shorter time.)
     public func durationSeconds(_ wave: SeismicWave, hypocentralDistanceKilometers r: Double) -> Double {
-        1 / cornerFrequencyHz(wave) + parameters.pathDurationSecondsPerKilometer * Self.effectiveDistance(r)
+        1 / sCornerFrequencyHz + parameters.pathDurationSecondsPerKilometer * Self.effectiveDistance(r)
     }
 
     /// Geometric spreading Z(R) for R in km (R0 = 1 km), piecewise as in the type's documentation.
@@ -101,6 +118,19 @@ public struct StochasticPointSource: Sendable, Equatable {
         if r <= 70 { return 1 / r }
         if r <= 130 { return 1.0 / 70 }
         return (1.0 / 70) * (130 / r).squareRoot()
+    }
+
+    /// Geometric spreading of `wave`: S as ``geometricSpreading(hypocentralDistanceKilometers:)``;
+    /// P as a direct body wave, `R0/R` at every distance. The flat and `R^−0.5` segments of the S
+    /// form (Atkinson & Boore 1995) describe the post-critical Moho reflections and Lg that build
+    /// the S-wave (and Lg) peak beyond ≈ 70 km; the first seconds of P used by early warning are
+    /// the direct (Pg) wave, which those reflections reach only later (Pn, the first arrival beyond
+    /// the crossover distance, decays faster than 1/R, so 1/R is still an upper bound).
+    public static func geometricSpreading(_ wave: SeismicWave, hypocentralDistanceKilometers r: Double) -> Double {
+        switch wave {
+        case .s: geometricSpreading(hypocentralDistanceKilometers: r)
+        case .p: 1 / effectiveDistance(r)
+        }
     }
 
     /// Distances below 1 km are treated as 1 km.
@@ -135,10 +165,17 @@ public struct StochasticPointSource: Sendable, Equatable {
         let c = velocityKilometersPerSecond(wave)
         // π f R / (Q0 f^η c) written as π f^(1−η) R / (Q0 c): finite as f → 0.
         let anelastic = exp(-Double.pi * pow(f, 1 - parameters.qExponent) * rr / (parameters.qZero * c))
+        // Site amplification: the quarter-wavelength amplification is computed on the S profile.
+        // For P the relevant profile is V_P; with V_P/V_S constant in the profile (our Poisson
+        // assumption) the P quarter-wavelength depth at f is the S one at f·β/α and the impedance
+        // ratios are the same, so A_P(f) = A_S(f·β/α) (Boore 2003 "Site effects"; Joyner et al. 1981).
+        let siteFrequency = wave == .p
+            ? f * parameters.shearVelocityKilometersPerSecond / parameters.compressionalVelocityKilometersPerSecond : f
         let site = exp(-Double.pi * parameters.kappaSeconds * f)
-            * parameters.siteAmplification.amplification(frequencyHz: f, sourceDensity: parameters.densityGramsPerCubicCentimeter,
+            * parameters.siteAmplification.amplification(frequencyHz: siteFrequency,
+                                                         sourceDensity: parameters.densityGramsPerCubicCentimeter,
                                                          sourceVelocity: parameters.shearVelocityKilometersPerSecond)
         let omega = 2 * Double.pi * f
-        return source * Self.geometricSpreading(hypocentralDistanceKilometers: rr) * anelastic * site * omega * omega
+        return source * Self.geometricSpreading(wave, hypocentralDistanceKilometers: rr) * anelastic * site * omega * omega
     }
 }

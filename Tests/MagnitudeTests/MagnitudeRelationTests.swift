@@ -107,8 +107,13 @@ struct MagnitudeRelationTests {
         let big = est.estimate(parameters(pd: 1e-4, tauC: 1.5, tauP: 1.2, distance: nil))
         #expect(big.saturationReasons == [.magnitudeAboveThreshold])
         // The same periods in a 1 s window cannot be resolved.
+        // They stay in `components` but are lower bounds, not estimates: no combined magnitude.
         let short = est.estimate(parameters(pd: 1e-4, tauC: 1.5, tauP: 1.2, distance: nil, seconds: 1))
-        #expect(short.saturationReasons == [.magnitudeAboveThreshold, .tauCAtWindowLimit, .tauPAtWindowLimit])
+        #expect(short.saturationReasons == [.tauCAtWindowLimit, .tauPAtWindowLimit])
+        #expect(short.components.count == 2 && short.combined == nil)
+        // With a distance, the Pd relations still give a combined magnitude (Pd only).
+        let shortPd = est.estimate(parameters(pd: 1e-4, tauC: 1.5, tauP: 1.2, distance: 30, seconds: 1))
+        #expect(shortPd.combined != nil && shortPd.saturationReasons.contains(.tauCAtWindowLimit))
         let small = est.estimate(parameters(pd: 1e-5, tauC: 0.4, tauP: 0.3, distance: nil))
         #expect(small.saturationReasons.isEmpty && small.saturated == false)
         #expect(StationMagnitudeEstimator(saturationMagnitude: 3.0).estimate(parameters(pd: 1e-5, tauC: 0.4, tauP: 0.3, distance: nil)).saturated)

@@ -1,6 +1,7 @@
 import Alerting
 import EventBuilder
 import Foundation
+import Magnitude
 import MiniSEED
 import Picking
 import Pipeline
@@ -52,12 +53,33 @@ enum Scenario {
 
 @Suite("ReplayPipeline on the scenario sets")
 struct ReplayPipelineTests {
-    @Test("Longquan M5.5: picks at the simulated P arrivals, one event with an Alert and Updates, warnings for every target")
-    func longquanScenario() throws {
+    /// Great-circle distance (independent twin: spherical law of cosines, R = 6371.0088 km).
+    static func distanceKm(_ lat1: Double, _ lon1: Double, _ lat2: Double, _ lon2: Double) -> Double {
+        let (p1, p2) = (lat1 * .pi / 180, lat2 * .pi / 180)
+        let c = sin(p1) * sin(p2) + cos(p1) * cos(p2) * cos((lon2 - lon1) * .pi / 180)
+        return 6371.0088 * acos(min(1, max(-1, c)))
+    }
+
+    /// Epicentre errors (km) of the event messages: single-station (`onsite`) and two-station.
+    static func errors(_ o: ReplayOutputs, lat: Double, lon: Double) -> (onsite: [Double], twoStation: [Double]) {
+        var one: [Double] = [], two: [Double] = []
+        for u in o.eventUpdates where u.messageType != .cancel {
+            let e = distanceKm(u.epicenter.latitudeDegrees, u.epicenter.longitudeDegrees, lat, lon)
+            switch u.locationKind {
+            case .onsite: one.append(e)
+            case .twoStation: two.append(e)
+            case .stationOnly: break
+            }
+        }
+        return (one, two)
+    }
+
+    @Test("nearby M4.5 at ≈ 25 km: picks at the simulated P, one event, the Alert is an onsite epicentre ≤ 30 km off, two stations ≤ 15 km, warnings for every target")
+    func nearbyScenario() throws {
         let q = try Scenario.configuration()
-        let (o, _) = try Scenario.run(Scenario.segments("longquan-m5.5"), chunkSeconds: 1)
-        // Theoretical P arrivals printed by `quakewarn simulate` for this scenario.
-        let expectedP = ["SC.NANTA.00.HNZ": "2026-05-12T06:28:06.788618545Z", "SC.GAOSI.00.HNZ": "2026-05-12T06:28:08.431389129Z"]
+        let (o, _) = try Scenario.run(Scenario.segments("nearby-m4.5"), chunkSeconds: 1)
+        // Theoretical P arrivals printed by `quakewarn simulate` (scripts/dev/make_scenarios.sh).
+        let expectedP = ["SC.NANTA.00.HNZ": "2026-05-12T06:00:04.299297537Z", "SC.GAOSI.00.HNZ": "2026-05-12T06:00:05.507151549Z"]
         let picks = o.picks.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         for (stream, p) in expectedP {
             let pick = try #require(picks.first { $0["stream"] as? String == stream && $0["type"] as? String == "pick" })
@@ -65,63 +87,104 @@ struct ReplayPipelineTests {
             let t = try #require(Timestamp(iso8601: text))
             let ref = try #require(Timestamp(iso8601: p))
             #expect(abs(t.seconds(since: ref)) < 0.3, "\(stream) pick \(t) vs P \(ref)")
-            // Known only after the onset (the picker needs data after it), within a few seconds.
             let knownText = try #require(pick["knownTime"] as? String)
             let known = try #require(Timestamp(iso8601: knownText))
             #expect(known > t && known.seconds(since: t) < 5)
         }
-        let ids = Set(o.eventUpdates.map(\.id))
-        #expect(ids.count == 1)
-        #expect(o.eventUpdates.first?.messageType == .alert)
-        #expect(o.eventUpdates.filter { $0.messageType == .alert }.count == 1)
-        #expect(o.eventUpdates.contains { $0.messageType == .update })
+        #expect(Set(o.eventUpdates.map(\.id)).count == 1)
+        let alert = try #require(o.eventUpdates.first)
+        #expect(alert.messageType == .alert)
+        // The first Alert is never placed at the station: an onsite (back-azimuth + distance) epicentre.
+        #expect(alert.locationKind == .onsite)
+        let err = Self.errors(o, lat: 30.10, lon: 105.19)
+        #expect(!err.onsite.isEmpty && err.onsite.allSatisfy { $0 <= 30 }, "\(err.onsite)")
+        #expect(!err.twoStation.isEmpty && err.twoStation.allSatisfy { $0 <= 15 }, "\(err.twoStation)")
         #expect(o.eventUpdates.last?.stations.sorted() == ["SC.GAOSI", "SC.NANTA"])
-
+        // Magnitude within 0.5 of the scenario Mw: NOT met yet (the simulated P reads ≈ +0.4 high at
+        // 25 km through the Pd relations even with the true distance, docs/validation.md).
+        let last = try #require(o.eventUpdates.last?.magnitude?.magnitude)
+        withKnownIssue("simulated P amplitudes read ≈ 0.6 high at 25 km (docs/validation.md)") {
+            #expect(abs(last - 4.5) <= 0.5, "M \(last)")
+        }
         let first = try #require(o.warningMessages.first)
-        #expect(first.msgType == .alert && first.updateNumber == 0)
-        #expect(first.status == .exercise)  // scenarios/config.yaml says Exercise
+        #expect(first.msgType == .alert && first.updateNumber == 0 && first.status == .exercise)
         #expect(o.warningMessages.dropFirst().allSatisfy { $0.msgType == .update })
         #expect(o.warningMessages.map(\.updateNumber) == Array(0..<o.warningMessages.count))
         #expect(first.targets.map(\.name) == q.targets.map(\.name))
         for t in first.targets {
             #expect(t.predictedIntensity.isFinite && t.predictedIntensity > 2)
-            #expect(t.countdownSeconds >= 0)
-            // countdown = S arrival − creation (data) time, rounded to 0.1 s
+            // countdown = S arrival − creation (data) time, ≥ 0, rounded to 0.1 s
             let expected = max(0, t.sWaveArrivalTime.seconds(since: first.createdTime))
             #expect(abs(t.countdownSeconds - expected) <= 0.051)
         }
-        #expect(first.targets.contains { $0.countdownSeconds > 1 })
-        // The warning is created in data time, after the first pick and before the S wave at Nanta.
-        let sNanta = try #require(Timestamp(iso8601: "2026-05-12T06:28:11.758232234Z"))
-        #expect(first.createdTime < sNanta)
         #expect(o.cap.count == o.warnings.count)
         #expect(o.cap.first?.xml.contains("<status>Exercise</status>") == true)
     }
 
-    @Test("Longmenshan M6.5 (S−P ≈ 21 s): one event; once two stations locate it, every target gets > 5 s countdown")
-    func longmenshanScenario() throws {
-        let (o, _) = try Scenario.run(Scenario.segments("longmenshan-m6.5"), chunkSeconds: 1)
+    @Test("Longquan M5.8 at ≈ 75 km: two-station epicentre ≤ 15 km once both back-azimuths are in; onsite ≤ 30 km and M ± 0.5 are known issues")
+    func longquanScenario() throws {
+        let (o, _) = try Scenario.run(Scenario.segments("longquan-m5.8"), chunkSeconds: 1)
         #expect(Set(o.eventUpdates.map(\.id)).count == 1)
-        let first = try #require(o.warningMessages.first)
-        #expect(first.msgType == .alert)
-        let located = try #require(o.warningMessages.first { $0.numberOfStations == 2 })
-        #expect(located.targets.allSatisfy { $0.countdownSeconds > 5 })
-        // Theoretical S arrival at Nanta (simulate output): the located warning comes well before it.
-        let sNanta = try #require(Timestamp(iso8601: "2026-05-12T07:00:50.510882453Z"))
-        #expect(sNanta.seconds(since: located.createdTime) > 15)
+        #expect(o.eventUpdates.first?.messageType == .alert)
+        #expect(o.eventUpdates.allSatisfy { $0.locationKind != .stationOnly })
+        let err = Self.errors(o, lat: 30.42, lon: 104.30)
+        // The last two-station solutions (3 s windows at both stations).
+        let settled = try #require(err.twoStation.last)
+        #expect(settled <= 15, "\(err.twoStation)")
+        withKnownIssue("single-station distance (B–Δ with unverified coefficients, τc/Pd) is ≈ 2× short at 75 km") {
+            #expect(err.onsite.allSatisfy { $0 <= 30 }, "\(err.onsite)")
+        }
+        let last = try #require(o.eventUpdates.last?.magnitude?.magnitude)
+        withKnownIssue("simulated P amplitudes read high at 75 km; magnitudes grow to ≈ 7 at 3 s") {
+            #expect(abs(last - 5.8) <= 0.5, "M \(last)")
+        }
     }
 
-    @Test("noise only: no pick, no event, no warning")
-    func noiseOnly() throws {
-        let (o, _) = try Scenario.run(Scenario.segments("noise-only"), chunkSeconds: 1)
-        #expect(o.picks.isEmpty)
+    @Test("Longmenshan M7.5 at ≈ 180 km (S−P ≈ 21 s): one event, never located at the station, first warning to the county seat ≥ 15 s countdown")
+    func longmenshanScenario() throws {
+        let (o, _) = try Scenario.run(Scenario.segments("longmenshan-m7.5"), chunkSeconds: 1)
+        #expect(Set(o.eventUpdates.map(\.id)).count == 1)
+        #expect(o.eventUpdates.allSatisfy { $0.locationKind != .stationOnly })
+        let first = try #require(o.warningMessages.first)
+        #expect(first.msgType == .alert)
+        let seat = try #require(first.targets.first { $0.name.hasPrefix("Lezhi county seat") })
+        #expect(seat.countdownSeconds >= 15, "countdown \(seat.countdownSeconds) s")
+        // The true countdown: the simulated S arrival at Nanta (≈ 1 km from the county seat) minus
+        // the warning's (data) creation time. The physical limit is met (≈ 19 s left) ...
+        let sNanta = try #require(Timestamp(iso8601: "2026-05-12T07:00:50.995246545Z"))
+        let trueCountdown = sNanta.seconds(since: first.createdTime)
+        #expect(trueCountdown >= 15)
+        // ... and the predicted one is within 5 s of it (22.1 s predicted vs 18.5 s true: the first
+        // location, from both back-azimuths and the B–Δ ⊕ τc/Pd distances, is ≈ 35 km off).
+        #expect(abs(seat.countdownSeconds - trueCountdown) <= 5, "predicted \(seat.countdownSeconds) s, true \(trueCountdown) s")
+        // The epicentre of the first warning is within 50 km of the true one (distance from two close
+        // stations at 180 km is the weak part; later updates move by tens of km).
+        let alert = try #require(o.eventUpdates.first)
+        #expect(Self.distanceKm(alert.epicenter.latitudeDegrees, alert.epicenter.longitudeDegrees, 31.00, 103.38) <= 50)
+        // The final magnitude is within 0.5 (the 3 s Pd window is near saturation at M7.5).
+        let last = try #require(o.eventUpdates.last?.magnitude?.magnitude)
+        #expect(abs(last - 7.5) <= 0.5, "M \(last)")
+    }
+
+    @Test("noise with injected glitches (first 20 min of noise-glitches): the glitches are seen, no event, no warning")
+    func noiseAndGlitches() throws {
+        let all = try Scenario.segments("noise-glitches")
+        let segments = all.map { s in
+            SampleBlock(streamID: s.streamID, startTime: s.startTime, samplingRateHz: s.samplingRateHz, unit: s.unit,
+                        samples: Array(s.samples.prefix(120_000)))
+        }
+        let (o, _) = try Scenario.run(segments, chunkSeconds: 1)
+        #expect(o.picks.filter { $0.contains("glitch") }.count >= 3)
         #expect(o.events.isEmpty)
         #expect(o.warnings.isEmpty)
     }
 
     @Test("noise with spikes on the vertical channels: no event, no warning")
     func glitchesGiveNoWarning() throws {
-        var segments = try Scenario.segments("noise-only")
+        var segments = try Scenario.segments("noise-glitches").map { s in
+            SampleBlock(streamID: s.streamID, startTime: s.startTime, samplingRateHz: s.samplingRateHz, unit: s.unit,
+                        samples: Array(s.samples.prefix(15_000)))
+        }
         for i in segments.indices where segments[i].streamID.channel == "HNZ" {
             // Single-sample spikes (telemetry glitches) of 0.5 m/s² every 20 s, from 35 s on.
             var k = 3500
@@ -139,7 +202,7 @@ struct ReplayPipelineTests {
 
     @Test("two runs give byte-identical outputs")
     func deterministic() throws {
-        let segments = try Scenario.segments("longquan-m5.5")
+        let segments = try Scenario.segments("nearby-m4.5")
         let a = try Scenario.run(segments, chunkSeconds: 1).0
         let b = try Scenario.run(segments, chunkSeconds: 1).0
         #expect(Scenario.files(a) == Scenario.files(b))
@@ -148,7 +211,7 @@ struct ReplayPipelineTests {
 
     @Test("chunking invariance: 1 s blocks, 0.37 s blocks and whole segments give identical outputs")
     func chunkingInvariance() throws {
-        let segments = try Scenario.segments("longquan-m5.5")
+        let segments = try Scenario.segments("nearby-m4.5")
         let one = Scenario.files(try Scenario.run(segments, chunkSeconds: 1).0)
         let whole = Scenario.files(try Scenario.run(segments, chunkSeconds: nil).0)
         let odd = Scenario.files(try Scenario.run(segments, chunkSeconds: 0.37).0)
@@ -159,7 +222,7 @@ struct ReplayPipelineTests {
     @Test("a 2 s gap on one channel: no crash, a notice, the event still found, same outputs for any chunking")
     func gapInvariance() throws {
         var segments: [SampleBlock] = []
-        for seg in try Scenario.segments("longquan-m5.5") {
+        for seg in try Scenario.segments("nearby-m4.5") {
             guard seg.streamID.description == "SC.GAOSI.00.HNE" else {
                 segments.append(seg)
                 continue
@@ -200,7 +263,7 @@ struct ReplayPipelineTests {
     func exerciseOverride() throws {
         var q = try Scenario.configuration()
         q.alerting.status = .actual
-        let segments = try Scenario.segments("longquan-m5.5")
+        let segments = try Scenario.segments("nearby-m4.5")
         let actual = try Scenario.run(segments, chunkSeconds: nil, configuration: q).0
         let drill = try Scenario.run(segments, chunkSeconds: nil, exercise: true, configuration: q).0
         #expect(actual.warningMessages.first?.status == .actual)
@@ -213,7 +276,7 @@ struct ReplayPipelineTests {
 struct ReplayReportTests {
     @Test("report: one trace per stream, a red line per pick, the magnitude curve and every target of the first warning")
     func report() throws {
-        let segments = try Scenario.segments("longquan-m5.5")
+        let segments = try Scenario.segments("nearby-m4.5")
         let (o, _) = try Scenario.run(segments, chunkSeconds: 1)
         let html = ReplayReport.html(title: "longquan <test>", segments: segments, outputs: o)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
@@ -226,16 +289,21 @@ struct ReplayReportTests {
         let zPicks = o.picks.filter { $0.contains("HNZ") }.count
         #expect(html.components(separatedBy: "stroke=\"red\"").count - 1 == o.picks.count + zPicks)
         #expect(html.contains("trigger on"))
-        // The CF crosses the trigger threshold at the Nanta P wave (simulated P 06:28:06.79) and not
+        // The CF crosses the trigger threshold at the Nanta P wave (simulated P 06:00:04.30) and not
         // in the noise before it (after the LTA warm-up).
         let z = try #require(segments.first { $0.streamID.description == "SC.NANTA.00.HNZ" })
         let cf = ReplayReport.characteristicFunction(z, picker: .init())
-        let p = try #require(Timestamp(iso8601: "2026-05-12T06:28:06.788618545Z"))
+        let p = try #require(Timestamp(iso8601: "2026-05-12T06:00:04.299297537Z"))
         let iP = Int((p.seconds(since: z.startTime) * z.samplingRateHz).rounded())
         let on = GlitchRejectingPicker.Configuration().trigger.onThreshold
         #expect((cf.samples[iP..<(iP + 150)].max() ?? 0) > on)
         #expect((cf.samples[1500..<(iP - 200)].max() ?? .infinity) < on)
         #expect(html.contains("Magnitude evolution"))
+        // Targets as a plot: one intensity bar (coloured by level) and one countdown bar per target.
+        let firstWarning = try #require(o.warningMessages.first)
+        #expect(html.components(separatedBy: "<rect class=\"countdown\"").count - 1
+                >= firstWarning.targets.count)
+        #expect(html.contains("S-wave countdown"))
         let q = try Scenario.configuration()
         for t in q.targets { #expect(html.contains(t.name)) }
         // Decimated: at most 900 min/max pairs per trace, whatever the record length.

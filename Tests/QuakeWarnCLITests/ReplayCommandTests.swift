@@ -21,11 +21,11 @@ private enum ReplayScenario {
 
 @Suite("quakewarn replay")
 struct ReplayCommandTests {
-    @Test("replay of the Longquan scenario writes every file, CAP validates, exit 0")
+    @Test("replay of the Longquan M5.8 scenario writes every file, CAP validates, exit 0")
     func writesAllFiles() throws {
         let out = try ReplayScenario.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let set = ReplayScenario.scenarios.appendingPathComponent("longquan-m5.5").path
+        let set = ReplayScenario.scenarios.appendingPathComponent("longquan-m5.8").path
         // No --config: a PATH inside SampleWaveforms selects SampleWaveforms/scenarios/config.yaml.
         let r = try CLIRunner.run(["replay", set, "--out", out.path])
         #expect(r.status == 0, "\(r.stderr)")
@@ -79,7 +79,7 @@ struct ReplayCommandTests {
             try? FileManager.default.removeItem(at: a)
             try? FileManager.default.removeItem(at: b)
         }
-        let set = ReplayScenario.scenarios.appendingPathComponent("longmenshan-m6.5").path
+        let set = ReplayScenario.scenarios.appendingPathComponent("longmenshan-m7.5").path
         let config = ReplayScenario.scenarios.appendingPathComponent("config.yaml").path
         #expect(try CLIRunner.run(["replay", set, "--config", config, "--out", a.path, "--exercise"]).status == 0)
         #expect(try CLIRunner.run(["replay", set, "--config", config, "--out", b.path, "--exercise"]).status == 0)
@@ -91,11 +91,11 @@ struct ReplayCommandTests {
         #expect(try Data(contentsOf: a.appendingPathComponent("warnings.jsonl")).count > 0)
     }
 
-    @Test("noise-only scenario: no warning, exit 0")
+    @Test("the hour of noise with 12 glitches per station (noise-glitches): zero events, zero warnings, exit 0")
     func noiseOnly() throws {
         let out = try ReplayScenario.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let set = ReplayScenario.scenarios.appendingPathComponent("noise-only").path
+        let set = ReplayScenario.scenarios.appendingPathComponent("noise-glitches").path
         let r = try CLIRunner.run(["replay", set, "--out", out.path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try ReplayScenario.text(out.appendingPathComponent("warnings.jsonl")).isEmpty)
@@ -112,7 +112,7 @@ struct ReplayCommandTests {
         #expect(bad != good)
         let config = dir.appendingPathComponent("bad.yaml")
         try Data(bad.utf8).write(to: config)
-        let set = ReplayScenario.scenarios.appendingPathComponent("noise-only").path
+        let set = ReplayScenario.scenarios.appendingPathComponent("nearby-m4.5").path
         let r = try CLIRunner.run(["replay", set, "--config", config.path, "--out", dir.appendingPathComponent("out").path])
         #expect(r.status == 2)
         let lines = r.stderr.split(separator: "\n")
@@ -126,7 +126,7 @@ struct ReplayCommandTests {
         let missing = try CLIRunner.run(["replay", "/nonexistent/quakewarn-replay.mseed"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("/nonexistent/quakewarn-replay.mseed"))
-        let set = ReplayScenario.scenarios.appendingPathComponent("noise-only").path
+        let set = ReplayScenario.scenarios.appendingPathComponent("nearby-m4.5").path
         let speed = try CLIRunner.run(["replay", set, "--speed", "fast"])
         #expect(speed.status == 2)
         #expect(speed.stderr.contains("--speed"))
@@ -142,7 +142,7 @@ struct ReplayCommandTests {
         #expect(generated.status == 0, "\(generated.stderr)")
         let privateKey = keys.appendingPathComponent("quakewarn-signing.key").path
         let publicKey = keys.appendingPathComponent("quakewarn-signing.pub").path
-        let set = ReplayScenario.scenarios.appendingPathComponent("longquan-m5.5").path
+        let set = ReplayScenario.scenarios.appendingPathComponent("longquan-m5.8").path
         let replayOut = out.appendingPathComponent("replay")
         let r = try CLIRunner.run(["replay", set, "--out", replayOut.path, "--private-key", privateKey])
         #expect(r.status == 0, "\(r.stderr)")
@@ -150,11 +150,38 @@ struct ReplayCommandTests {
             .split(separator: "\n")
         let signedDir = replayOut.appendingPathComponent("signed")
         let signed = try FileManager.default.contentsOfDirectory(atPath: signedDir.path).sorted()
+            .filter { $0.hasSuffix(".json") }
             .map { signedDir.appendingPathComponent($0).path }
         #expect(!warnings.isEmpty)
         #expect(signed.count == warnings.count)
         let verified = try CLIRunner.run(["verify", "--public-key", publicKey] + signed)
         #expect(verified.status == 0, "\(verified.stderr)")
+        // Every CAP document is signed too; the verified payload is the XML file byte for byte.
+        let capDir = replayOut.appendingPathComponent("cap")
+        let capFiles = try FileManager.default.contentsOfDirectory(atPath: capDir.path).sorted()
+        let signedCAP = try FileManager.default.contentsOfDirectory(atPath: signedDir.appendingPathComponent("cap").path).sorted()
+        #expect(signedCAP == capFiles.map { $0 + ".json" })
+        for name in capFiles {
+            let envelopePath = signedDir.appendingPathComponent("cap/\(name).json").path
+            let v = try CLIRunner.run(["verify", "--public-key", publicKey, envelopePath])
+            #expect(v.status == 0, "\(v.stderr)")
+            #expect(v.stdout.contains("application/cap+xml"))
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: envelopePath)))
+            let envelope = try #require(object as? [String: Any])
+            let base64 = try #require(envelope["payload"] as? String)
+            let payload = try #require(Data(base64Encoded: base64))
+            #expect(payload == (try Data(contentsOf: capDir.appendingPathComponent(name))))
+        }
+        // An altered CAP envelope is rejected.
+        let firstCAP = try #require(capFiles.first)
+        let capVictim = signedDir.appendingPathComponent("cap/\(firstCAP).json")
+        var capText = try ReplayScenario.text(capVictim)
+        let capRange = try #require(capText.range(of: "\"payload\":\""))
+        let capIndex = capText.index(capRange.upperBound, offsetBy: 20)
+        capText.replaceSubrange(capIndex...capIndex, with: capText[capIndex] == "A" ? "B" : "A")
+        try Data(capText.utf8).write(to: capVictim)
+        let capTampered = try CLIRunner.run(["verify", "--public-key", publicKey, capVictim.path])
+        #expect(capTampered.status == 2)
         // Flip one character of one envelope's payload: verification must fail for that file.
         let victim = try #require(signed.first)
         var text = try ReplayScenario.text(URL(fileURLWithPath: victim))
@@ -172,7 +199,7 @@ struct ReplayCommandTests {
     func badPrivateKey() throws {
         let out = try ReplayScenario.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let set = ReplayScenario.scenarios.appendingPathComponent("noise-only").path
+        let set = ReplayScenario.scenarios.appendingPathComponent("nearby-m4.5").path
         let r = try CLIRunner.run(["replay", set, "--out", out.path, "--private-key", "/nonexistent/qw.key"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("/nonexistent/qw.key"))

@@ -173,11 +173,38 @@ struct SpectrumTests {
         #expect(abs(source.seismicMomentDyneCentimeters / source.seismicMomentNewtonMeters - 1e7) < 1e-3)
         let f0 = 4.906e6 * 3.5 * pow(100 / pow(10, 25.05), 1.0 / 3.0)
         #expect(abs(source.sCornerFrequencyHz / f0 - 1) < 1e-12)
-        #expect(abs(source.cornerFrequencyHz(.p) / f0 - 3.0.squareRoot()) < 1e-12)
+        // Madariaga (1976): f0_P / f0_S = 0.32 / 0.21 ≈ 1.5.
+        #expect(abs(source.cornerFrequencyHz(.p) / f0 - 1.5) < 1e-12)
+        // Rupture duration 1/f0_S for both waves.
         #expect(abs(source.durationSeconds(.s, hypocentralDistanceKilometers: 40) - (1 / f0 + 2)) < 1e-12)
+        #expect(abs(source.durationSeconds(.p, hypocentralDistanceKilometers: 40) - (1 / f0 + 2)) < 1e-12)
         #expect(StochasticPointSource.geometricSpreading(hypocentralDistanceKilometers: 50) == 1.0 / 50)
         #expect(StochasticPointSource.geometricSpreading(hypocentralDistanceKilometers: 100) == 1.0 / 70)
         #expect(abs(StochasticPointSource.geometricSpreading(hypocentralDistanceKilometers: 520) - 1.0 / 70 * 0.5) < 1e-15)
+        // Direct P: 1/R at every distance.
+        #expect(StochasticPointSource.geometricSpreading(.p, hypocentralDistanceKilometers: 100) == 1.0 / 100)
+        #expect(StochasticPointSource.geometricSpreading(.p, hypocentralDistanceKilometers: 520) == 1.0 / 520)
+        #expect(StochasticPointSource.geometricSpreading(.s, hypocentralDistanceKilometers: 100) == 1.0 / 70)
+    }
+
+    @Test("P site amplification is the S one at f·β/α; P and S spectral levels differ by (β/α)³ and the radiation/partition")
+    func pWaveSpectrum() {
+        var params = StochasticModelParameters()
+        params.kappaSeconds = 0
+        let source = StochasticPointSource(momentMagnitude: 3, parameters: params)
+        let alpha = params.compressionalVelocityKilometersPerSecond, beta = params.shearVelocityKilometersPerSecond
+        // Independent formula: C_P / C_S = (R_P · 1) / (R_S · V) · (β/α)³.
+        let ratio = source.spectralLevelMeterSeconds(.p) / source.spectralLevelMeterSeconds(.s)
+        #expect(abs(ratio - (4.0 / 15.0).squareRoot() / (0.55 / 2.0.squareRoot()) * pow(beta / alpha, 3)) < 1e-12)
+        // Far below both corners and at R ≤ 70 km: Y_P/Y_S = level ratio × A_P/A_S × anelastic ratio.
+        let f = 0.05, r = 30.0
+        let yP = source.accelerationSpectrum(.p, frequencyHz: f, hypocentralDistanceKilometers: r)
+        let yS = source.accelerationSpectrum(.s, frequencyHz: f, hypocentralDistanceKilometers: r)
+        let aP = SiteAmplification.genericRock760.amplification(frequencyHz: f * beta / alpha, sourceDensity: 2.8, sourceVelocity: 3.5)
+        let aS = SiteAmplification.genericRock760.amplification(frequencyHz: f, sourceDensity: 2.8, sourceVelocity: 3.5)
+        func q(_ c: Double) -> Double { exp(-Double.pi * pow(f, 0.5) * r / (180 * c)) }
+        let sourceP = 1 / (1 + pow(f / source.cornerFrequencyHz(.p), 2)), sourceS = 1 / (1 + pow(f / source.cornerFrequencyHz(.s), 2))
+        #expect(abs(yP / yS - ratio * aP / aS * q(alpha) / q(beta) * sourceP / sourceS) < 1e-9 * ratio)
     }
 
     @Test("Saragoni-Hart window peaks at 1 at ε t_η and is η at t_η")

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Regenerates docs/validation.md: magnitude error of QuakeWarn's real-time Pd/tau_c chain on
+simulated records (M 3.0-7.5 x 10-200 km) and on the real K-NET record AKT013 (M 5.9, 81.1 km).
+
+Usage (from the repository root, after `swift build -c release --product quakewarn`):
+    /work/devvenv/bin/python scripts/dev/make_validation.py [--quakewarn PATH] [--seeds N] [--out docs/validation.md]
+
+Needs the quakewarn binary, and ObsPy/NumPy for the K-NET PGA lines (run it with the dev venv,
+e.g. /work/devvenv/bin/python). Every record is made with
+`quakewarn simulate` (one station, epicentre due south of it, depth 10 km, seeds 1..N) and
+measured with `quakewarn magnitude --gain G --pick P --distance-km R`, where P is the theoretical
+P arrival printed by simulate and R the true hypocentral distance. The error is
+dM = estimated - scenario Mw for the windows 1, 2 and 3 s after P. Nothing here is fitted: the
+table is what the simulator and the estimator give. The same command line always gives the same
+file (the simulator is seeded, the estimator deterministic).
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+# The interpretation printed after the tables (written for the numbers of seeds 1-3; re-read it
+# when the model changes).
+WHY = """## Where it is worse, and why (read with the tables above)
+
+- **M ≤ 3.5 beyond ≈ 50 km**: the P wave is at or below the station noise (1e-4 m/s² RMS), so Pd
+  is the noise's displacement and the magnitude an upper bound; these cells (+0.8…+2.3) dominate
+  the overall median. They say "no usable P", not a bias of the relations.
+- **M 5.5–6.5 at 3 s, all distances: +0.5…+0.75.** The simulated P is still stronger than the
+  empirical Pd relations imply (the 1 s and 2 s windows are within ≈ ±0.35). Physical fixes made in
+  this revision (each documented in `StochasticModelParameters` / `StochasticPointSource`):
+  P corner = 1.5 f0_S (Madariaga 1976) instead of √3 f0_S ("β → α" has no physical basis);
+  P duration = rupture duration 1/f0_S (not 1/f0_P); direct-P geometric spreading 1/R (the
+  Atkinson–Boore hinge is for post-critical S/Lg); P site amplification on the P profile
+  (A_S(f·β/α)); exact free-surface P coefficients on Z and R. Together they removed ≈ 0.3–0.5 of
+  the 0.6–0.9 bias at 20–60 km and all of it beyond 150 km for M ≥ 6. What remains is consistent
+  with the ω² point source's Pd ∝ M0^(2/3) scaling (slope 1.0 in log Pd per magnitude unit)
+  against Wu & Zhao's empirical 0.729: a point source with constant stress drop grows Pd faster
+  with M than real 3-s P windows do. We did not scale P to our own estimator (no circular
+  calibration).
+- **M ≥ 7 at 1 s: −0.7…−1.4**: the first second of a long rupture (saturation, as documented in
+  `StationMagnitudeEstimator`); by 3 s M 7.0–7.5 are within 0.3.
+
+"""
+
+MAGNITUDES = [3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5]
+DISTANCES_KM = [10, 25, 50, 75, 100, 150, 200]
+DEPTH_KM = 10.0
+STATION = ("SC.VAL.00", 30.0, 105.0)
+GAIN = 8388608 / (2 * 9.80665)  # simulate's default sensitivity, counts per m/s^2
+WINDOWS = [1.0, 2.0, 3.0]
+KNET_GAIN = 1 / 2.384185791015625e-06  # 2000 gal / 2^23 per count -> counts per m/s^2
+KNET_FILE = "SampleWaveforms/obspy_KNET_AKT013_EW.mseed"
+
+
+def run(cmd):
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr}")
+    return r.stdout
+
+
+def one_case(qw, m, d_km, seed, workdir):
+    lat = STATION[1] - d_km / 111.19492664455873  # due south, great-circle km per degree (R = 6371.0088 km)
+    out = os.path.join(workdir, f"m{m}_d{d_km}_s{seed}")
+    line = run([qw, "simulate", "--magnitude", str(m), "--latitude", f"{lat:.6f}", "--longitude", str(STATION[2]),
+                "--depth-km", str(DEPTH_KM), "--origin-time", "2026-01-01T00:00:00Z", "--seed", str(seed),
+                "--station", f"{STATION[0]}:{STATION[1]}:{STATION[2]}", "--out", out, "--pre-event", "40",
+                "--duration", str(int(d_km / 6.06 + 20))]).strip()
+    sim = json.loads(line)
+    r = sim["hypocentralDistanceKilometers"]
+    mag = json.loads(run([qw, "magnitude", "--gain", repr(GAIN), "--pick", sim["pArrival"], "--distance-km", f"{r:.3f}",
+                          sim["file"]]).strip().splitlines()[0])
+    result = {}
+    for w in mag["windows"]:
+        for target in WINDOWS:
+            if abs(w["secondsAfterPick"] - target) < 1e-6 and w.get("magnitude") is not None:
+                result[target] = w["magnitude"] - m
+    return result
+
+
+def fmt(x):
+    return "–" if x is None else f"{x:+.2f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quakewarn", default=".build/release/quakewarn")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--out", default="docs/validation.md")
+    args = ap.parse_args()
+    qw = args.quakewarn
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in MAGNITUDES:
+            for d in DISTANCES_KM:
+                errs = {w: [] for w in WINDOWS}
+                for seed in range(1, args.seeds + 1):
+                    for w, e in one_case(qw, m, d, seed, tmp).items():
+                        errs[w].append(e)
+                rows[(m, d)] = errs
+                print(f"M{m} {d} km: " + " ".join(f"{w:g}s {fmt(statistics.median(v)) if v else '–'}" for w, v in errs.items()),
+                      file=sys.stderr)
+    knet = json.loads(run([qw, "magnitude", "--gain", repr(KNET_GAIN), "--distance-km", "81.1", KNET_FILE]).strip().splitlines()[0])
+    with tempfile.TemporaryDirectory() as tmp:
+        raw_pga_gal, comps = knet_components(tmp)
+        inten = json.loads(run([qw, "intensity", "--gain", repr(KNET_GAIN)] + comps).strip())
+
+    lines = []
+    lines.append("# Validation: EEW magnitude from the first seconds of P")
+    lines.append("")
+    lines.append("Generated by `python3 scripts/dev/make_validation.py` (do not edit by hand). "
+                 f"Simulated records: `quakewarn simulate` (defaults: Boore 2003 point source, 100 bar, κ0 0.04 s, "
+                 f"generic rock), one station, epicentre due south, depth {DEPTH_KM:g} km, seeds 1–{args.seeds}. "
+                 "Estimator: `quakewarn magnitude --gain G --pick <theoretical P> --distance-km <true hypocentral R>` "
+                 "(real-time chain: 0.075 Hz high-pass, Pd relations of Kuyuk & Allen 2013 and Wu & Zhao 2006, "
+                 "τc and τp^max, inverse-variance combination). ΔM = estimate − scenario Mw; each cell is the median "
+                 f"over the {args.seeds} seeds (– : no window, e.g. S arrives first or the record is noise).")
+    lines.append("")
+    lines.append("Nothing is calibrated on these numbers: the simulator's P wave comes from the point-source model "
+                 "(see `Sources/Simulation/StochasticModelParameters.swift`), the relations are the published ones.")
+    lines.append("")
+    for w in WINDOWS:
+        lines.append(f"## ΔM at {w:g} s after P")
+        lines.append("")
+        lines.append("| Mw \\ R (epicentral km) | " + " | ".join(str(d) for d in DISTANCES_KM) + " |")
+        lines.append("|---" * (len(DISTANCES_KM) + 1) + "|")
+        for m in MAGNITUDES:
+            cells = []
+            for d in DISTANCES_KM:
+                v = rows[(m, d)][w]
+                cells.append(fmt(statistics.median(v)) if v else "–")
+            lines.append(f"| {m:.1f} | " + " | ".join(cells) + " |")
+        lines.append("")
+    lines.append("## Summary: median |ΔM| over all distances and seeds")
+    lines.append("")
+    lines.append("| Mw | 1 s | 2 s | 3 s |")
+    lines.append("|---|---|---|---|")
+    for m in MAGNITUDES:
+        cells = []
+        for w in WINDOWS:
+            v = [abs(e) for d in DISTANCES_KM for e in rows[(m, d)][w]]
+            cells.append(f"{statistics.median(v):.2f}" if v else "–")
+        lines.append(f"| {m:.1f} | " + " | ".join(cells) + " |")
+    allv = [abs(e) for m in MAGNITUDES if m <= 6.5 for d in DISTANCES_KM for e in rows[(m, d)][3.0]]
+    goal = statistics.median(allv) if allv else float("nan")
+    lines.append("")
+    lines.append(f"**Goal (issue 4): median |ΔM| ≤ 0.3 at 3 s for M ≤ 6.5.** Measured over every M ≤ 6.5 cell and seed: "
+                 f"**{goal:.2f}** ({'met' if goal <= 0.3 else 'NOT met'}). Per-cell medians above show where it is worse.")
+    lines.append("")
+    lines.extend(WHY.rstrip("\n").split("\n"))
+    lines.append("")
+    lines.append("## Real record: K-NET AKT013 (EW), M 5.9 (JMA), 81.1 km")
+    lines.append("")
+    lines.append(f"`quakewarn magnitude --gain {KNET_GAIN:g} --distance-km 81.1 {KNET_FILE}` (automatic pick "
+                 f"{knet['pickTime']}; a horizontal component, so the vertical-P relations are used outside their scope):")
+    lines.append("")
+    lines.append("| window | Pd (m) | τc (s) | M | σ |")
+    lines.append("|---|---|---|---|---|")
+    for wdw in knet["windows"]:
+        if any(abs(wdw["secondsAfterPick"] - t) < 1e-6 for t in WINDOWS):
+            tc = wdw.get("tauCSeconds")
+            lines.append(f"| {wdw['secondsAfterPick']:g} s | {wdw['pdMeters']:.3e} | {'–' if tc is None else f'{tc:.2f}'} | "
+                         f"{wdw['magnitude']:.2f} | {wdw['magnitudeSigma']:.2f} |")
+    lines.append("")
+    pga_gal = inten["pgaMetersPerSecondSquared"] * 100
+    lines.append(f"PGA: the K-NET header gives **4.383 gal** (maximum |acceleration| of the EW record, offset removed). "
+                 f"From the counts × 2.384185791015625e-06 m/s² per count, max |x − mean| = **{raw_pga_gal:.3f} gal**. "
+                 f"`quakewarn intensity` (GB/T 17742 0.1–10 Hz band-pass; EW given with two all-zero components, so the "
+                 f"vector PGA is the EW peak) gives **{pga_gal:.3f} gal**: the band-pass removes the energy above 10 Hz. "
+                 f"Intensity from that record alone: {inten['intensity']} (one horizontal component only: a lower bound).")
+    lines.append("")
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines))
+    print(f"wrote {args.out}; goal statistic {goal:.2f}", file=sys.stderr)
+
+
+def knet_components(tmp):
+    """The raw EW peak (gal) and three files EW/N/Z for `quakewarn intensity` (N, Z all zero), written
+    with ObsPy (run this script with the dev venv, e.g. /work/devvenv/bin/python)."""
+    import numpy as np
+    from obspy import read
+    st = read(KNET_FILE)
+    st.merge()
+    tr = st[0]
+    x = tr.data.astype(float)
+    raw = float(np.max(np.abs(x - x.mean()))) / KNET_GAIN * 100
+    files = []
+    for ch, data in (("HNE", tr.data), ("HNN", np.zeros_like(tr.data)), ("HNZ", np.zeros_like(tr.data))):
+        t = tr.copy()
+        t.data = np.ascontiguousarray(data, dtype=np.int32)
+        t.stats.channel = ch
+        path = os.path.join(tmp, ch + ".mseed")
+        t.write(path, format="MSEED", encoding="STEIM2", reclen=512)
+        files.append(path)
+    return raw, files
+
+
+if __name__ == "__main__":
+    main()
