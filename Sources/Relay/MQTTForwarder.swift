@@ -212,7 +212,14 @@ final class MQTTForwarder: Sendable {
                 }
             }
             if Task.isCancelled || running == 0 { return }
-            // Graceful stop: wait for outstanding PUBACKs, at most drainTimeout.
+            // Graceful stop: wait for outstanding PUBACKs, at most drainTimeout (not at all
+            // without a broker connection: they stay pending in the outbox either way).
+            if !isConnected {
+                logger.warning("stopping while disconnected; unacknowledged entries stay in the outbox",
+                               metadata: ["pending": "\(running)"])
+                publishes.cancelAll()
+                return
+            }
             let timeout = drainTimeout
             publishes.addTask {
                 try? await Task.sleep(for: timeout)

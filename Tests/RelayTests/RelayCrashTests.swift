@@ -106,8 +106,11 @@ struct RelayCrashTests {
             keys.append("\(message.id)/\(message.updateNumber)")
         }
         var generator = SeededGenerator(seed: 0x5EED_0007)
+        // One kill at a random index in each of killCount equal strata of the first 95 % of the
+        // stream (so kills never pile up on one instance and the last one lands before the end).
         var killPoints = Set<Int>()
-        while killPoints.count < killCount { killPoints.insert(Int.random(in: 1..<total, using: &generator)) }
+        let stratum = max(1, total * 95 / 100 / killCount)
+        for k in 0..<killCount { killPoints.insert(k * stratum + Int.random(in: (stratum / 4)..<max(stratum / 4 + 1, stratum * 3 / 4), using: &generator)) }
         let brokerRestartAt = total / 2
 
         var (relay, port) = try await Self.startRelay(executable: executable, config: config)
@@ -115,12 +118,14 @@ struct RelayCrashTests {
         var acked = Set<String>()
         var restarts = 0
         var brokerRestart: Task<Void, any Error>?
+        let killed = Mutex<Set<Int32>>([])  // pids this test has SIGKILLed (or is about to)
         var index = 0
         while index < total {
             if killPoints.remove(index) != nil {
                 // A random moment: 0–2 ms from now, while the stream goes on.
                 let victim = relay
                 let delay = Int.random(in: 0...2000, using: &generator)
+                killed.withLock { _ = $0.insert(victim.process.processIdentifier) }
                 Task.detached {
                     try? await Task.sleep(for: .microseconds(delay))
                     if victim.process.isRunning { victim.killHard() }
@@ -142,7 +147,9 @@ struct RelayCrashTests {
                 index += 1
             } catch let error where !(error is TestTimeout) {
                 // The relay died under us: restart it and re-send the unacknowledged warning.
-                if relay.process.isRunning {
+                // The kernel closes the socket before Foundation notices the exit: a scheduled
+                // kill is expected; anything else is a relay failure.
+                if !killed.withLock({ $0.contains(relay.process.processIdentifier) }) {
                     Issue.record("input failed while the relay runs: \(error)")
                     relay.killHard()
                 }

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `quakewarn relay …` as an operator runs it (the service itself is tested in RelayTests).
+@Suite("quakewarn relay")
+struct RelayCommandTests {
+    /// A scratch directory with a key pair (made by `quakewarn keys generate`), a token and a config.
+    struct Setup {
+        let directory: String
+        var config: String { directory + "/relay.yaml" }
+        var privateKey: String { directory + "/keys/quakewarn-signing.key" }
+
+        init(inputPort: Int = 0, extra: String = "") throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("quakewarn-relay-cli-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let keys = try CLIRunner.run(["keys", "generate", "--out", directory + "/keys"])
+            guard keys.status == 0 else { throw CLIRunner.Failure.executableNotFound([keys.stderr]) }
+            try Data("cli-test-token\n".utf8).write(to: URL(fileURLWithPath: directory + "/input.token"))
+            // Broker on port 1: unreachable; the relay still accepts and stores (pending).
+            try Data("""
+                input: {port: \(inputPort), tokenFile: input.token}
+                verification: {publicKeyFiles: [keys/quakewarn-signing.pub]}
+                outbox: {path: outbox.sqlite}
+                mqtt: {host: 127.0.0.1, port: 1, reconnect: {initialMilliseconds: 50, maximumMilliseconds: 500}}
+                \(extra)
+                """.utf8).write(to: URL(fileURLWithPath: config))
+        }
+
+        func write(_ name: String, _ text: String) throws -> String {
+            let path = directory + "/" + name
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    static func warningJSON(id: String, update: Int = 0, status: String = "Exercise") -> String {
+        """
+        {"id":"\(id)","updateNumber":\(update),"status":"\(status)","msgType":"\(update == 0 ? "Alert" : "Update")",\
+        "originTime":"2026-11-29T03:00:00.000000Z","epicenter":{"latitudeDegrees":31.0,"longitudeDegrees":103.4},\
+        "depthKilometers":14.0,"magnitude":6.5,"magnitudeUncertainty":0.3,"magnitudeType":"Mpd","numberOfStations":2,\
+        "targets":[],"createdTime":"2026-11-29T03:00:08.000000Z"}
+        """
+    }
+
+    @Test("a bad configuration is exit 2 naming the file and key")
+    func badConfiguration() throws {
+        let setup = try Setup(extra: "colour: red")
+        defer { setup.remove() }
+        let result = try CLIRunner.run(["relay", "--config", setup.config])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(setup.config): colour: unknown key 'colour'"), "\(result.stderr)")
+        let missing = try CLIRunner.run(["relay", "run", "--config", setup.directory + "/nope.yaml"])
+        #expect(missing.status == 2 && missing.stderr.contains("nope.yaml: cannot read the file"))
+        let good = try Setup()
+        defer { good.remove() }
+        try FileManager.default.removeItem(atPath: good.directory + "/input.token")
+        let noToken = try CLIRunner.run(["relay", "--config", good.config])
+        #expect(noToken.status == 2 && noToken.stderr.contains("input.token: input.tokenFile: cannot read the file"), "\(noToken.stderr)")
+    }
+
+    @Test("publish checks every line first: Actual refused, malformed and unsigned lines named by file:line")
+    func publishValidation() throws {
+        let setup = try Setup()
+        defer { setup.remove() }
+        let actual = try setup.write("actual.jsonl", Self.warningJSON(id: "a") + "\n" + Self.warningJSON(id: "b", status: "Actual") + "\n")
+        var result = try CLIRunner.run(["relay", "publish", actual, "--config", setup.config, "--private-key", setup.privateKey])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(actual):2: status Actual refused"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty, "nothing sent")
+
+        let malformed = try setup.write("bad.jsonl", Self.warningJSON(id: "a") + "\n\n{oops\n")
+        result = try CLIRunner.run(["relay", "publish", malformed, "--config", setup.config, "--private-key", setup.privateKey])
+        #expect(result.status == 2 && result.stderr.contains("\(malformed):3: not a JSON object"), "\(result.stderr)")
+
+        let unsigned = try setup.write("unsigned.jsonl", Self.warningJSON(id: "a") + "\n")
+        result = try CLIRunner.run(["relay", "publish", unsigned, "--config", setup.config])
+        #expect(result.status == 2 && result.stderr.contains("\(unsigned):1: unsigned warning and no --private-key"))
+
+        let notWarning = try setup.write("nw.jsonl", "{\"id\":\"x\"}\n")
+        result = try CLIRunner.run(["relay", "publish", notWarning, "--config", setup.config, "--private-key", setup.privateKey])
+        #expect(result.status == 2 && result.stderr.contains("\(notWarning):1: not a WarningMessage"))
+    }
+
+    @Test("publish drills into a running relay: one ack per line, duplicates recognised; SIGTERM stops it cleanly")
+    func publishToRunningRelay() async throws {
+        let setup = try Setup()
+        defer { setup.remove() }
+        let relay = Process()
+        relay.executableURL = try CLIRunner.executable()
+        relay.arguments = ["relay", "--config", setup.config, "--log-level", "info"]
+        let stderrPath = setup.directory + "/relay.err"
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        relay.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        relay.standardOutput = FileHandle.nullDevice
+        relay.standardInput = FileHandle.nullDevice
+        try relay.run()
+        defer { if relay.isRunning { kill(relay.processIdentifier, SIGKILL) } }
+        // Wait (with a deadline) for "relay: input listening on 127.0.0.1:PORT".
+        var port: Int?
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while port == nil && ContinuousClock.now < deadline && relay.isRunning {
+            let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "relay: input listening on 127.0.0.1:") {
+                port = Int(text[range.upperBound...].prefix { $0.isNumber })
+            }
+            if port == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let inputPort = try #require(port, "relay did not start: \((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")")
+        // publish reads the input address from a config: same file with the bound port.
+        let publishConfig = try setup.write("publish.yaml", """
+            input: {port: \(inputPort), tokenFile: input.token}
+            verification: {publicKeyFiles: [keys/quakewarn-signing.pub]}
+            outbox: {path: unused.sqlite}
+            mqtt: {host: 127.0.0.1}
+            """)
+        let drill = try setup.write("drill.jsonl", Self.warningJSON(id: "drill-1") + "\n" + Self.warningJSON(id: "drill-1", update: 1) + "\n")
+        let first = try CLIRunner.run(["relay", "publish", drill, "--config", publishConfig, "--private-key", setup.privateKey])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdoutLines == ["{\"line\":1,\"ack\":\"drill-1\",\"update\":0,\"duplicate\":false}",
+                                      "{\"line\":2,\"ack\":\"drill-1\",\"update\":1,\"duplicate\":false}"])
+        let again = try CLIRunner.run(["relay", "publish", drill, "--config", publishConfig, "--private-key", setup.privateKey])
+        #expect(again.stdoutLines == ["{\"line\":1,\"ack\":\"drill-1\",\"update\":0,\"duplicate\":true}",
+                                      "{\"line\":2,\"ack\":\"drill-1\",\"update\":1,\"duplicate\":true}"])
+        let badToken = try setup.write("bad-token.yaml", """
+            input: {port: \(inputPort), tokenFile: wrong.token}
+            verification: {publicKeyFiles: [keys/quakewarn-signing.pub]}
+            outbox: {path: unused.sqlite}
+            mqtt: {host: 127.0.0.1}
+            """)
+        _ = try setup.write("wrong.token", "nope\n")
+        let refused = try CLIRunner.run(["relay", "publish", drill, "--config", badToken, "--private-key", setup.privateKey])
+        #expect(refused.status == 2 && refused.stderr.contains("unauthorized"), "\(refused.stderr)")
+
+        kill(relay.processIdentifier, SIGTERM)
+        let stopDeadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while relay.isRunning && ContinuousClock.now < stopDeadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!relay.isRunning && relay.terminationStatus == 0)
+        let log = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        #expect(log.contains("accepted") && log.contains("relay stopped"), "\(log.suffix(3000))")
+    }
+}
