@@ -124,6 +124,35 @@ struct RelayInputProtocolTests {
         #expect(stored.map(\.eventId) == ["ev-good", "ev-good"], "the forged warning was never stored or forwarded")
     }
 
+    @Test("/health is degraded (503) without a broker, and /metrics shows the queue")
+    func healthAndMetricsEndpoint() async throws {
+        let fixture = try RelayFixture()
+        defer { fixture.remove() }
+        var configuration = try fixture.configuration()
+        configuration.metrics = .init(host: "127.0.0.1", port: 0, maxUnacknowledgedAgeSeconds: 10)
+        let service = RelayService(configuration: configuration)
+        let task = Task { try await service.run() }
+        let ports = try await withDeadline(30, "listening") { try await service.waitUntilListening() }
+        let client = try await RelayInputClient.connect(host: "127.0.0.1", port: ports.input, token: fixture.token)
+        _ = try await client.send(try fixture.sign(sampleWarning(id: "ev-health")))
+        await client.close()
+        func get(_ path: String) throws -> String {
+            let socket = try RawLineSocket(port: try #require(ports.metrics))
+            try socket.send("GET \(path) HTTP/1.0\r\n\r\n")
+            var lines: [String] = []
+            while let line = try socket.readLine() { lines.append(line) }
+            return lines.joined(separator: "\n")
+        }
+        let health = try get("/health")
+        #expect(health.hasPrefix("HTTP/1.0 503"), "\(health)")
+        #expect(health.contains("\"broker\":\"disconnected") && health.contains("\"queueDepth\":\"1\""), "\(health)")
+        try await waitUntil(10, "gauge refresh") { service.metrics.exposition().contains("quakewarn_relay_queue_depth 1") }
+        let metrics = try get("/metrics")
+        #expect(metrics.contains("quakewarn_relay_accepted_total 1") && metrics.contains("quakewarn_relay_queue_depth 1"))
+        task.cancel()
+        _ = try? await task.value
+    }
+
     @Test("lines arrive byte by byte, several per write, or with CRLF: the framing is the same")
     func framing() async throws {
         let fixture = try RelayFixture()
