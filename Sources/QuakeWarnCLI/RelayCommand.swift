@@ -256,7 +256,8 @@ struct RelayBenchCommand: ParsableCommand {
             warnings are sent one at a time (closed loop: the next is sent after the subscriber got \
             the previous one), and the time from handing the line to the input socket to the \
             subscriber's receipt is recorded with HdrHistogram; also input → relay ack (committed), \
-            and the outbox append transaction alone (same SQLite settings, separate database). \
+            the outbox append transaction alone (same SQLite settings, separate database), and \
+            signature verification plus decoding alone. \
             Prints a table (or --json lines) with p50, p99, p99.9 and max in microseconds.
             """
     )
@@ -469,10 +470,21 @@ struct BenchSetup: Sendable {
             if index >= warmup { _ = append.record(Self.nanoseconds(ContinuousClock.now - start)) }
         }
         try outbox.close()
+
+        // Signature verification and decoding alone (what the input does before the append).
+        let verifier = try RelayVerifier.load(publicKeyFiles: configuration.verification.publicKeyFiles)
+        var verify = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        for index in 0..<total {
+            let bytes = try envelopes[index].encoded()
+            let start = ContinuousClock.now
+            guard case .success = verifier.verify(line: bytes) else { throw RelayBenchError("bench envelope \(index) failed verification") }
+            if index >= warmup { _ = verify.record(Self.nanoseconds(ContinuousClock.now - start)) }
+        }
         return [
             BenchRow(name: "input send → subscriber receipt", histogram: endToEnd),
             BenchRow(name: "input send → relay ack (committed)", histogram: toAck),
             BenchRow(name: "outbox append alone", histogram: append),
+            BenchRow(name: "verify + decode alone", histogram: verify),
         ]
     }
 

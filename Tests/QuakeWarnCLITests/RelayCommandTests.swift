@@ -144,4 +144,20 @@ struct RelayCommandTests {
         let log = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
         #expect(log.contains("accepted") && log.contains("relay stopped"), "\(log.suffix(3000))")
     }
+
+    @Test("bench runs end to end through the test broker and prints four percentile rows",
+          .enabled(if: ProcessInfo.processInfo.environment["MQTT_TEST_HOST"] != nil, "MQTT_TEST_* not set"))
+    func bench() throws {
+        let result = try CLIRunner.run(["relay", "bench", "--count", "50", "--warmup", "5", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = result.stdoutLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(rows.map { $0["measurement"] as? String } == ["input send → subscriber receipt", "input send → relay ack (committed)",
+                                                              "outbox append alone", "verify + decode alone"])
+        for row in rows {
+            #expect((row["count"] as? NSNumber)?.intValue == 50)
+            let p50 = (row["p50Microseconds"] as? NSNumber)?.doubleValue ?? -1
+            let max = (row["maxMicroseconds"] as? NSNumber)?.doubleValue ?? -1
+            #expect(p50 > 0 && max >= p50, "\(row)")
+        }
+    }
 }
