@@ -64,6 +64,9 @@ public final class RelayService: Service {
         return HealthReport(healthy: connected && age <= limit, details: details)
     }
 
+    /// `health().healthy`, for callers that do not import Observability.
+    public var isHealthy: Bool { health().healthy }
+
     static func oldestAgeSeconds(_ tracker: UnackedTracker) -> Double {
         guard let oldest = tracker.oldestReceivedAt else { return 0 }
         return max(0, Double(wallClockNow().nanosecondsSinceEpoch - oldest) / 1e9)
