@@ -17,7 +17,8 @@ struct QuakeWarn: ParsableCommand {
         abstract: "Earthquake early-warning signal processor.",
         subcommands: [
             InfoCommand.self, PickCommand.self, MagnitudeCommand.self, IntensityCommand.self, SimulateCommand.self,
-            FeedCommand.self, KeysCommand.self, VerifyCommand.self, BenchCommand.self, ReplayCommand.self, SubscribeCommand.self,
+            FeedCommand.self, KeysCommand.self, VerifyCommand.self, BenchCommand.self, ReplayCommand.self,
+            SubscribeCommand.self, RelayCommand.self,
         ]
     )
 

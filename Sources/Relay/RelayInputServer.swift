@@ -1,0 +1,268 @@
+import Alerting
+public import Foundation
+import Prometheus
+public import Logging
+public import NIOCore
+import NIOPosix
+import SeismicCore
+import Synchronization
+
+/// Receives one fan-out text for each newly accepted warning or CAP envelope (the signed
+/// envelope's JSON). The relay calls it on its input thread right after the outbox commit:
+/// implementations must not block (hand the text to their own event loops).
+public protocol WarningBroadcaster: Sendable {
+    func broadcast(text: String)
+}
+
+/// The input pipeline shared by all connections: verify → outbox append → notify.
+///
+/// ``process(line:lineNumber:)`` is synchronous and runs on the input server's dedicated event
+/// loop, so replies leave in the order the lines arrived and every reply follows its commit.
+public final class RelayIntake: Sendable {
+    let verifier: RelayVerifier
+    let outbox: RelayOutbox
+    let metrics: RelayMetrics
+    let logger: Logger
+    /// Called after the commit of every new (not duplicate) entry.
+    let onAccepted: @Sendable (OutboxEntry) -> Void
+
+    public init(verifier: RelayVerifier, outbox: RelayOutbox, metrics: RelayMetrics,
+                logger: Logger = Logger(label: "quakewarn.relay", factory: { _ in SwiftLogNoOpLogHandler() }),
+                onAccepted: @escaping @Sendable (OutboxEntry) -> Void) {
+        self.verifier = verifier
+        self.outbox = outbox
+        self.metrics = metrics
+        self.logger = logger
+        self.onAccepted = onAccepted
+    }
+
+    /// Handles one input line; returns the reply line (JSON, without newline).
+    public func process(line: Data, lineNumber: Int, peer: String = "") -> String {
+        let receivedAt = wallClockNow()
+        let verified: VerifiedInput
+        switch verifier.verify(line: line) {
+        case .success(let value): verified = value
+        case .failure(let rejection): return reject(rejection, lineNumber: lineNumber, peer: peer)
+        }
+        let result: OutboxAppendResult
+        let started = ContinuousClock.now
+        do {
+            result = try outbox.append(kind: verified.kind, eventId: verified.eventId, updateNumber: verified.updateNumber,
+                                       status: verified.status, level: verified.level, envelope: verified.envelopeBytes,
+                                       receivedAt: receivedAt)
+        } catch {
+            if case .conflictingDuplicate = error {
+                return reject(RelayRejection(RelayRejection.conflictingDuplicate, error.description), lineNumber: lineNumber, peer: peer)
+            }
+            logger.error("outbox append failed", metadata: ["error": "\(error)", "id": "\(verified.eventId)"])
+            return reject(RelayRejection(RelayRejection.outboxFailure, error.description), lineNumber: lineNumber, peer: peer)
+        }
+        metrics.appendLatency.record(ContinuousClock.now - started)
+        let duplicate: Bool
+        switch result {
+        case .appended(let entry):
+            duplicate = false
+            metrics.accepted.increment()
+            onAccepted(entry)
+            logger.info("accepted", metadata: [
+                "id": "\(entry.eventId)", "update": "\(entry.updateNumber)", "kind": "\(entry.kind.rawValue)",
+                "status": "\(entry.status.rawValue)", "level": "\(entry.level.rawValue)", "sequence": "\(entry.sequence)",
+            ])
+        case .duplicate(let entry):
+            duplicate = true
+            metrics.duplicates.increment()
+            logger.info("duplicate", metadata: ["id": "\(entry.eventId)", "update": "\(entry.updateNumber)",
+                                                "kind": "\(entry.kind.rawValue)", "sequence": "\(entry.sequence)"])
+        }
+        var reply = "{\"ack\":" + jsonQuoted(verified.eventId) + ",\"update\":\(verified.updateNumber)"
+        if verified.kind == .cap { reply += ",\"type\":\"cap\"" }
+        return reply + ",\"duplicate\":\(duplicate)}"
+    }
+
+    /// The reply for an oversized line (discarded by the framer).
+    public func oversized(lineNumber: Int, limit: Int, peer: String = "") -> String {
+        reject(RelayRejection(RelayRejection.oversized, "line longer than \(limit) bytes (input.maxMessageBytes)"),
+               lineNumber: lineNumber, peer: peer)
+    }
+
+    private func reject(_ rejection: RelayRejection, lineNumber: Int, peer: String) -> String {
+        metrics.rejected(rejection.code)
+        logger.warning("rejected", metadata: ["reason": "\(rejection.code)", "detail": "\(rejection.detail)",
+                                              "line": "\(lineNumber)", "peer": "\(peer)"])
+        return "{\"reject\":" + jsonQuoted(rejection.code) + ",\"line\":\(lineNumber),\"detail\":" + jsonQuoted(rejection.detail) + "}"
+    }
+}
+
+/// The relay's authenticated input: TCP, protocol `QWRI/1`, newline-delimited JSON.
+///
+/// 1. The client's first line is `{"hello":"QWRI/1","token":"<secret>"}`. The server answers
+///    `{"welcome":"QWRI/1"}`, or `{"error":"unauthorized"}` and closes the connection (also for
+///    any other first line, a wrong protocol or a wrong token; logged and counted).
+/// 2. Every further line is one signed envelope (``SignedEnvelope/encoded()`` format). The server
+///    answers each line, in order, with exactly one line:
+///    `{"ack":"<id>","update":N,"duplicate":false|true}` (plus `"type":"cap"` for CAP) after
+///    the outbox commit, or `{"reject":"<code>","line":K,"detail":"…"}` (``RelayRejection``
+///    codes). Lines are counted from 1 on each connection, the hello included.
+/// 3. A line longer than `maxMessageBytes` is discarded up to its newline and rejected with
+///    `oversized`; the connection stays usable. An unterminated last line is ignored.
+///
+/// All connections are served by one event loop thread owned by the caller's group, which also
+/// runs the (blocking) outbox commits: replies are ordered, and commits are serialised anyway.
+public final class RelayInputServer: Sendable {
+    /// The bound port (useful with port 0).
+    public let port: Int
+    public let host: String
+    private let channel: any Channel
+    private let connections: ConnectionRegistry
+
+    private init(channel: any Channel, host: String, port: Int, connections: ConnectionRegistry) {
+        self.channel = channel
+        self.host = host
+        self.port = port
+        self.connections = connections
+    }
+
+    /// Binds and starts serving.
+    /// - Parameter group: should have exactly one event loop (commits block it; see the type docs).
+    public static func start(host: String, port: Int, token: String, maxMessageBytes: Int, intake: RelayIntake,
+                             group: any EventLoopGroup) async throws -> RelayInputServer {
+        let connections = ConnectionRegistry()
+        let logger = intake.logger
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 64)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    connections.add(channel)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineFrameDecoder(maximumLineBytes: maxMessageBytes)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        RelayInputHandler(token: token, maxMessageBytes: maxMessageBytes, intake: intake,
+                                          connections: connections))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: host, port: port).get()
+        } catch {
+            throw RelayServiceError.bind(what: "input", host: host, port: port, reason: "\(error)")
+        }
+        let bound = channel.localAddress?.port ?? port
+        logger.info("input listening", metadata: ["host": "\(host)", "port": "\(bound)"])
+        return RelayInputServer(channel: channel, host: host, port: bound, connections: connections)
+    }
+
+    /// Stops accepting and closes every connection (lines already read have been answered:
+    /// processing is synchronous on the connection's loop, and the close is queued behind it).
+    public func close() async {
+        try? await channel.close()
+        for connection in connections.all() { try? await connection.close() }
+    }
+}
+
+/// Open input connections, for closing them at shutdown.
+final class ConnectionRegistry: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        channels.withLock { $0[ObjectIdentifier(channel)] = channel }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            _ = self?.channels.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+    }
+
+    func all() -> [any Channel] { channels.withLock { Array($0.values) } }
+}
+
+/// Per-connection protocol state; confined to its channel's event loop.
+final class RelayInputHandler: ChannelInboundHandler {
+    typealias InboundIn = LineFrame
+    typealias OutboundOut = ByteBuffer
+
+    private let token: String
+    private let maxMessageBytes: Int
+    private let intake: RelayIntake
+    private var authenticated = false
+    private var lineNumber = 0
+    private var peer = ""
+    private var pendingFlush = false
+
+    init(token: String, maxMessageBytes: Int, intake: RelayIntake, connections: ConnectionRegistry) {
+        self.token = token
+        self.maxMessageBytes = maxMessageBytes
+        self.intake = intake
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        peer = context.remoteAddress.map { "\($0)" } ?? ""
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lineNumber += 1
+        let frame = unwrapInboundIn(data)
+        guard authenticated else {
+            if case .line(let line) = frame, Self.isValidHello(line, token: token) {
+                authenticated = true
+                reply("{\"welcome\":\"QWRI/1\"}", context: context)
+            } else {
+                intake.metrics.unauthorized.increment()
+                intake.logger.warning("unauthorized input connection", metadata: ["peer": "\(peer)"])
+                var buffer = context.channel.allocator.buffer(capacity: 32)
+                buffer.writeString("{\"error\":\"unauthorized\"}\n")
+                context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+                context.close(promise: nil)
+            }
+            return
+        }
+        switch frame {
+        case .line(let line):
+            let text = intake.process(line: Data(line.readableBytesView), lineNumber: lineNumber, peer: peer)
+            reply(text, context: context)
+        case .oversized:
+            reply(intake.oversized(lineNumber: lineNumber, limit: maxMessageBytes, peer: peer), context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if pendingFlush {
+            pendingFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        intake.logger.warning("input connection error", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func reply(_ text: String, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: text.utf8.count + 1)
+        buffer.writeString(text)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        pendingFlush = true
+    }
+
+    private static func isValidHello(_ line: ByteBuffer, token: String) -> Bool {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.readableBytesView)) as? [String: Any],
+              object["hello"] as? String == "QWRI/1", let given = object["token"] as? String else { return false }
+        return secretsEqual(given, token)
+    }
+}
+
+@available(*, unavailable)
+extension RelayInputHandler: Sendable {}
+
+/// Errors of the relay service as a whole.
+public enum RelayServiceError: Error, Sendable, CustomStringConvertible {
+    case bind(what: String, host: String, port: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .bind(what, host, port, reason): "\(what): cannot listen on \(host):\(port): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,231 @@
+public import Logging
+import MQTT
+import NIOCore
+import NIOPosix
+import SeismicCore
+public import Observability
+public import Prometheus
+public import ServiceLifecycle
+import Synchronization
+
+/// The forwarding service (`quakewarn relay`): authenticated input → Ed25519 verification →
+/// durable outbox → MQTT QoS 1 (and a ``WarningBroadcaster`` for WebSocket subscribers).
+///
+/// A swift-service-lifecycle `Service`: run it in a `ServiceGroup` with SIGTERM/SIGINT as
+/// graceful-shutdown signals. Graceful shutdown: stop accepting input and close input
+/// connections, publish what was accepted, wait up to 5 s for outstanding PUBACKs, write the
+/// delivery marks, close the metrics endpoint and the database. Whatever is still unacknowledged
+/// stays in the outbox and is re-sent at the next start.
+public final class RelayService: Service {
+    public let configuration: RelayConfiguration
+    public let metrics: RelayMetrics
+    let logger: Logger
+    let broadcaster: (any WarningBroadcaster)?
+    private let ports = ListeningPorts()
+    private let state = Mutex<RuntimeState?>(nil)
+
+    private struct RuntimeState: Sendable {
+        var forwarder: MQTTForwarder
+        var tracker: UnackedTracker
+    }
+
+    /// - Parameters:
+    ///   - broadcaster: receives every newly accepted envelope's JSON (WebSocket fan-out).
+    ///   - registry: where the metrics go (served at `/metrics` if configured).
+    ///   - logger: accept/reject/connection logs; the default discards them.
+    public init(configuration: RelayConfiguration, broadcaster: (any WarningBroadcaster)? = nil,
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                logger: Logger = Logger(label: "quakewarn.relay", factory: { _ in SwiftLogNoOpLogHandler() })) {
+        self.configuration = configuration
+        self.broadcaster = broadcaster
+        self.metrics = RelayMetrics(registry: registry)
+        self.logger = logger
+    }
+
+    /// The bound ports once the service listens (input, metrics endpoint if any); throws if
+    /// ``run()`` failed before that.
+    public func waitUntilListening() async throws -> (input: Int, metrics: Int?) {
+        try await ports.wait()
+    }
+
+    /// `/health`: degraded when the broker is disconnected or the oldest unacknowledged warning
+    /// is older than `metrics.maxUnacknowledgedAgeSeconds` (10 s without a metrics section).
+    public func health() -> HealthReport {
+        guard let runtime = state.withLock({ $0 }) else { return HealthReport(healthy: false, details: [("state", "starting")]) }
+        let limit = configuration.metrics?.maxUnacknowledgedAgeSeconds ?? 10
+        let connected = runtime.forwarder.isConnected
+        let age = Self.oldestAgeSeconds(runtime.tracker)
+        var details: [(String, String)] = [
+            ("broker", connected ? "connected" : "disconnected: \(runtime.forwarder.lastDisconnectReason)"),
+            ("queueDepth", "\(runtime.tracker.count)"),
+            ("oldestUnacknowledgedAgeSeconds", String(format3(age))),
+        ]
+        if age > limit { details.append(("problem", "oldest unacknowledged warning older than \(limit) s")) }
+        return HealthReport(healthy: connected && age <= limit, details: details)
+    }
+
+    /// `health().healthy`, for callers that do not import Observability.
+    public var isHealthy: Bool { health().healthy }
+
+    static func oldestAgeSeconds(_ tracker: UnackedTracker) -> Double {
+        guard let oldest = tracker.oldestReceivedAt else { return 0 }
+        return max(0, Double(wallClockNow().nanosecondsSinceEpoch - oldest) / 1e9)
+    }
+
+    public func run() async throws {
+        do {
+            try await runService()
+        } catch {
+            ports.fail(error)
+            throw error
+        }
+    }
+
+    private func runService() async throws {
+        let configuration = self.configuration
+        let verifier = try RelayVerifier.load(publicKeyFiles: configuration.verification.publicKeyFiles)
+        let token = try configuration.inputToken()
+        let password = try configuration.mqttPassword()
+        let outbox = try RelayOutbox(path: configuration.outbox.path, synchronous: configuration.outbox.synchronous)
+        defer {
+            do { try outbox.close() } catch { logger.error("closing the outbox failed", metadata: ["error": "\(error)"]) }
+        }
+        let tracker = UnackedTracker()
+        let pending = try outbox.pending()
+        for entry in pending { tracker.add(sequence: entry.sequence, receivedAt: entry.receivedAt) }
+        metrics.queueDepth.set(Double(tracker.count))
+        if !pending.isEmpty {
+            logger.notice("re-sending unacknowledged outbox entries", metadata: ["count": "\(pending.count)"])
+        }
+
+        let m = configuration.mqtt
+        var client = MQTTClientConfiguration(host: m.host, port: m.port, clientID: m.clientId, username: m.username,
+                                             password: password.map { Array($0.utf8) })
+        client.keepAlive = .seconds(m.keepAliveSeconds)
+        client.maxInFlight = m.inFlightWindow
+        client.reconnectInitialDelay = .milliseconds(m.reconnectInitialMilliseconds)
+        client.reconnectMaximumDelay = .milliseconds(m.reconnectMaximumMilliseconds)
+        client.reconnectMultiplier = m.reconnectMultiplier
+        do {
+            try client.validate()
+        } catch {
+            throw RelayConfigurationError(file: "relay configuration", keyPath: "mqtt", reason: error.reason)
+        }
+        let forwarder = MQTTForwarder(clientConfiguration: client, topicPrefix: m.topicPrefix, outbox: outbox,
+                                      tracker: tracker, metrics: metrics, logger: logger)
+        state.withLock { $0 = RuntimeState(forwarder: forwarder, tracker: tracker) }
+
+        let metrics = self.metrics
+        let broadcaster = self.broadcaster
+        let intake = RelayIntake(verifier: verifier, outbox: outbox, metrics: metrics, logger: logger) { entry in
+            tracker.add(sequence: entry.sequence, receivedAt: entry.receivedAt)
+            metrics.queueDepth.set(Double(tracker.count))
+            forwarder.enqueue(entry)
+            if let broadcaster {
+                broadcaster.broadcast(text: String(decoding: entry.envelope, as: UTF8.self))
+                metrics.websocketLatency.recordNanoseconds(
+                    wallClockNow().nanosecondsSinceEpoch - entry.receivedAt.nanosecondsSinceEpoch)
+            }
+        }
+        let inputGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await serve(intake: intake, forwarder: forwarder, tracker: tracker, token: token, group: inputGroup,
+                            pendingAtStart: pending.count)
+        } catch {
+            try? await inputGroup.shutdownGracefully()
+            throw error
+        }
+        try? await inputGroup.shutdownGracefully()
+    }
+
+    private func serve(intake: RelayIntake, forwarder: MQTTForwarder, tracker: UnackedTracker, token: String,
+                       group: MultiThreadedEventLoopGroup, pendingAtStart: Int) async throws {
+        let configuration = self.configuration
+        let metrics = self.metrics
+        let server = try await RelayInputServer.start(
+            host: configuration.input.host, port: configuration.input.port, token: token,
+            maxMessageBytes: configuration.input.maxMessageBytes, intake: intake, group: group)
+        var endpoint: MetricsEndpoint?
+        if let settings = configuration.metrics {
+            do {
+                endpoint = try await MetricsEndpoint.start(host: settings.host, port: settings.port,
+                                                           registry: metrics.registry, health: { [self] in health() })
+            } catch {
+                await server.close()
+                throw error
+            }
+        }
+        ports.set(input: server.port, metrics: endpoint?.port)
+        logger.notice("relay running", metadata: [
+            "input": "\(server.host):\(server.port)", "broker": "\(configuration.mqtt.host):\(configuration.mqtt.port)",
+            "metrics": "\(endpoint.map { "\($0.host):\($0.port)" } ?? "off")", "pending": "\(pendingAtStart)",
+        ])
+
+        let stopGauges = BatchQueue<Void>()
+        await withGracefulShutdownHandler {
+            async let acksWritten: Void = forwarder.runAckWriter()
+            async let gauges: Void = Self.updateGauges(metrics: metrics, tracker: tracker, until: stopGauges)
+            await forwarder.run()
+            stopGauges.finish()
+            await acksWritten
+            await gauges
+        } onGracefulShutdown: {
+            self.logger.notice("graceful shutdown: closing input, draining publishes")
+            Task {
+                await server.close()
+                forwarder.finish()
+            }
+        }
+        await server.close()
+        await endpoint?.shutdown()
+        logger.notice("relay stopped", metadata: ["unacknowledged": "\(tracker.count)"])
+    }
+
+    /// Refreshes the oldest-age and depth gauges every 0.5 s until `stop` finishes.
+    private static func updateGauges(metrics: RelayMetrics, tracker: UnackedTracker, until stop: BatchQueue<Void>) async {
+        while !stop.isFinished && !Task.isCancelled {
+            metrics.oldestAge.set(oldestAgeSeconds(tracker))
+            metrics.queueDepth.set(Double(tracker.count))
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+private func format3(_ value: Double) -> String {
+    let rounded = (value * 1000).rounded() / 1000
+    return "\(rounded)"
+}
+
+/// Ports reported once the service listens.
+final class ListeningPorts: Sendable {
+    private struct State {
+        var result: Result<(Int, Int?), any Error>?
+        var waiters: [CheckedContinuation<(Int, Int?), any Error>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func set(input: Int, metrics: Int?) { complete(.success((input, metrics))) }
+    func fail(_ error: any Error) { complete(.failure(error)) }
+
+    private func complete(_ result: Result<(Int, Int?), any Error>) {
+        let waiters = state.withLock { state -> [CheckedContinuation<(Int, Int?), any Error>] in
+            guard state.result == nil else { return [] }
+            state.result = result
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(with: result) }
+    }
+
+    func wait() async throws -> (input: Int, metrics: Int?) {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Int, Int?), any Error>) in
+            let ready = state.withLock { state -> Result<(Int, Int?), any Error>? in
+                if let result = state.result { return result }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import NIOCore
+import SeismicCore
+import Synchronization
+
+/// A multi-producer, single-consumer queue whose consumer takes everything queued at once.
+///
+/// Unlike `AsyncStream`, cancelling a waiting consumer does not end the queue: the consumer may
+/// come back (the forwarder does, after a broker client was replaced).
+final class BatchQueue<Element: Sendable>: Sendable {
+    private struct State {
+        var items: [Element] = []
+        var waiter: CheckedContinuation<Void, Never>?
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Queues `element` (ignored after ``finish()``).
+    func push(_ element: Element) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.finished else { return nil }
+            state.items.append(element)
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// No more elements; a waiting consumer gets what is left, then nil.
+    func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    var isFinished: Bool { state.withLock { $0.finished } }
+
+    /// Everything queued (waits while empty); nil once finished and drained, or when the task
+    /// is cancelled while waiting (the queue stays usable).
+    func next() async -> [Element]? {
+        while true {
+            if let batch = takeAll() { return batch.isEmpty ? nil : batch }
+            if Task.isCancelled { return nil }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if !state.items.isEmpty || state.finished { return true }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume()
+            }
+            if Task.isCancelled, state.withLock({ $0.items.isEmpty }) { return nil }
+        }
+    }
+
+    /// The queued items, `[]` when finished and empty, nil when empty and still open.
+    private func takeAll() -> [Element]? {
+        state.withLock { state in
+            if !state.items.isEmpty {
+                defer { state.items.removeAll(keepingCapacity: true) }
+                return state.items
+            }
+            return state.finished ? [] : nil
+        }
+    }
+}
+
+/// Un-acknowledged outbox entries in receive order, for the queue-depth and
+/// oldest-unacknowledged-age metrics. O(1) amortised per operation.
+final class UnackedTracker: Sendable {
+    private struct State {
+        var order: [(sequence: Int64, receivedAt: Int64)] = []
+        var head = 0
+        var pending: Set<Int64> = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Adds an entry (ignored if already tracked).
+    func add(sequence: Int64, receivedAt: Timestamp) {
+        state.withLock { state in
+            guard state.pending.insert(sequence).inserted else { return }
+            state.order.append((sequence, receivedAt.nanosecondsSinceEpoch))
+        }
+    }
+
+    /// Removes an entry; returns true if it was pending (first acknowledgement).
+    @discardableResult
+    func acknowledge(sequence: Int64) -> Bool {
+        state.withLock { state in
+            guard state.pending.remove(sequence) != nil else { return false }
+            while state.head < state.order.count, !state.pending.contains(state.order[state.head].sequence) {
+                state.head += 1
+            }
+            if state.head > 1024 && state.head * 2 > state.order.count {
+                state.order.removeFirst(state.head)
+                state.head = 0
+            }
+            return true
+        }
+    }
+
+    var count: Int { state.withLock { $0.pending.count } }
+
+    /// Receive time (ns since epoch) of the oldest pending entry.
+    var oldestReceivedAt: Int64? {
+        state.withLock { state in state.head < state.order.count ? state.order[state.head].receivedAt : nil }
+    }
+}
+
+/// Wall clock as a ``Timestamp`` (nanoseconds since the epoch, `CLOCK_REALTIME`).
+func wallClockNow() -> Timestamp {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Timestamp(nanosecondsSinceEpoch: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
+}
+
+/// JSON string literal with the escapes RFC 8259 requires.
+func jsonQuoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+/// Constant-time comparison of two secrets (the time does not depend on where they differ).
+func secretsEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8)
+    let y = Array(b.utf8)
+    var difference = UInt8(x.count == y.count ? 0 : 1)
+    for index in 0..<max(x.count, y.count) {
+        difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
+    }
+    return difference == 0
+}
+
+/// A newline-delimited frame: a complete line (newline and a trailing CR removed), or the
+/// notice that a line longer than the limit was discarded up to its newline.
+enum LineFrame {
+    case line(ByteBuffer)
+    case oversized
+}
+
+/// Splits a byte stream into lines of at most `maximumLineBytes` bytes. A longer line is
+/// discarded up to and including its newline and reported once as ``LineFrame/oversized``,
+/// so the connection stays usable; buffered memory never exceeds the limit plus one read.
+struct LineFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = LineFrame
+
+    let maximumLineBytes: Int
+    private var discarding = false
+    /// Bytes already searched for a newline in the current (incomplete) line.
+    private var scanned = 0
+
+    init(maximumLineBytes: Int) { self.maximumLineBytes = maximumLineBytes }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let view = buffer.readableBytesView
+        let start = view.startIndex + scanned
+        guard let newline = view[start...].firstIndex(of: UInt8(ascii: "\n")) else {
+            if discarding || buffer.readableBytes > maximumLineBytes {
+                discarding = true
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+                scanned = 0
+            } else {
+                scanned = buffer.readableBytes
+            }
+            return .needMoreData
+        }
+        let length = newline - view.startIndex
+        scanned = 0
+        if discarding || length > maximumLineBytes {
+            discarding = false
+            buffer.moveReaderIndex(forwardBy: length + 1)
+            context.fireChannelRead(wrapInboundOut(.oversized))
+            return .continue
+        }
+        guard var line = buffer.readSlice(length: length) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 1)
+        if line.readableBytes > 0, line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
+            line.moveWriterIndex(to: line.writerIndex - 1)
+        }
+        context.fireChannelRead(wrapInboundOut(.line(line)))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        // An unterminated last line is not a message (the peer closed mid-line): drop it.
+        buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        return .needMoreData
+    }
+}
