@@ -49,15 +49,33 @@ public enum StationProcessingError: Error, Equatable, Sendable, CustomStringConv
 /// a  = HP(a0)                                         (ButterworthBiquad high-pass, 2 poles, 0.075 Hz)
 /// v  = HP(∫a dt)                                      m/s    (TrapezoidIntegrator, then HP)
 /// u  = HP(∫v dt)                                      m      (TrapezoidIntegrator, then HP)
-/// τp = TauPRecursion(LP₃Hz(v))                        s      (Allen & Kanamori 2003; LP optional)
+/// v_τ = LP₃Hz(v)                                      m/s    (input of τp; LP optional)
 /// ```
 /// CWB additionally subtracts a 10-s running mean from the integrated velocity before its
 /// high-pass; that step is not done here (the following 0.075 Hz high-pass already removes the
 /// offset it targets).
 ///
 /// From the pick sample p, for the window `p ..< p + n`: Pd = max|u|, Pv = max|v|, Pa = max|a|,
-/// τc = 2π/√(Σv²/Σu²) (Kanamori 2005; ``TauCAccumulator``), τp^max = max τp, PGA = max|a0|,
-/// PGV = max|v|. A snapshot is emitted when the sample `p + n − 1` has been processed, for
+/// τc = 2π/√(Σv²/Σu²) (Kanamori 2005; ``TauCAccumulator``), τp^max = max τp (below), PGA = max|a0|,
+/// PGV = max|v|.
+///
+/// **τp^max starts at the pick.** The τp recursion (``TauPRecursion``, Allen & Kanamori 2003) is
+/// restarted at the pick sample p with X = D = 0 and v_τ[p−1] as the previous sample, so its
+/// sums hold only samples from the P onset on (`X_n = Σ_{i≥p} α^{n−i} v_τ,i²`). Run through the
+/// pick, the recursion's ≈ 1/(1−α) = 1 s memory would carry the pre-event noise (whose velocity,
+/// after the 0.075 Hz high-pass, is long-period) into the first second of the window, and
+/// τp^max of every window would read that noise's period. τp^max is then the maximum of τp over
+/// the window samples at which the restarted sums hold at least `tauPStartDelaySeconds · fs`
+/// samples (default: the recursion's time
+/// constant 1/((1−α) fs) = 1 s). Warm-up: until the restarted sums span about one time
+/// constant, X/D is a ratio over a fraction of a period that depends on the onset phase (a sine
+/// onset from zero peaks at 1.3–1.6 T in the first 0.5 s through the 3 Hz low-pass); after it,
+/// a sine of period T reads ≈ 1.0–1.2 T. So the 0.5 s window has no τp^max by default.
+/// Olson & Allen 2005 (Nature 438, 212–215) take τp^max over 0.05 … 4 s after the trigger
+/// with the recursion running through the pick, whose pre-event sums damp that onset ratio but
+/// add the noise's period; `tauPStartDelaySeconds = 0.05` gives their start.
+///
+/// A snapshot is emitted when the sample `p + n − 1` has been processed, for
 /// `n = round(k · update · fs)`, k = 1, 2, … up to the window end = `maximumWindowSeconds` (3 s),
 /// or the expected S−P time `R (1/Vs − 1/Vp)` if that is shorter and a hypocentral distance R
 /// is given (Vp = 6.0, Vs = 3.5 km/s by default; then the last, shorter window is emitted too).
@@ -92,7 +110,8 @@ public struct RealTimeStationProcessor: Sendable {
     private var integrateDisplacement: TrapezoidIntegrator
     private var highPassDisplacement: ButterworthBiquad
     private var tauPLowPass: ButterworthBiquad?
-    private var tauP: TauPRecursion
+    private let tauPPrototype: TauPRecursion
+    private let tauPStartDelaySamples: Int
 
     // History ring (chain outputs), for late picks.
     private let historyCapacity: Int
@@ -102,7 +121,7 @@ public struct RealTimeStationProcessor: Sendable {
     private var historyA: [Double]
     private var historyV: [Double]
     private var historyU: [Double]
-    private var historyTauP: [Double]  // NaN = undefined
+    private var historyTauPInput: [Double]  // v_τ = LP(v), the τp input
 
     /// Number of samples processed since init/reset (= stream index of the next sample).
     public private(set) var processedSampleCount = 0
@@ -125,6 +144,7 @@ public struct RealTimeStationProcessor: Sendable {
         var samplesSeen = 0
         var pd = 0.0, pv = 0.0, pa = 0.0, pga = 0.0, pgv = 0.0
         var tauC = TauCAccumulator()
+        var tauP: TauPRecursion
         var tauPMax: Double?
         var noisePeak = 0.0
     }
@@ -173,17 +193,23 @@ public struct RealTimeStationProcessor: Sendable {
         if let lp = c.tauPLowPassHz {
             tauPLowPass = try ButterworthBiquad(.lowPass, cornerHz: lp, samplingRateHz: fs)
         }
-        tauP = try TauPRecursion(samplingRateHz: fs, alpha: c.tauPAlpha)
+        tauPPrototype = try TauPRecursion(samplingRateHz: fs, alpha: c.tauPAlpha)
+        let delay = c.tauPStartDelaySeconds ?? 1 / ((1 - tauPPrototype.alpha) * fs)
+        guard delay.isFinite, delay >= 0, delay <= 3600 else {
+            throw .outOfRange(parameter: "tauPStartDelaySeconds", value: delay, allowed: "0 … 3600 s")
+        }
+        tauPStartDelaySamples = SampleBlock.sampleCount(seconds: delay, samplingRateHz: fs)
         noiseSampleCount = SampleBlock.sampleCount(seconds: c.noiseWindowSeconds, samplingRateHz: fs)
         lookbackSampleCount = SampleBlock.sampleCount(seconds: c.lookbackSeconds, samplingRateHz: fs)
         // The ring holds the lookback span plus the noise window before its oldest pick, so a late
-        // pick sees the same noise samples as a pick set in advance.
-        historyCapacity = max(1, lookbackSampleCount) + noiseSampleCount
+        // pick sees the same noise samples as a pick set in advance; one more sample keeps v_τ[p−1]
+        // (the τp restart's previous sample) for the oldest allowed pick.
+        historyCapacity = max(1, lookbackSampleCount) + noiseSampleCount + 1
         historyA0 = Array(repeating: 0, count: historyCapacity)
         historyA = historyA0
         historyV = historyA0
         historyU = historyA0
-        historyTauP = historyA0
+        historyTauPInput = historyA0
     }
 
     /// Clears all filter state, the history and the pick (start time too).
@@ -195,7 +221,6 @@ public struct RealTimeStationProcessor: Sendable {
         integrateDisplacement.reset()
         highPassDisplacement.reset()
         tauPLowPass?.reset()
-        tauP.reset()
         processedSampleCount = 0
         startTime = nil
         window = nil
@@ -240,14 +265,13 @@ public struct RealTimeStationProcessor: Sendable {
         }
         steps.append(endSamples)
         window = Window(pickSample: pickSample, distance: hypocentralDistanceKilometers, stepSampleCounts: steps,
-                        endedBySWave: endedBySWave)
+                        endedBySWave: endedBySWave, tauP: tauPPrototype)
         // Replay kept history from the pick on.
         var index = pickSample
         while index < processedSampleCount {
             let slot = index % historyCapacity
-            let tp = historyTauP[slot]
             accumulate(a0: historyA0[slot], a: historyA[slot], v: historyV[slot], u: historyU[slot],
-                       tauP: tp.isNaN ? nil : tp, emit: emit)
+                       vTauP: historyTauPInput[slot], emit: emit)
             index += 1
         }
     }
@@ -278,16 +302,15 @@ public struct RealTimeStationProcessor: Sendable {
             let v = highPassVelocity.step(integrateVelocity.step(a))
             let u = highPassDisplacement.step(integrateDisplacement.step(v))
             let vForTauP = tauPLowPass?.step(v) ?? v
-            let tp = tauP.step(vForTauP)
             let slot = processedSampleCount % historyCapacity
             historyA0[slot] = a0
             historyA[slot] = a
             historyV[slot] = v
             historyU[slot] = u
-            historyTauP[slot] = tp ?? .nan
+            historyTauPInput[slot] = vForTauP
             processedSampleCount += 1
             if window != nil, processedSampleCount - 1 >= (window?.pickSample ?? Int.max) {
-                accumulate(a0: a0, a: a, v: v, u: u, tauP: tp, emit: emit)
+                accumulate(a0: a0, a: a, v: v, u: u, vTauP: vForTauP, emit: emit)
             }
         }
     }
@@ -321,7 +344,7 @@ public struct RealTimeStationProcessor: Sendable {
     }
 
     @inline(__always)
-    private mutating func accumulate(a0: Double, a: Double, v: Double, u: Double, tauP tp: Double?,
+    private mutating func accumulate(a0: Double, a: Double, v: Double, u: Double, vTauP: Double,
                                      emit: (StationParameters) -> Void) {
         // After the last snapshot only PGA/PGV still grow: update them in place, without taking
         // the window out (this path runs for every sample until the next pick or endWindow()).
@@ -348,13 +371,17 @@ public struct RealTimeStationProcessor: Sendable {
                 i += 1
             }
             w.noisePeak = peak
+            // Restart τp at the onset; v_τ[p−1] is kept in the ring (capacity has one spare sample),
+            // v_τ[−1] = 0 as in the recursion's own convention.
+            let previous = w.pickSample >= 1 ? historyTauPInput[(w.pickSample - 1) % historyCapacity] : 0
+            w.tauP.restart(previousSample: previous)
         }
         w.samplesSeen += 1
         w.pd = max(w.pd, u.magnitude)
         w.pv = max(w.pv, v.magnitude)
         w.pa = max(w.pa, a.magnitude)
         w.tauC.add(displacement: u, velocity: v)
-        if let tp {
+        if let tp = w.tauP.step(vTauP), w.samplesSeen >= tauPStartDelaySamples {
             w.tauPMax = max(w.tauPMax ?? tp, tp)
         }
         if w.samplesSeen == w.stepSampleCounts[w.nextStep] {

@@ -44,14 +44,15 @@ public struct StationMagnitude: Sendable, Equatable {
 /// shorter than one period cannot measure that period, the value is limited by the window — or
 /// τc ≥ 10 s (the cap of the Taiwan offline tool). Then the magnitude is a lower bound. A τc or
 /// τp^max at the window limit is listed in `components` but left out of `combined`: it bounds the
-/// period from below and is no estimate of it (a τp^max recursion that starts in long-period
-/// noise reads 2–3 s in the first 0.5 s window, i.e. M ≈ 8.5, on a simulated M5.8 at 80 km).
+/// period from below and is no estimate of it (before the τp recursion was restarted at the pick,
+/// ``RealTimeStationProcessor``, it carried long-period pre-event noise and read 2–3 s in the
+/// first 0.5 s window, i.e. M ≈ 8.5, on a simulated M5.8 at 80 km).
 ///
 /// **Noise gate.** When the window's displacement signal-to-noise ratio
 /// (``StationParameters/displacementSignalToNoise``: Pd over the peak |u| of the 5 s before the
 /// pick) is below ``minimumDisplacementSignalToNoise`` (default 3, the minimum SNR also used for
-/// picks, SeisComP `minSNR`), τc and τp^max are not used: Σu² and the τp recursion are then
-/// dominated by pre-event noise (microseisms, or the start-up transient of the 0.075 Hz filters
+/// picks, SeisComP `minSNR`), τc and τp^max are not used: Σu² and the τp sums are then
+/// dominated by noise (microseisms, or the start-up transient of the 0.075 Hz filters
 /// when the record is short), whose long periods would read as a large magnitude. The Pd
 /// relations are still used (Pd is then an upper bound of the P amplitude). This gate is our
 /// heuristic, not from the cited papers. Without a noise level (no data before the pick) the

@@ -20,6 +20,15 @@ public struct StationParameterConfiguration: Sendable, Equatable {
     /// Corner of the 2-pole Butterworth low-pass applied to the velocity before τp, Hz
     /// (Olson & Allen 2005: 3 Hz; RTSeis: 2-pole 3 Hz); nil → no low-pass.
     public var tauPLowPassHz: Double?
+    /// τp counts toward τp^max only once the recursion (restarted at the pick) holds at least
+    /// `tauPStartDelaySeconds · fs` samples; earlier samples feed it but are not maxed over. nil (default) → the recursion's time constant `1/((1 − α) fs)` (1 s for
+    /// the default α at any rate): the recursion is restarted at the pick, and until its memory has
+    /// filled, X/D is a ratio of sums over a fraction of a period whose value depends on the onset
+    /// phase (a sine onset from zero reads 1.2–1.6 T in the first 0.5 s through the 3 Hz low-pass,
+    /// ≈ +0.6…+1.4 magnitude units via Olson & Allen 2005). Olson & Allen 2005 start τp^max at
+    /// 0.05 s, but with the recursion running through the pick, where the pre-event sums damp
+    /// that onset ratio (and add the noise's period instead). 0.05 reproduces their start.
+    public var tauPStartDelaySeconds: Double?
     /// P speed for the expected S−P time, km/s (crustal average, 6.0).
     public var pWaveSpeedKilometersPerSecond: Double
     /// S speed for the expected S−P time, km/s (3.5; ISNet uses 3.5 to exclude S, algorithms.md §7).
@@ -39,6 +48,7 @@ public struct StationParameterConfiguration: Sendable, Equatable {
                 maximumWindowSeconds: Double = 3,
                 tauPAlpha: Double? = nil,
                 tauPLowPassHz: Double? = 3,
+                tauPStartDelaySeconds: Double? = nil,
                 pWaveSpeedKilometersPerSecond: Double = 6.0,
                 sWaveSpeedKilometersPerSecond: Double = 3.5,
                 lookbackSeconds: Double = 10,
@@ -51,6 +61,7 @@ public struct StationParameterConfiguration: Sendable, Equatable {
         self.maximumWindowSeconds = maximumWindowSeconds
         self.tauPAlpha = tauPAlpha
         self.tauPLowPassHz = tauPLowPassHz
+        self.tauPStartDelaySeconds = tauPStartDelaySeconds
         self.pWaveSpeedKilometersPerSecond = pWaveSpeedKilometersPerSecond
         self.sWaveSpeedKilometersPerSecond = sWaveSpeedKilometersPerSecond
         self.lookbackSeconds = lookbackSeconds

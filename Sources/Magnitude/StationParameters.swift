@@ -37,7 +37,9 @@ public struct StationParameters: Sendable, Equatable {
     public var peakAccelerationMetersPerSecondSquared: Double
     /// τc over the window, s (nil while Σu² or Σu̇² is 0).
     public var tauCSeconds: Double?
-    /// τp^max: maximum of τp over the window samples, s (nil while undefined).
+    /// τp^max: maximum of τp over the window samples at least
+    /// ``StationParameterConfiguration/tauPStartDelaySeconds`` after the pick, with the τp recursion
+    /// restarted at the pick (no pre-event samples in its sums), s (nil while undefined).
     public var tauPMaxSeconds: Double?
     /// PGA since the pick: peak |acceleration| with only the offset removed (no 0.075 Hz
     /// high-pass), m/s². Differs from Pa only by that high-pass.

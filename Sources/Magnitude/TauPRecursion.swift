@@ -61,4 +61,17 @@ public struct TauPRecursion: Sendable, Equatable {
         d = 0
         previous = 0
     }
+
+    /// Starts the recursion afresh at a P onset: X = D = 0, and `previousSample` is taken as
+    /// v_{i−1} for the first derivative, so `(dv/dt)_p = (v_p − v_{p−1}) fs` is the true backward
+    /// difference at the onset sample p (not the jump from an assumed zero).
+    ///
+    /// After the restart, `X_n = Σ_{i=p}^{n} α^{n−i} v_i²` and likewise D: exactly the values the
+    /// continuous recursion would have if the trace were zero before the onset, i.e. τp contains
+    /// no pre-event noise. Used by ``RealTimeStationProcessor`` at every pick.
+    public mutating func restart(previousSample: Double) {
+        x = 0
+        d = 0
+        previous = previousSample
+    }
 }

@@ -59,6 +59,11 @@ struct RealRecordTests {
                 ("tauCSeconds", s.tauCSeconds), ("tauPMaxSeconds", s.tauPMaxSeconds),
             ]
             for (key, got) in pairs {
+                // τp^max is null in the twin for windows shorter than the τp warm-up (1 s).
+                if key == "tauPMaxSeconds", w[key] == nil {
+                    #expect(got == nil, "\(s.secondsAfterPick) s τp^max \(got ?? .nan), twin: none")
+                    continue
+                }
                 let want = try #require(w[key], "\(key)")
                 let value = try #require(got, "\(key) undefined")
                 #expect(abs(value - want) <= 1e-9 * abs(want), "\(s.secondsAfterPick) s \(key): \(value) vs \(want)")
@@ -74,6 +79,10 @@ struct RealRecordTests {
                 (s.tauPMaxSeconds.flatMap { TauPMagnitudeOlsonAllen2005.magnitude(tauPMaxSeconds: $0) }, "magnitudeTauP"),
             ]
             for (got, key) in ours {
+                if key == "magnitudeTauP", w[key] == nil {
+                    #expect(got == nil)
+                    continue
+                }
                 let want = try #require(w[key])
                 #expect(abs((got ?? .nan) - want) <= 1e-9 * abs(want), "\(key)")
             }
