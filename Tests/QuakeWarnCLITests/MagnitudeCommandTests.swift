@@ -88,7 +88,11 @@ struct MagnitudeCommandTests {
         for (got, want) in zip(line.windows, windows) {
             for (value, key) in [(got.pdMeters, "pdMeters"), (got.tauCSeconds ?? .nan, "tauCSeconds"),
                                  (got.tauPMaxSeconds ?? .nan, "tauPMaxSeconds")] {
-                let w = try #require((want[key] as? NSNumber)?.doubleValue)
+                guard let w = (want[key] as? NSNumber)?.doubleValue else {
+                    // null in the twin: τp^max is undefined for windows shorter than its 1 s warm-up.
+                    #expect(key == "tauPMaxSeconds" && value.isNaN, "\(got.secondsAfterPick) s \(key): \(value) vs null")
+                    continue
+                }
                 #expect(abs(value - w) <= 1e-9 * abs(w), "\(got.secondsAfterPick) s \(key): \(value) vs \(w)")
             }
         }
