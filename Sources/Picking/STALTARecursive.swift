@@ -106,6 +106,16 @@ public struct RecursiveSTALTA: STALTACharacteristicFunction {
         }
         // Steady state.
         count += n - k
+        if let inBase = input.baseAddress, let outBase = output.baseAddress,
+           n - k >= Self.speculativeMinimumLength(nsta: staSampleCount, nlta: nlta),
+           !STALTAMemory.overlaps(inBase, outBase, count: n)
+        {
+            // Long block: lane-parallel with exact verification (see speculativeSteadyState).
+            Self.speculativeSteadyState(input: inBase, output: outBase, range: k..<n,
+                                        warmUp: Self.speculativeWarmUp(nsta: staSampleCount, nlta: nlta),
+                                        coefficients: (cs, ds, cl, dl), sta: &sta, lta: &lta)
+            k = n
+        }
         while k < n {
             let x = input[k]
             let square = x * x
