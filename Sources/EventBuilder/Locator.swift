@@ -146,8 +146,6 @@ public struct EventLocator: Sendable, Equatable {
                                 dataCount: 2, method: .onsite)
     }
 
-    private struct Node { var x: Double; var y: Double; var chi2: Double }
-
     /// Grid-search location from ≥ 2 arrivals (nil for fewer).
     public func locate(_ arrivals: [StationArrival]) -> LocationSolution? {
         guard arrivals.count >= 2, configuration.isUsable,
@@ -159,107 +157,58 @@ public struct EventLocator: Sendable, Equatable {
         let proj = LocalProjection(origin: GeoPoint(latitudeDegrees: latSum / Double(arrivals.count),
                                                     longitudeDegrees: lonSum / Double(arrivals.count)))
         let reference = arrivals[0].pickTime
-        let sx = arrivals.map { proj.project($0.location).eastKilometers }
-        let sy = arrivals.map { proj.project($0.location).northKilometers }
-        let times = arrivals.map { $0.pickTime.seconds(since: reference) }
-        let hasBaz = arrivals.map { $0.backAzimuth != nil }
-        let bazPhi = arrivals.map { $0.backAzimuth?.backAzimuthDegrees ?? 0 }
-        let bazInvVar = arrivals.map { a in a.backAzimuth.map { 1 / pow(max($0.sigmaDegrees, 1e-3), 2) } ?? 0 }
-        let hasDist = arrivals.map { $0.distance != nil }
-        let logD = arrivals.map { a in a.distance.map { log10(max($0.kilometers, 1e-3)) } ?? 0 }
-        let distInvVar = arrivals.map { a in a.distance.map { 1 / pow(max($0.log10Sigma, 1e-3), 2) } ?? 0 }
         let n = arrivals.count
         let h2 = c.depthKilometers * c.depthKilometers
         let v = c.pVelocityKilometersPerSecond
         let st2 = c.pickSigmaSeconds * c.pickSigmaSeconds
-        var travel = [Double](repeating: 0, count: n)  // scratch: predicted travel times at a node
-
-        func chi2(_ x: Double, _ y: Double) -> Double {
-            var sumT = 0.0
-            for i in 0..<n {
-                let dx = x - sx[i], dy = y - sy[i]
-                travel[i] = (dx * dx + dy * dy + h2).squareRoot() / v
-                sumT += times[i] - travel[i]
+        let coarseBins = LocatorMisfit.histogramBins(half: c.gridHalfWidthKilometers, step: c.coarseStepKilometers)
+        let fineBins = LocatorMisfit.histogramBins(half: 10, step: 1)
+        // One scratch allocation per call (stack for small networks): station terms, travel
+        // times and the spread histogram; nothing is allocated per grid node.
+        let termStride = MemoryLayout<LocatorTerm>.stride
+        let doubles = n + max(coarseBins, fineBins)
+        return withUnsafeTemporaryAllocation(byteCount: n * termStride + doubles * 8,
+                                             alignment: MemoryLayout<LocatorTerm>.alignment) { raw -> LocationSolution? in
+            guard let base = raw.baseAddress else { return nil }
+            let terms = base.bindMemory(to: LocatorTerm.self, capacity: n)
+            for (i, a) in arrivals.enumerated() {
+                let p = proj.project(a.location)
+                (terms + i).initialize(to: LocatorTerm(
+                    x: p.eastKilometers, y: p.northKilometers, time: a.pickTime.seconds(since: reference),
+                    hasBackAzimuth: a.backAzimuth != nil, backAzimuthDegrees: a.backAzimuth?.backAzimuthDegrees ?? 0,
+                    backAzimuthWeight: a.backAzimuth.map { 1 / pow(max($0.sigmaDegrees, 1e-3), 2) } ?? 0,
+                    hasDistance: a.distance != nil,
+                    log10Distance: a.distance.map { log10(max($0.kilometers, 1e-3)) } ?? 0,
+                    distanceWeight: a.distance.map { 1 / pow(max($0.log10Sigma, 1e-3), 2) } ?? 0))
             }
-            let t0 = sumT / Double(n)
-            var total = 0.0
-            for i in 0..<n {
-                let r = times[i] - travel[i] - t0
-                total += r * r / st2
-                if hasBaz[i] || hasDist[i] {
-                    let dx = x - sx[i], dy = y - sy[i]
-                    if hasBaz[i] {
-                        let dphi = Geodesy.angleDifference(bazPhi[i], atan2(dx, dy) * 180 / .pi)
-                        total += dphi * dphi * bazInvVar[i]
-                    }
-                    if hasDist[i] {
-                        let rd = logD[i] - log10(max((dx * dx + dy * dy).squareRoot(), 1e-3))
-                        total += rd * rd * distInvVar[i]
-                    }
-                }
-            }
-            return total
+            let scratch = (base + n * termStride).bindMemory(to: Double.self, capacity: doubles)
+            let misfit = LocatorMisfit(terms: UnsafeBufferPointer(start: terms, count: n),
+                                       travel: UnsafeMutableBufferPointer(start: scratch, count: n),
+                                       depthSquared: h2, velocity: v, pickVariance: st2)
+            let histogram = UnsafeMutableBufferPointer(start: scratch + n, count: max(coarseBins, fineBins))
+            return solveGrid(misfit, projection: proj, reference: reference, histogram: histogram)
         }
+    }
 
-        var values: [Double] = []
-        values.reserveCapacity(4000)
-        /// Evaluates a (2k+1)² grid once (values cached), returns the best node, whether it lies on
-        /// the grid's edge, and the radius about it holding 68 % of the posterior mass (weights
-        /// exp(−Δχ²/2), flat prior on the grid; nodes with Δχ² > 40 contribute < 2e-9 and are skipped).
-        func search(cx: Double, cy: Double, half: Double, step: Double, wantSpread: Bool = false)
-            -> (best: Node, onEdge: Bool, spread: Double)
-        {
-            let k = Int((half / step).rounded())
-            values.removeAll(keepingCapacity: true)
-            var best = Node(x: cx, y: cy, chi2: .infinity)
-            var bestIJ = (0, 0)
-            for i in -k...k {
-                for j in -k...k {
-                    let q = chi2(cx + Double(i) * step, cy + Double(j) * step)
-                    values.append(q)
-                    if q < best.chi2 {  // deterministic order; ties keep the first node
-                        best = Node(x: cx + Double(i) * step, y: cy + Double(j) * step, chi2: q)
-                        bestIJ = (i, j)
-                    }
-                }
-            }
-            let onEdge = abs(bestIJ.0) == k || abs(bestIJ.1) == k
-            guard wantSpread else { return (best, onEdge, .nan) }
-            let binWidth = step / 4
-            var histogram = [Double](repeating: 0, count: Int(4 * (2.0).squareRoot() * Double(k) * 2) + 8)
-            var wSum = 0.0
-            var idx = 0
-            for i in -k...k {
-                for j in -k...k {
-                    let dchi = values[idx] - best.chi2
-                    idx += 1
-                    guard dchi <= 40 else { continue }
-                    let w = exp(-dchi / 2)
-                    let dx = Double(i - bestIJ.0) * step, dy = Double(j - bestIJ.1) * step
-                    let bin = min(histogram.count - 1, Int((dx * dx + dy * dy).squareRoot() / binWidth))
-                    histogram[bin] += w
-                    wSum += w
-                }
-            }
-            var radius = Double(histogram.count) * binWidth
-            var cumulative = 0.0
-            for (b, w) in histogram.enumerated() {
-                cumulative += w
-                if cumulative >= 0.68 * wSum { radius = Double(b + 1) * binWidth; break }
-            }
-            return (best, onEdge, radius)
-        }
-
-        let coarse = search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: c.coarseStepKilometers)
+    /// The nested grids, the uncertainty and the solution (see the type's documentation).
+    private func solveGrid(_ misfit: LocatorMisfit, projection proj: LocalProjection, reference: Timestamp,
+                           histogram: UnsafeMutableBufferPointer<Double>) -> LocationSolution
+    {
+        let c = configuration
+        let n = misfit.terms.count
+        let h2 = misfit.depthSquared, v = misfit.velocity, st2 = misfit.pickVariance
+        func chi2(_ x: Double, _ y: Double) -> Double { misfit.chi2(x, y) }
+        let coarse = misfit.search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: c.coarseStepKilometers)
         /// A grid re-centred (up to 20 times) while its minimum lies on its edge: walks down a
         /// narrow, flat χ² valley that a coarser grid only grazed.
-        func walk(from start: Node, half: Double, step: Double, wantSpread: Bool = false)
-            -> (best: Node, onEdge: Bool, spread: Double)
+        func walk(from start: LocatorMisfit.Node, half: Double, step: Double, wantSpread: Bool = false)
+            -> LocatorMisfit.SearchResult
         {
-            var r = search(cx: start.x, cy: start.y, half: half, step: step, wantSpread: wantSpread)
+            let h = wantSpread ? histogram : nil
+            var r = misfit.search(cx: start.x, cy: start.y, half: half, step: step, histogram: h)
             var walks = 0
             while r.onEdge && walks < 20 && max(abs(r.best.x), abs(r.best.y)) < c.gridHalfWidthKilometers {
-                r = search(cx: r.best.x, cy: r.best.y, half: half, step: step, wantSpread: wantSpread)
+                r = misfit.search(cx: r.best.x, cy: r.best.y, half: half, step: step, histogram: h)
                 walks += 1
             }
             return r
@@ -285,21 +234,21 @@ public struct EventLocator: Sendable, Equatable {
             sigmaH = (2 * (fxx + fyy) / det).squareRoot()
             if fine.spread < 7 { sigmaH = max(sigmaH, fine.spread) }
         } else {
-            let coarseSpread = search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: c.coarseStepKilometers,
-                                      wantSpread: true).spread
+            let coarseSpread = misfit.search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers,
+                                             step: c.coarseStepKilometers, histogram: histogram).spread
             sigmaH = max(coarseSpread, fine.spread)
         }
         sigmaH = min(sigmaH, 2 * c.gridHalfWidthKilometers)
         let b = finest.best
         var sumT = 0.0
         for i in 0..<n {
-            let dx = b.x - sx[i], dy = b.y - sy[i]
-            sumT += times[i] - (dx * dx + dy * dy + h2).squareRoot() / v
+            let dx = b.x - misfit.terms[i].x, dy = b.y - misfit.terms[i].y
+            sumT += misfit.terms[i].time - (dx * dx + dy * dy + h2).squareRoot() / v
         }
         let t0 = sumT / Double(n)
         let origin = reference.adding(nanoseconds: Int64((t0 * 1e9).rounded()))
         let sigmaT = (st2 / Double(n) + pow(sigmaH / v, 2)).squareRoot()
-        let dataCount = (n - 1) + hasBaz.filter { $0 }.count + hasDist.filter { $0 }.count
+        let dataCount = (n - 1) + misfit.terms.filter(\.hasBackAzimuth).count + misfit.terms.filter(\.hasDistance).count
         return LocationSolution(epicenter: proj.unproject(eastKilometers: b.x, northKilometers: b.y),
                                 depthKilometers: c.depthKilometers, originTime: origin, horizontalSigmaKilometers: sigmaH,
                                 originTimeSigmaSeconds: sigmaT, misfit: b.chi2, dataCount: dataCount, method: .gridSearch)
