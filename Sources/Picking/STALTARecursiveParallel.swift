@@ -16,9 +16,11 @@
 /// state). If they differ (it has not happened on any data tried, but it is allowed), segment
 /// `j` is recomputed serially from the true state. The output is therefore always bit-identical
 /// to the serial recursion, whatever the data; only the speed depends on the coalescence.
-/// The divisions `sta / lta` are done in a separate vectorised pass over each block.
+/// The divisions `sta / lta` of the 4 lanes are one vector division (IEEE division is correctly
+/// rounded, so vector and scalar give the same bits); the results are scattered to the 4 output
+/// segments in a second pass over each 128-step block.
 ///
-/// - Complexity: O(n + 3W) operations for a block of n samples; no heap allocation (8 KiB of
+/// - Complexity: O(n + 3W) operations for a block of n samples; no heap allocation (4 KiB of
 ///   stack scratch).
 extension RecursiveSTALTA {
     /// Steps per block of the lock-step loop (the division pass works on one block at a time).
@@ -65,29 +67,35 @@ extension RecursiveSTALTA {
         var vlta = SIMD4<Double>(lta, 0, 0, 0)
         var checkSta = vsta, checkLta = vlta
         let p0 = input + k0, p1 = p0 + segment, p2 = p1 + segment, p3 = p2 + segment
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * lanes * block) { scratch in
-            guard let s = scratch.baseAddress else { return }
-            let l = s + lanes * block
+        withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: block) { scratch in
+            guard let r = scratch.baseAddress else { return }
             var t0 = 0
             while t0 < steps {
                 let t1 = min(t0 + block, steps)
-                // Lock-step recurrences, 4 lanes; sums kept lane-major for the division pass.
+                // Lock-step recurrences and the 4 divisions as one vector operation (kept as a
+                // vector by storing it whole; the lanes are scattered in a second, cheap pass).
                 var i = 0
                 for t in t0..<t1 {
                     let x = SIMD4<Double>(p0[t], p1[t], p2[t], p3[t])
                     let square = x * x
                     vsta = vcs * square + vds * vsta
                     vlta = vcl * square + vdl * vlta
-                    s[i] = vsta[0]; s[block + i] = vsta[1]; s[2 * block + i] = vsta[2]; s[3 * block + i] = vsta[3]
-                    l[i] = vlta[0]; l[block + i] = vlta[1]; l[2 * block + i] = vlta[2]; l[3 * block + i] = vlta[3]
+                    r[i] = vsta / vlta
                     i += 1
                 }
-                // Divisions, vectorisable: lane 0 always; lanes ≥ 1 once past their warm-up.
-                let laneCount = t0 >= w ? lanes : 1
-                for lane in 0..<laneCount {
-                    let o = output + k0 + lane * segment + t0
-                    let sl = s + lane * block, ll = l + lane * block
-                    for j in 0..<(t1 - t0) { o[j] = sl[j] / ll[j] }
+                // Scatter: lane 0 always; lanes ≥ 1 once past their warm-up.
+                let o0 = output + k0 + t0
+                if t0 >= w {
+                    let o1 = o0 + segment, o2 = o1 + segment, o3 = o2 + segment
+                    for j in 0..<(t1 - t0) {
+                        let v = r[j]
+                        o0[j] = v[0]
+                        o1[j] = v[1]
+                        o2[j] = v[2]
+                        o3[j] = v[3]
+                    }
+                } else {
+                    for j in 0..<(t1 - t0) { o0[j] = r[j][0] }
                 }
                 t0 = t1
                 if t0 == w {
