@@ -64,7 +64,7 @@ struct LocatorMisfit {
             guard term.hasBackAzimuth || term.hasDistance else { continue }
             let dx = x - term.x, dy = y - term.y
             if term.hasBackAzimuth {
-                let dphi = Geodesy.angleDifference(term.backAzimuthDegrees, atan2(dx, dy) * 180 / .pi)
+                let dphi = Self.angleDifference(term.backAzimuthDegrees, atan2(dx, dy) * 180 / .pi)
                 total += dphi * dphi * term.backAzimuthWeight
             }
             if term.hasDistance {
@@ -74,6 +74,18 @@ struct LocatorMisfit {
             if total > limit { return total }
         }
         return total
+    }
+
+    /// ``Geodesy/angleDifference(_:_:)`` (a − b wrapped into (−180, 180]) with the same
+    /// result, skipping its `fmod` when |a − b| < 360 (always, for a bearing in [0, 360) and an
+    /// `atan2` in (−180, 180]), where `fmod(a − b, 360)` is exactly a − b.
+    @inline(__always)
+    static func angleDifference(_ a: Double, _ b: Double) -> Double {
+        var d = a - b
+        if !(abs(d) < 360) { d = fmod(d, 360) }
+        if d > 180 { d -= 360 }
+        if d <= -180 { d += 360 }
+        return d
     }
 
     struct Node {
@@ -94,7 +106,13 @@ struct LocatorMisfit {
     /// on the grid's edge and, if `histogram` is given, the 68 %-mass radius: weights
     /// exp(−Δχ²/2) with a flat prior, nodes with Δχ² > 40 (weight < 2e-9) skipped — a second
     /// pass with `limit = best + 40`, so those nodes stop early too.
-    func search(cx: Double, cy: Double, half: Double, step: Double,
+    ///
+    /// `bound`, when known, is the complete χ² of one node of this grid (the centre, i.e. the
+    /// previous level's minimum, or a seed node): the grid's minimum is ≤ it, so it bounds the
+    /// early exit from the first node on.
+    /// Nodes whose partial sum exceeds it cannot be the minimum; the minimum itself and every
+    /// node tying with it are still evaluated completely, so the result is the same.
+    func search(cx: Double, cy: Double, half: Double, step: Double, bound: Double = .infinity,
                 histogram: UnsafeMutableBufferPointer<Double>? = nil) -> SearchResult
     {
         let k = Int((half / step).rounded())
@@ -104,7 +122,7 @@ struct LocatorMisfit {
             let x = cx + Double(i) * step
             for j in -k...k {
                 let y = cy + Double(j) * step
-                let q = chi2(x, y, limit: best.chi2)
+                let q = chi2(x, y, limit: min(best.chi2, bound))
                 if q < best.chi2 {
                     best = Node(x: x, y: y, chi2: q)
                     bestI = i
@@ -114,6 +132,17 @@ struct LocatorMisfit {
         }
         let onEdge = abs(bestI) == k || abs(bestJ) == k
         guard let histogram else { return SearchResult(best: best, onEdge: onEdge, spread: .nan) }
+        let radius = spread(cx: cx, cy: cy, half: half, step: step, best: best, bestI: bestI, bestJ: bestJ,
+                            histogram: histogram)
+        return SearchResult(best: best, onEdge: onEdge, spread: radius)
+    }
+
+    /// The 68 %-mass radius of the grid of ``search(cx:cy:half:step:bound:histogram:)`` about
+    /// its best node `best`, at grid indices (`bestI`, `bestJ`) from the centre.
+    func spread(cx: Double, cy: Double, half: Double, step: Double, best: Node, bestI: Int, bestJ: Int,
+                histogram: UnsafeMutableBufferPointer<Double>) -> Double
+    {
+        let k = Int((half / step).rounded())
         let binWidth = step / 4
         let bins = min(histogram.count, Int(4 * (2.0).squareRoot() * Double(k) * 2) + 8)
         for b in 0..<bins { histogram[b] = 0 }
@@ -140,7 +169,7 @@ struct LocatorMisfit {
                 break
             }
         }
-        return SearchResult(best: best, onEdge: onEdge, spread: radius)
+        return radius
     }
 
     /// Histogram bins needed by ``search(cx:cy:half:step:histogram:)`` for a grid of half-width
