@@ -55,6 +55,14 @@ let package = Package(
             path: "Benchmarks/EventBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "STALTAComparison",
+            dependencies: [
+                .product(name: "Picking", package: "QuakeWarn"),
+                .product(name: "SeismicCore", package: "QuakeWarn"),
+            ],
+            path: "Tools/STALTAComparison"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
