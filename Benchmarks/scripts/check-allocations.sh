@@ -29,7 +29,8 @@ with open(sys.argv[1]) as f:
 failed = False
 seen = set()
 for b in runs:
-    name = b["benchmark"].split(".", 1)[-1].replace("_", " ")
+    # "package.benchmark.<Target>.<name with spaces as underscores>"
+    name = b["benchmark"].removeprefix("package.benchmark.").split(".", 1)[-1].replace("_", " ")
     limit = LIMITS.get(name)
     if limit is None:
         continue
