@@ -32,7 +32,7 @@ def median_cpu_seconds(fn, repeat):
 
 
 def swift_p50_seconds(jmh, name, metric="Time (wall clock)"):
-    """p50 of `metric` (wall clock, or "CPU (total)") of the benchmark called `name`, in seconds,
+    """p50 of `metric` ("Time (wall clock)", or "Time (total CPU)") of the benchmark called `name`, in seconds,
     or None if it did not run or did not record that metric."""
     wanted = name.replace(" ", "_")  # the JMH export replaces spaces by underscores
     for b in jmh:
@@ -98,12 +98,13 @@ def main():
               f"{units / sw / 1e6:15.1f}")
     print("ratio = reference time / QuakeWarn time (> 1: QuakeWarn is faster)")
     print()
-    print("CPU time (thread CPU, user + system; insensitive to other processes holding the core):")
+    print("CPU time (Python: thread CPU; Swift: ordo-one cpuTotal, process CPU at a coarse ~10 ms")
+    print("resolution, so only indicative here; scripts/compare-stalta.sh measures both precisely):")
     header = f"{'what':36} {'reference':26} {'ref CPU p50':>11} {'QW CPU p50':>14} {'ratio':>7}"
     print(header)
     print("-" * len(header))
     for what, swift_name, ref_name, ref_s in cpu_rows:
-        sw = swift_p50_seconds(jmh, swift_name, metric="CPU (total)")
+        sw = swift_p50_seconds(jmh, swift_name, metric="Time (total CPU)")
         if sw is None:
             print(f"{what:36} {ref_name:26} {ref_s * 1e6:9.1f}µs {'(not run)':>14} {'-':>7}")
             continue

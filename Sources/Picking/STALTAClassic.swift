@@ -33,7 +33,10 @@
 /// chunking-independent: the re-summation points depend only on the sample count.
 ///
 /// Streaming: the last `nlta` squared samples are kept in a ring buffer allocated once in
-/// `init`, so processing allocates nothing and any chunking gives bit-identical output.
+/// `init`, so processing allocates nothing and any chunking gives bit-identical output. Within a
+/// long block (running sums, input and output not overlapping) the samples leaving the windows
+/// are re-read from the input past its first `nlta` samples (same squares, same bits) and two
+/// ratios are divided as one vector; the ring is refilled at the end of the block.
 ///
 /// - Complexity: O(1) per sample (plus O(nlta) every `k` samples when re-summing); memory O(nlta).
 ///
