@@ -43,6 +43,26 @@ let package = Package(
             path: "Benchmarks/PickingBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "EventBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Alerting", package: "QuakeWarn"),
+                .product(name: "EventBuilder", package: "QuakeWarn"),
+                .product(name: "Magnitude", package: "QuakeWarn"),
+                .product(name: "SeismicCore", package: "QuakeWarn"),
+            ],
+            path: "Benchmarks/EventBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "STALTAComparison",
+            dependencies: [
+                .product(name: "Picking", package: "QuakeWarn"),
+                .product(name: "SeismicCore", package: "QuakeWarn"),
+            ],
+            path: "Tools/STALTAComparison"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

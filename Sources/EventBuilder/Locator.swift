@@ -73,19 +73,24 @@ public struct LocationSolution: Sendable, Equatable {
 /// ```
 /// (origin time eliminated analytically; with two stations the time term is the arrival-time
 /// difference, i.e. the hyperbola, with σ_Δt = √2 σ_t). Nested grids: ±``Configuration/gridHalfWidthKilometers``
-/// at ``Configuration/coarseStepKilometers`` (default ±300 km, 10 km; a 15 km step was tried and fell into a secondary minimum on one seeded noisy case); then ±10 km at 1 km, ±1 km at 0.1 km and
-/// ±0.1 km at 0.01 km, each re-centred (up to 20 times) while its minimum lies on its edge, so the
-/// search walks down a narrow, flat χ² valley that a coarser grid only grazed.
+/// at ``Configuration/coarseStepKilometers`` (default ±300 km, 10 km; a 15 km step was tried and fell into a
+/// secondary minimum on one seeded noisy case); then ±10 km at 1 km, re-centred (up to 20 times) while its
+/// minimum lies on its edge, so the search walks down a narrow, flat χ² valley that the coarse grid only
+/// grazed; then 5 × 5 pattern grids at 0.1 km and 0.01 km walked downhill the same way (up to 40 times).
+/// Every grid evaluates χ² with an exact early exit (``LocatorMisfit``): all terms are ≥ 0, so a
+/// node whose partial sum already exceeds a known node's χ² cannot be the minimum.
 /// Horizontal σ: local Gaussian approximation, `C = 2 H⁻¹` from the χ² Hessian at the minimum
 /// (central differences, 0.5 km), reported as the RMS radial error `√(trace C)`; the 1 km grid's
 /// 68 %-mass radius is used instead when it is larger (and < 7 km). With two stations ≈ 14 km apart
 /// the error ellipse is elongated along the back-azimuth, and beyond ≈ 3 baselines the distance is
 /// weakly constrained (the hyperbola's asymptote); σ then grows accordingly (coverage tested).
 /// Origin-time σ = `√(σ_t²/n + (σ_h/Vp)²)`.
-/// - Complexity: ≈ 3 700 (coarse) + 441 per fine-grid step (typically 2 000–4 000) χ² evaluations;
-///   a few small arrays per call, none per node. Measured ≈ 0.4 ms per two-station solution
-///   (release build, shared 2-core machine) — above the 200 µs event-build share of the latency
-///   budget; it runs once per pick/snapshot, not per packet (see the report).
+/// - Complexity: ≈ 3 700 (coarse) + 441 per 1 km grid (+ its 68 % radius pass) + 25 per pattern
+///   step χ² evaluations, most of them stopped after the time terms; one scratch allocation per
+///   call (stack for small networks), none per node. Measured (two stations, 64 seeded geometries,
+///   release build, thread CPU time): p50 ≈ 150 µs, p99 ≈ 225 µs, against 390 / 630 µs for the
+///   previous full-evaluation 21 × 21 grids; `Tests/EventBuilderTests/LocatorBruteForceTests`
+///   checks the minimum against a dense brute-force search.
 public struct EventLocator: Sendable, Equatable {
     public struct Configuration: Sendable, Equatable {
         public var pVelocityKilometersPerSecond: Double
@@ -146,8 +151,6 @@ public struct EventLocator: Sendable, Equatable {
                                 dataCount: 2, method: .onsite)
     }
 
-    private struct Node { var x: Double; var y: Double; var chi2: Double }
-
     /// Grid-search location from ≥ 2 arrivals (nil for fewer).
     public func locate(_ arrivals: [StationArrival]) -> LocationSolution? {
         guard arrivals.count >= 2, configuration.isUsable,
@@ -159,121 +162,115 @@ public struct EventLocator: Sendable, Equatable {
         let proj = LocalProjection(origin: GeoPoint(latitudeDegrees: latSum / Double(arrivals.count),
                                                     longitudeDegrees: lonSum / Double(arrivals.count)))
         let reference = arrivals[0].pickTime
-        let sx = arrivals.map { proj.project($0.location).eastKilometers }
-        let sy = arrivals.map { proj.project($0.location).northKilometers }
-        let times = arrivals.map { $0.pickTime.seconds(since: reference) }
-        let hasBaz = arrivals.map { $0.backAzimuth != nil }
-        let bazPhi = arrivals.map { $0.backAzimuth?.backAzimuthDegrees ?? 0 }
-        let bazInvVar = arrivals.map { a in a.backAzimuth.map { 1 / pow(max($0.sigmaDegrees, 1e-3), 2) } ?? 0 }
-        let hasDist = arrivals.map { $0.distance != nil }
-        let logD = arrivals.map { a in a.distance.map { log10(max($0.kilometers, 1e-3)) } ?? 0 }
-        let distInvVar = arrivals.map { a in a.distance.map { 1 / pow(max($0.log10Sigma, 1e-3), 2) } ?? 0 }
         let n = arrivals.count
         let h2 = c.depthKilometers * c.depthKilometers
         let v = c.pVelocityKilometersPerSecond
         let st2 = c.pickSigmaSeconds * c.pickSigmaSeconds
-        var travel = [Double](repeating: 0, count: n)  // scratch: predicted travel times at a node
-
-        func chi2(_ x: Double, _ y: Double) -> Double {
-            var sumT = 0.0
-            for i in 0..<n {
-                let dx = x - sx[i], dy = y - sy[i]
-                travel[i] = (dx * dx + dy * dy + h2).squareRoot() / v
-                sumT += times[i] - travel[i]
+        let coarseBins = LocatorMisfit.histogramBins(half: c.gridHalfWidthKilometers, step: c.coarseStepKilometers)
+        let fineBins = LocatorMisfit.histogramBins(half: 10, step: 1)
+        // One scratch allocation per call (stack for small networks): station terms, travel
+        // times and the spread histogram; nothing is allocated per grid node.
+        let termStride = MemoryLayout<LocatorTerm>.stride
+        let doubles = n + max(coarseBins, fineBins)
+        return withUnsafeTemporaryAllocation(byteCount: n * termStride + doubles * 8,
+                                             alignment: MemoryLayout<LocatorTerm>.alignment) { raw -> LocationSolution? in
+            guard let base = raw.baseAddress else { return nil }
+            let terms = base.bindMemory(to: LocatorTerm.self, capacity: n)
+            for (i, a) in arrivals.enumerated() {
+                let p = proj.project(a.location)
+                (terms + i).initialize(to: LocatorTerm(
+                    x: p.eastKilometers, y: p.northKilometers, time: a.pickTime.seconds(since: reference),
+                    hasBackAzimuth: a.backAzimuth != nil, backAzimuthDegrees: a.backAzimuth?.backAzimuthDegrees ?? 0,
+                    backAzimuthWeight: a.backAzimuth.map { 1 / pow(max($0.sigmaDegrees, 1e-3), 2) } ?? 0,
+                    hasDistance: a.distance != nil,
+                    log10Distance: a.distance.map { log10(max($0.kilometers, 1e-3)) } ?? 0,
+                    distanceWeight: a.distance.map { 1 / pow(max($0.log10Sigma, 1e-3), 2) } ?? 0))
             }
-            let t0 = sumT / Double(n)
-            var total = 0.0
-            for i in 0..<n {
-                let r = times[i] - travel[i] - t0
-                total += r * r / st2
-                if hasBaz[i] || hasDist[i] {
-                    let dx = x - sx[i], dy = y - sy[i]
-                    if hasBaz[i] {
-                        let dphi = Geodesy.angleDifference(bazPhi[i], atan2(dx, dy) * 180 / .pi)
-                        total += dphi * dphi * bazInvVar[i]
-                    }
-                    if hasDist[i] {
-                        let rd = logD[i] - log10(max((dx * dx + dy * dy).squareRoot(), 1e-3))
-                        total += rd * rd * distInvVar[i]
-                    }
-                }
-            }
-            return total
+            let scratch = (base + n * termStride).bindMemory(to: Double.self, capacity: doubles)
+            let misfit = LocatorMisfit(terms: UnsafeBufferPointer(start: terms, count: n),
+                                       travel: UnsafeMutableBufferPointer(start: scratch, count: n),
+                                       depthSquared: h2, velocity: v, pickVariance: st2)
+            let histogram = UnsafeMutableBufferPointer(start: scratch + n, count: max(coarseBins, fineBins))
+            return solveGrid(misfit, projection: proj, reference: reference, histogram: histogram)
         }
+    }
 
-        var values: [Double] = []
-        values.reserveCapacity(4000)
-        /// Evaluates a (2k+1)² grid once (values cached), returns the best node, whether it lies on
-        /// the grid's edge, and the radius about it holding 68 % of the posterior mass (weights
-        /// exp(−Δχ²/2), flat prior on the grid; nodes with Δχ² > 40 contribute < 2e-9 and are skipped).
-        func search(cx: Double, cy: Double, half: Double, step: Double, wantSpread: Bool = false)
-            -> (best: Node, onEdge: Bool, spread: Double)
-        {
-            let k = Int((half / step).rounded())
-            values.removeAll(keepingCapacity: true)
-            var best = Node(x: cx, y: cy, chi2: .infinity)
-            var bestIJ = (0, 0)
-            for i in -k...k {
-                for j in -k...k {
-                    let q = chi2(cx + Double(i) * step, cy + Double(j) * step)
-                    values.append(q)
-                    if q < best.chi2 {  // deterministic order; ties keep the first node
-                        best = Node(x: cx + Double(i) * step, y: cy + Double(j) * step, chi2: q)
-                        bestIJ = (i, j)
-                    }
+    /// The nested grids, the uncertainty and the solution (see the type's documentation).
+    private func solveGrid(_ misfit: LocatorMisfit, projection proj: LocalProjection, reference: Timestamp,
+                           histogram: UnsafeMutableBufferPointer<Double>) -> LocationSolution
+    {
+        let c = configuration
+        let n = misfit.terms.count
+        let h2 = misfit.depthSquared, v = misfit.velocity, st2 = misfit.pickVariance
+        func chi2(_ x: Double, _ y: Double) -> Double { misfit.chi2(x, y) }
+        // A bound for the coarse grid's early exit: complete χ² at coarse nodes along each
+        // station's back-azimuth ray (every step out to twice the half-width). The epicentre
+        // lies near such a ray, so the bound is close to the coarse minimum and most nodes off
+        // the arrival-time hyperbola stop after the time terms. Every seed is a node of the
+        // coarse grid (coordinates i·step, computed as the grid does), so the minimum found is
+        // the same as without the bound.
+        let coarseStep = c.coarseStepKilometers
+        let coarseK = Int((c.gridHalfWidthKilometers / coarseStep).rounded())
+        var seed = Double.infinity
+        for term in misfit.terms where term.hasBackAzimuth {
+            let azimuth = term.backAzimuthDegrees * .pi / 180
+            let ux = sin(azimuth), uy = cos(azimuth)
+            var r = coarseStep / 2
+            while r < 2 * c.gridHalfWidthKilometers {
+                let i = ((term.x + r * ux) / coarseStep).rounded(), j = ((term.y + r * uy) / coarseStep).rounded()
+                if abs(i) <= Double(coarseK), abs(j) <= Double(coarseK) {
+                    seed = min(seed, misfit.chi2(0 + i * coarseStep, 0 + j * coarseStep, limit: seed))
                 }
+                r += coarseStep
             }
-            let onEdge = abs(bestIJ.0) == k || abs(bestIJ.1) == k
-            guard wantSpread else { return (best, onEdge, .nan) }
-            let binWidth = step / 4
-            var histogram = [Double](repeating: 0, count: Int(4 * (2.0).squareRoot() * Double(k) * 2) + 8)
-            var wSum = 0.0
-            var idx = 0
-            for i in -k...k {
-                for j in -k...k {
-                    let dchi = values[idx] - best.chi2
-                    idx += 1
-                    guard dchi <= 40 else { continue }
-                    let w = exp(-dchi / 2)
-                    let dx = Double(i - bestIJ.0) * step, dy = Double(j - bestIJ.1) * step
-                    let bin = min(histogram.count - 1, Int((dx * dx + dy * dy).squareRoot() / binWidth))
-                    histogram[bin] += w
-                    wSum += w
-                }
-            }
-            var radius = Double(histogram.count) * binWidth
-            var cumulative = 0.0
-            for (b, w) in histogram.enumerated() {
-                cumulative += w
-                if cumulative >= 0.68 * wSum { radius = Double(b + 1) * binWidth; break }
-            }
-            return (best, onEdge, radius)
         }
-
-        let coarse = search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: c.coarseStepKilometers)
+        let coarse = misfit.search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: coarseStep, bound: seed)
         /// A grid re-centred (up to 20 times) while its minimum lies on its edge: walks down a
         /// narrow, flat χ² valley that a coarser grid only grazed.
-        func walk(from start: Node, half: Double, step: Double, wantSpread: Bool = false)
-            -> (best: Node, onEdge: Bool, spread: Double)
+        func walk(from start: LocatorMisfit.Node, half: Double, step: Double, wantSpread: Bool = false)
+            -> LocatorMisfit.SearchResult
         {
-            var r = search(cx: start.x, cy: start.y, half: half, step: step, wantSpread: wantSpread)
+            var centre = start
+            var r = misfit.search(cx: start.x, cy: start.y, half: half, step: step, bound: start.chi2)
             var walks = 0
             while r.onEdge && walks < 20 && max(abs(r.best.x), abs(r.best.y)) < c.gridHalfWidthKilometers {
-                r = search(cx: r.best.x, cy: r.best.y, half: half, step: step, wantSpread: wantSpread)
+                centre = r.best
+                r = misfit.search(cx: r.best.x, cy: r.best.y, half: half, step: step, bound: r.best.chi2)
                 walks += 1
+            }
+            if wantSpread {
+                // The 68 % radius of the last grid only (the one whose minimum is returned).
+                let bestI = Int(((r.best.x - centre.x) / step).rounded())
+                let bestJ = Int(((r.best.y - centre.y) / step).rounded())
+                r.spread = misfit.spread(cx: centre.x, cy: centre.y, half: half, step: step, best: r.best,
+                                         bestI: bestI, bestJ: bestJ, histogram: histogram)
             }
             return r
         }
         let fine = walk(from: coarse.best, half: 10, step: 1, wantSpread: true)
-        let finer = walk(from: fine.best, half: 1, step: 0.1)
-        let finest = walk(from: finer.best, half: 0.1, step: 0.01)
+        // Sub-kilometre refinement on the smooth χ² surface: 5 × 5 pattern grids walked downhill
+        // (re-centred while the minimum is on the edge, up to 40 times), at 0.1 km then 0.01 km.
+        // (21 × 21 grids at ±1 km and ±0.1 km gave the same minima on the tests' geometries and
+        // the brute-force comparison, at 4–8 times the cost: in a flat valley every node of
+        // those grids needs its complete χ².)
+        func descend(from start: LocatorMisfit.Node, step: Double) -> LocatorMisfit.Node {
+            var r = misfit.search(cx: start.x, cy: start.y, half: 2 * step, step: step, bound: start.chi2)
+            var walks = 0
+            while r.onEdge && walks < 40 && max(abs(r.best.x), abs(r.best.y)) < c.gridHalfWidthKilometers {
+                r = misfit.search(cx: r.best.x, cy: r.best.y, half: 2 * step, step: step, bound: r.best.chi2)
+                walks += 1
+            }
+            return r.best
+        }
+        let finer = descend(from: fine.best, step: 0.1)
+        let finest = descend(from: finer, step: 0.01)
         // Uncertainty: local Gaussian approximation of the posterior at the minimum. With
         // χ² ≈ χ²_min + δᵀ C⁻¹ δ the Hessian is H = 2 C⁻¹, so C = 2 H⁻¹ (H by central differences,
         // step 0.5 km); σ_h = √(trace C) is the RMS radial error. The 1 km grid's 68 % mass radius
         // (non-Gaussian, bounded by its ±10 km window) is taken when larger. If H is not positive
         // definite the coarse grid's 68 % radius is used.
         let e = 0.5
-        let m0 = finest.best
+        let m0 = finest
         let fxx = (chi2(m0.x + e, m0.y) - 2 * m0.chi2 + chi2(m0.x - e, m0.y)) / (e * e)
         let fyy = (chi2(m0.x, m0.y + e) - 2 * m0.chi2 + chi2(m0.x, m0.y - e)) / (e * e)
         let fxy = (chi2(m0.x + e, m0.y + e) - chi2(m0.x + e, m0.y - e) - chi2(m0.x - e, m0.y + e)
@@ -285,21 +282,21 @@ public struct EventLocator: Sendable, Equatable {
             sigmaH = (2 * (fxx + fyy) / det).squareRoot()
             if fine.spread < 7 { sigmaH = max(sigmaH, fine.spread) }
         } else {
-            let coarseSpread = search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: c.coarseStepKilometers,
-                                      wantSpread: true).spread
+            let coarseSpread = misfit.search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers,
+                                             step: c.coarseStepKilometers, histogram: histogram).spread
             sigmaH = max(coarseSpread, fine.spread)
         }
         sigmaH = min(sigmaH, 2 * c.gridHalfWidthKilometers)
-        let b = finest.best
+        let b = finest
         var sumT = 0.0
         for i in 0..<n {
-            let dx = b.x - sx[i], dy = b.y - sy[i]
-            sumT += times[i] - (dx * dx + dy * dy + h2).squareRoot() / v
+            let dx = b.x - misfit.terms[i].x, dy = b.y - misfit.terms[i].y
+            sumT += misfit.terms[i].time - (dx * dx + dy * dy + h2).squareRoot() / v
         }
         let t0 = sumT / Double(n)
         let origin = reference.adding(nanoseconds: Int64((t0 * 1e9).rounded()))
         let sigmaT = (st2 / Double(n) + pow(sigmaH / v, 2)).squareRoot()
-        let dataCount = (n - 1) + hasBaz.filter { $0 }.count + hasDist.filter { $0 }.count
+        let dataCount = (n - 1) + misfit.terms.filter(\.hasBackAzimuth).count + misfit.terms.filter(\.hasDistance).count
         return LocationSolution(epicenter: proj.unproject(eastKilometers: b.x, northKilometers: b.y),
                                 depthKilometers: c.depthKilometers, originTime: origin, horizontalSigmaKilometers: sigmaH,
                                 originTimeSigmaSeconds: sigmaT, misfit: b.chi2, dataCount: dataCount, method: .gridSearch)

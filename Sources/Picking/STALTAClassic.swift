@@ -33,7 +33,10 @@
 /// chunking-independent: the re-summation points depend only on the sample count.
 ///
 /// Streaming: the last `nlta` squared samples are kept in a ring buffer allocated once in
-/// `init`, so processing allocates nothing and any chunking gives bit-identical output.
+/// `init`, so processing allocates nothing and any chunking gives bit-identical output. Within a
+/// long block (running sums, input and output not overlapping) the samples leaving the windows
+/// are re-read from the input past its first `nlta` samples (same squares, same bits) and two
+/// ratios are divided as one vector; the ring is refilled at the end of the block.
 ///
 /// - Complexity: O(1) per sample (plus O(nlta) every `k` samples when re-summing); memory O(nlta).
 ///
@@ -173,6 +176,46 @@ public struct ClassicSTALTA: STALTACharacteristicFunction {
                 count += 1
                 k += 1
             }
+            // Steady state, long block, ObsPy's running sums: once a full LTA window of this
+            // block has been seen, the leaving samples are read from the input itself (their
+            // squares recomputed, which gives the same bits as the stored ones) instead of the
+            // ring, two samples per step with one vector division; the ring is refilled at the end.
+            if interval == 0, n - k >= nlta + Self.blockFastPathMinimum, let inBase = input.baseAddress,
+               let outBase = output.baseAddress, !STALTAMemory.overlaps(inBase, outBase, count: n)
+            {
+                let fastStart = max(k, nlta)
+                let steadyStart = k
+                // Ring-based steady state up to local index nlta.
+                while k < fastStart {
+                    let x = input[k]
+                    let square = x * x
+                    sta += square - ring[leave]
+                    lta += square - ring[write]
+                    ring[write] = square
+                    write += 1
+                    if write == nlta { write = 0 }
+                    leave += 1
+                    if leave == nlta { leave = 0 }
+                    output[k] = sta / lta * scale
+                    k += 1
+                }
+                Self.steadyStateFromInput(input: inBase, output: outBase, range: k..<n, nsta: nsta, nlta: nlta,
+                                          scale: scale, sta: &sta, lta: &lta)
+                count += n - steadyStart
+                // Refill the ring with the squares of the block's last nlta samples: sample
+                // with local index i lives at (write + i − fastStart) mod nlta.
+                let offset = (n - nlta - k) % nlta  // k == fastStart; may be negative
+                var index = (write + offset + nlta) % nlta
+                for i in (n - nlta)..<n {
+                    let x = input[i]
+                    ring[index] = x * x
+                    index += 1
+                    if index == nlta { index = 0 }
+                }
+                write = index
+                leave = (count - nsta) % nlta
+                k = n
+            }
             // Steady state: both windows full. Runs end at the next re-summation point, if any.
             while k < n {
                 var runEnd = n
@@ -212,6 +255,48 @@ public struct ClassicSTALTA: STALTACharacteristicFunction {
         self.processedSampleCount = count
         self.writeIndex = write
         self.staLeaveIndex = leave
+    }
+
+    /// Shortest steady-state stretch (beyond the first nlta samples of a block) for which the
+    /// input-based fast path is used.
+    static let blockFastPathMinimum = 64
+
+    /// ObsPy's steady-state running sums over `range`, reading the samples leaving the windows
+    /// from `input` (`range.lowerBound ≥ nlta`), two samples per step: the sums advance serially
+    /// (one add per sample on each, the dependency chain), the two ratios are divided as one
+    /// vector. Bit-identical to the scalar loop: every operation and its order are the same.
+    private static func steadyStateFromInput(input: UnsafePointer<Double>, output: UnsafeMutablePointer<Double>,
+                                             range: Range<Int>, nsta: Int, nlta: Int, scale: Double,
+                                             sta: inout Double, lta: inout Double)
+    {
+        var s = sta, l = lta
+        var i = range.lowerBound
+        let end = range.upperBound
+        let vscale = SIMD2<Double>(repeating: scale)
+        let raw = UnsafeMutableRawPointer(output)
+        while i &+ 1 < end {
+            let a0 = input[i], a1 = input[i &+ 1]
+            let s0 = input[i &- nsta], s1 = input[i &+ 1 &- nsta]
+            let l0 = input[i &- nlta], l1 = input[i &+ 1 &- nlta]
+            let q0 = a0 * a0, q1 = a1 * a1
+            s += q0 - s0 * s0
+            l += q0 - l0 * l0
+            let sFirst = s, lFirst = l
+            s += q1 - s1 * s1
+            l += q1 - l1 * l1
+            let ratio = SIMD2<Double>(sFirst, s) / SIMD2<Double>(lFirst, l) * vscale
+            raw.storeBytes(of: ratio, toByteOffset: i &* 8, as: SIMD2<Double>.self)
+            i &+= 2
+        }
+        if i < end {
+            let a = input[i], o = input[i &- nsta], p = input[i &- nlta]
+            let q = a * a
+            s += q - o * o
+            l += q - p * p
+            output[i] = s / l * scale
+        }
+        sta = s
+        lta = l
     }
 
     /// Recomputes both sums from the ring (oldest to newest, STA part last), called only when

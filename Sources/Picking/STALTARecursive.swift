@@ -24,6 +24,10 @@
 /// Numerics on long streams: the recursion forgets old samples geometrically (factor
 /// `1 − 1/nlta` per sample), so rounding errors do not accumulate; there is no drift.
 ///
+/// Long blocks (≥ 17 × 48 · max(nsta, nlta) steady-state samples in one ``process(_:into:)``
+/// call, input and output not overlapping) run 4 segments in parallel SIMD lanes with an exact
+/// bit-for-bit verification (`STALTARecursiveParallel.swift`); the output is the same bits.
+///
 /// - Complexity: O(1) per sample, no allocation, O(1) memory.
 ///
 /// References: J. R. Evans and S. S. Allen (1983), "A teleseism-specific detection algorithm
@@ -106,6 +110,16 @@ public struct RecursiveSTALTA: STALTACharacteristicFunction {
         }
         // Steady state.
         count += n - k
+        if let inBase = input.baseAddress, let outBase = output.baseAddress,
+           n - k >= Self.speculativeMinimumLength(nsta: staSampleCount, nlta: nlta),
+           !STALTAMemory.overlaps(inBase, outBase, count: n)
+        {
+            // Long block: lane-parallel with exact verification (see speculativeSteadyState).
+            Self.speculativeSteadyState(input: inBase, output: outBase, range: k..<n,
+                                        warmUp: Self.speculativeWarmUp(nsta: staSampleCount, nlta: nlta),
+                                        coefficients: (cs, ds, cl, dl), sta: &sta, lta: &lta)
+            k = n
+        }
         while k < n {
             let x = input[k]
             let square = x * x

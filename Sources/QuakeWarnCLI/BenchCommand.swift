@@ -26,9 +26,14 @@ struct BenchCommand: ParsableCommand {
               miniSEED record decode                              20 us  (one 512-byte Steim2 record)
               filters + picker + station parameters, 3 channels  100 us  (1 s of 100 sps per channel;
                   reported separately for noise packets and for packets from P to P+30 s)
-            The event/warning/signing and forwarder stages join this table with their issues.
+              event build + warning encode + sign                200 us  (the triggering snapshot through
+                  EventBuilder -> WarningIssuer -> canonical JSON -> Ed25519; rows for the first
+                  onsite alert and for the two-station update, which runs the grid-search locator)
+            The forwarder stage (outbox + publish) joins this table with its issue.
+            'quakewarn bench scale' measures how many stations one core processes in real time.
             Build in release mode for meaningful numbers: swift build -c release.
-            """
+            """,
+        subcommands: [BenchScaleCommand.self]
     )
 
     @Option(help: "Packets (seconds of 3-channel data) to time per stage, after 60 s of warm-up.")
@@ -62,6 +67,7 @@ struct BenchCommand: ParsableCommand {
         do {
             results.append(try Self.decodeStage(packets: packets))
             results += try Self.stationStage(packets: packets)
+            results += try Self.eventStage(packets: packets)
         } catch {
             Console.error("quakewarn bench: \(error)")
             throw ExitCode(2)

@@ -9,7 +9,7 @@ struct BenchCommandTests {
     func jsonReportAndVerdict() throws {
         let run = try CLIRunner.run(["bench", "--packets", "400", "--json"])
         let lines = run.stdoutLines
-        #expect(lines.count == 3, "stdout: \(run.stdout) stderr: \(run.stderr)")
+        #expect(lines.count == 5, "stdout: \(run.stdout) stderr: \(run.stderr)")
         var anyOver = false
         var stages: [String] = []
         var packetCount = 0
@@ -28,9 +28,37 @@ struct BenchCommandTests {
             if !within { anyOver = true }
         }
         #expect(stages == ["miniSEED record decode", "filters + picker + station parameters, 3 channels (noise)",
-                           "filters + picker + station parameters, 3 channels (event: P to P+30 s)"])
-        #expect(packetCount == 800, "400 decode packets + 400 station packets split into noise and event")
+                           "filters + picker + station parameters, 3 channels (event: P to P+30 s)",
+                           "event build + warning encode + sign (first alert, onsite)",
+                           "event build + warning encode + sign (two-station update)"])
+        #expect(packetCount == 1600, "400 decode packets + 400 station packets split into noise and event + 2 × 400 event-stage inputs")
         #expect(run.status == (anyOver ? 1 : 0))
+    }
+
+    @Test("scale --format json: 50 stations, consistent CPU share, per-station cost and extrapolated maximum")
+    func scaleSmall() throws {
+        let run = try CLIRunner.run(["bench", "scale", "--stations", "50", "--seconds", "2", "--format", "json"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let line = try #require(run.stdoutLines.first)
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(obj["stations"] as? Int == 50)
+        #expect(obj["dataSeconds"] as? Int == 2)
+        let cpu = try #require(obj["cpuSecondsPerDataSecond"] as? Double)
+        let share = try #require(obj["cpuSharePercent"] as? Double)
+        let perStation = try #require(obj["microsecondsPerStationSecond"] as? Double)
+        let maxStations = try #require(obj["maxStationsOneCore"] as? Int)
+        #expect(cpu > 0 && cpu < 1, "50 stations are real time even in a debug build")
+        #expect(abs(share - 100 * cpu) < 0.01)
+        #expect(abs(perStation - cpu / 50 * 1e6) <= 0.01)
+        #expect(abs(Double(maxStations) - 1e6 / perStation) <= 1)
+        #expect(obj["realTime"] as? Bool == true)
+    }
+
+    @Test("scale: a bad --stations value exits 2 with a one-line reason")
+    func scaleBadStations() throws {
+        let run = try CLIRunner.run(["bench", "scale", "--stations", "0"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("--stations"))
     }
 
     @Test("a bad --packets value exits 2 with a one-line reason")

@@ -8,7 +8,7 @@ import SeismicCore
 let benchmarks: @Sendable () -> Void = {
     chainBenchmarks()
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .mallocCountTotal, .instructions, .throughput],
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .instructions, .throughput],
         warmupIterations: 2,
         maxDuration: .seconds(5),
         maxIterations: 50
