@@ -17,7 +17,7 @@ struct QuakeWarn: ParsableCommand {
         abstract: "Earthquake early-warning signal processor.",
         subcommands: [
             InfoCommand.self, PickCommand.self, MagnitudeCommand.self, IntensityCommand.self, SimulateCommand.self,
-            FeedCommand.self, KeysCommand.self, VerifyCommand.self, BenchCommand.self, ReplayCommand.self,
+            FeedCommand.self, KeysCommand.self, VerifyCommand.self, BenchCommand.self, ReplayCommand.self, IngestCommand.self,
         ]
     )
 
