@@ -56,6 +56,11 @@ public final class IngestMetrics: Sendable {
         }
     }
 
+    /// The Prometheus text exposition of every metric (what `/metrics` serves).
+    public func exposition() -> String {
+        String(decoding: registry.emitToBuffer(), as: UTF8.self)
+    }
+
     static func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "quakewarn", subsystem: "ingest", metricName: name, unitName: unit, helpText: help)
     }

@@ -104,11 +104,20 @@ public final class IngestService: Service, Sendable {
         client = SeedLinkClient(configuration: clientConfiguration)
     }
 
+    /// Stops the service as a graceful shutdown does (for embedding without a ``ServiceGroup``):
+    /// ``run()`` then finishes the pipeline, flushes the sinks and returns.
+    public func stop() {
+        client.stop()
+    }
+
     /// What was processed so far.
     public func statistics() async -> IngestStatistics { await processor.statistics }
 
     /// The bound metrics port once running (useful with port 0).
     public var metricsPort: Int? { state.withLock { $0.metricsPort } }
+
+    /// Connected to the SeedLink server (handshake done) right now.
+    public var isConnected: Bool { state.withLock { $0.connected } }
 
     /// Health for `/health`: connected to the SeedLink server.
     public var health: HealthReport {
