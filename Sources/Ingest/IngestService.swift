@@ -7,7 +7,7 @@ import Picking
 import Prometheus
 import Pipeline
 import SeedLink
-public import SeismicCore
+import SeismicCore
 public import ServiceLifecycle
 import Synchronization
 

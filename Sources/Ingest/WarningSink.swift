@@ -46,7 +46,7 @@ public actor JSONLDirectorySink: WarningSink {
         } else {
             let url = directory.appendingPathComponent(name)
             if !FileManager.default.fileExists(atPath: url.path) {
-                FileManager.default.createFile(atPath: url.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: url.path, contents: nil)  // FileHandle below reports failures
             }
             handle = try FileHandle(forWritingTo: url)
             try handle.seekToEnd()
