@@ -46,7 +46,8 @@ public struct IngestStatistics: Sendable, Codable, Equatable {
 /// The pipeline is the one `quakewarn replay` runs (data-time driven, 0.25 s slices), with
 /// ``IngestConfiguration/streamTimeoutSeconds`` as its stall timeout, so a stalled station stops
 /// holding the others back. Each record is processed to the end (sinks awaited) before the
-/// client reads the next one, so the SeedLink state file never runs ahead of the outputs.
+/// client reads the next one, so the SeedLink state file never runs ahead of the records handed
+/// to the pipeline (results the pipeline still holds back are released at shutdown).
 ///
 /// On graceful shutdown (SIGTERM/SIGINT through the ``ServiceGroup``) the client stops after
 /// the record in hand, the pipeline is finished (held records released, as at the end of a
