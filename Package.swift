@@ -170,7 +170,7 @@ let package = Package(
         .target(
             name: "Ingest",
             dependencies: [
-                "SeismicCore", "MiniSEED", "SeedLink", "Picking", "Pipeline", "Alerting", "Observability",
+                "SeismicCore", "MiniSEED", "SeedLink", "Picking", "Pipeline", "Alerting", "Observability", "Relay",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -298,7 +298,7 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "Ingest", "SeedLink", "Pipeline", "MiniSEED", "Alerting", "SeismicCore", "TestSupport",
+                "Ingest", "SeedLink", "Pipeline", "MiniSEED", "Alerting", "Relay", "SeismicCore", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -56,6 +56,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "SeedLinkBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MiniSEED", package: "QuakeWarn"),
+                .product(name: "SeedLink", package: "QuakeWarn"),
+                .product(name: "SeismicCore", package: "QuakeWarn"),
+            ],
+            path: "Benchmarks/SeedLinkBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "STALTAComparison",
             dependencies: [
                 .product(name: "Picking", package: "QuakeWarn"),

@@ -56,8 +56,15 @@ public enum PipelineRecord: Sendable {
 /// Streams that are not configured (station, location or channel not in the configuration) are
 /// ignored with one ``PipelineRecord/notice(time:message:)`` per stream.
 ///
-/// - Note: a stream in ``Configuration/expectedStreams`` that stops delivering holds everything
-///   back until ``finish()``; a live daemon must drop it from the expected set after a timeout.
+/// **Stalled streams.** A stream in ``Configuration/expectedStreams`` that stops delivering holds
+/// everything back until ``finish()`` unless ``Configuration/stallTimeoutSeconds`` is set (the live
+/// daemon sets it; replay does not): then a stream whose received data end more than that many
+/// seconds (data time) before the most advanced expected stream's stops gating the others, with a
+/// ``PipelineRecord/notice(time:message:)``; a stream that never delivered counts as ending at the
+/// first data time seen. It gates again (another notice) once its received data are within half
+/// the timeout of the most advanced stream (hysteresis, so a stream near the limit does not flap). Its late data are processed when they arrive, so picks from them may reach the
+/// event builder after later-timed inputs of other stations. The decision depends on data times
+/// and arrival order only, never on the wall clock.
 public struct ReplayPipeline: Sendable {
     public struct Configuration: Sendable {
         public var quakeWarn: QuakeWarnConfiguration
@@ -75,13 +82,17 @@ public struct ReplayPipeline: Sendable {
         /// channel). A stream listed here that never delivers data holds everything back until
         /// ``ReplayPipeline/finish()``; a replay passes the configured streams present in its files.
         public var expectedStreams: Set<StreamID>?
+        /// Data-time lag (s) behind the most advanced expected stream after which a stream stops
+        /// holding the others back (nil: never; see ``ReplayPipeline``).
+        public var stallTimeoutSeconds: Double?
 
         public init(quakeWarn: QuakeWarnConfiguration, status: WarningStatus? = nil,
                     picker: GlitchRejectingPicker.Configuration = .init(),
                     onsite: OnsiteStationAnalyzer.Configuration = .init(),
                     holdBackSeconds: Double = 0, clockTickSeconds: Double = 0.1, sliceSeconds: Double = 0.25,
-                    expectedStreams: Set<StreamID>? = nil) {
+                    expectedStreams: Set<StreamID>? = nil, stallTimeoutSeconds: Double? = nil) {
             self.expectedStreams = expectedStreams
+            self.stallTimeoutSeconds = stallTimeoutSeconds.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
             self.sliceSeconds = sliceSeconds.isFinite ? min(max(sliceSeconds, 0.01), 60) : 0.25
             self.quakeWarn = quakeWarn
             self.status = status ?? quakeWarn.alerting.status
@@ -143,6 +154,10 @@ public struct ReplayPipeline: Sendable {
     /// End of the slice being processed: the data time at which its outputs become known.
     private var currentSliceEnd = Timestamp(nanosecondsSinceEpoch: 0)
     private let expectedStreams: Set<StreamID>
+    /// The expected streams that currently gate processing and release (all of them unless stalled).
+    private var gate: Set<StreamID>
+    /// Start of the first block received (the implicit watermark of a stream that never delivered).
+    private var firstDataTime: Timestamp?
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
@@ -161,6 +176,7 @@ public struct ReplayPipeline: Sendable {
         self.channelToStation = channels
         self.expectedStreams = configuration.expectedStreams.map { $0.filter { channels[$0] != nil } }
             ?? Set(channels.keys)
+        self.gate = self.expectedStreams
         builder = EventBuilder(EventBuilder.Configuration(stations: q.stations.map(\.metadata)))
         let predictor = WarningPredictor(configuration: q)
         issuer = WarningIssuer(predictor: predictor, status: configuration.status)
@@ -190,8 +206,42 @@ public struct ReplayPipeline: Sendable {
         inputs[id] = input
         let end = block.endTimeExclusive
         receivedWatermarks[id] = max(receivedWatermarks[id] ?? end, end)
+        if firstDataTime == nil { firstDataTime = block.startTime }
+        var out: [PipelineRecord] = []
+        if let timeout = configuration.stallTimeoutSeconds { out = updateGate(timeout: timeout, now: end) }
         if let t = minimumWatermark(receivedWatermarks) { processSlices(endingBy: t) }
-        return release(upTo: releaseThreshold())
+        return out + release(upTo: releaseThreshold())
+    }
+
+    /// The expected streams that currently gate processing (see "Stalled streams" above).
+    public var gatingStreams: Set<StreamID> { gate }
+
+    /// Drops lagging streams from the gate and re-admits those that caught up.
+    private mutating func updateGate(timeout: Double, now: Timestamp) -> [PipelineRecord] {
+        guard let first = firstDataTime else { return [] }
+        var lead: Timestamp?
+        for id in expectedStreams {
+            if let w = receivedWatermarks[id] { lead = lead.map { max($0, w) } ?? w }
+        }
+        guard let lead else { return [] }
+        let limit = Int64((timeout * 1e9).rounded())
+        var out: [PipelineRecord] = []
+        for id in expectedStreams.sorted() where gate.contains(id) {
+            let w = receivedWatermarks[id] ?? first
+            if lead.nanoseconds(since: w) > limit {
+                gate.remove(id)
+                out.append(.notice(time: now, message: "\(id): stalled (data end \(w.iso8601), \(timeout) s behind "
+                                   + "\(lead.iso8601)); it no longer holds the other streams back"))
+            }
+        }
+        // Hysteresis: back in the gate once within half the timeout of the lead.
+        for id in expectedStreams.sorted() where !gate.contains(id) {
+            if let w = receivedWatermarks[id], lead.nanoseconds(since: w) <= limit / 2 {
+                gate.insert(id)
+                out.append(.notice(time: now, message: "\(id): caught up (data end \(w.iso8601)); it gates processing again"))
+            }
+        }
+        return out
     }
 
     /// Processes the queued slices that end at or before `time`, in (start, stream) order.
@@ -371,7 +421,7 @@ public struct ReplayPipeline: Sendable {
     /// Everything at or before (minimum stream watermark − hold-back) may be released.
     private func minimumWatermark(_ marks: [StreamID: Timestamp]) -> Timestamp? {
         var low: Timestamp?
-        for id in expectedStreams {
+        for id in gate {
             guard let w = marks[id] else { return nil }
             low = low.map { min($0, w) } ?? w
         }

@@ -18,7 +18,7 @@ struct QuakeWarn: ParsableCommand {
         subcommands: [
             InfoCommand.self, PickCommand.self, MagnitudeCommand.self, IntensityCommand.self, SimulateCommand.self,
             FeedCommand.self, KeysCommand.self, VerifyCommand.self, BenchCommand.self, ReplayCommand.self,
-            SubscribeCommand.self, RelayCommand.self,
+            IngestCommand.self, RelayCommand.self, SubscribeCommand.self,
         ]
     )
 

@@ -10,6 +10,10 @@ public enum SeedLinkClientEvent: Sendable {
     case connected(server: String)
     /// A decoded data record with its packet sequence number.
     case record(MiniSEEDRecord, sequence: Int)
+    /// A decoded data record with its sequence number and its 512 raw bytes (header flags,
+    /// Blockette 1001 timing quality); sent instead of ``record(_:sequence:)`` when
+    /// ``SeedLinkClient/Configuration/deliversRecordBytes`` is set.
+    case recordWithBytes(MiniSEEDRecord, sequence: Int, bytes: [UInt8])
     /// A packet whose record could not be decoded, or skipped bytes; the stream continues.
     case decodeError(String)
     /// A complete INFO answer that was not a keep-alive (XML text).
@@ -74,6 +78,8 @@ public final class SeedLinkClient: Sendable {
         public var stateFile: String?
         /// 0 saves after every record.
         public var stateSaveIntervalSeconds: Double
+        /// Report records as ``SeedLinkClientEvent/recordWithBytes(_:sequence:bytes:)`` (with the raw record).
+        public var deliversRecordBytes = false
 
         public init(host: String, port: Int = 18000, stations: [Station], keepAliveSeconds: Double? = 30,
                     networkTimeoutSeconds: Double = 120, connectTimeoutSeconds: Double = 10,
@@ -157,8 +163,12 @@ public final class SeedLinkClient: Sendable {
                 delay *= 1 + configuration.reconnectJitter * (2 * rng.nextUniform() - 1)
             }
             await onEvent(.disconnected(reason: outcome.reason, reconnectDelaySeconds: delay))
+            // Sleep in short steps so that stop() ends the wait at once (not after up to the maximum delay).
+            let wakeUp = ContinuousClock.now + .nanoseconds(Int64(max(0, delay) * 1e9))
             do {
-                try await Task.sleep(nanoseconds: UInt64(max(0, delay) * 1e9))
+                while !isStopped, ContinuousClock.now < wakeUp {
+                    try await Task.sleep(for: min(.milliseconds(50), wakeUp - ContinuousClock.now))
+                }
             } catch {
                 break
             }
@@ -338,7 +348,11 @@ public final class SeedLinkClient: Sendable {
                                     }
                                     let key = SeedLinkStateFile.key(network: decoded.streamID.network, station: decoded.streamID.station)
                                     self.shared.withLock { $0.sequences[key] = sequence }
-                                    await onEvent(.record(decoded, sequence: sequence))
+                                    if self.configuration.deliversRecordBytes {
+                                        await onEvent(.recordWithBytes(decoded, sequence: sequence, bytes: record))
+                                    } else {
+                                        await onEvent(.record(decoded, sequence: sequence))
+                                    }
                                     let interval = self.configuration.stateSaveIntervalSeconds
                                     if self.configuration.stateFile != nil,
                                        interval <= 0 || (NIODeadline.now() - lastSaved).nanoseconds >= Int64(interval * 1e9) {

@@ -50,8 +50,16 @@ public struct SampleBlock: Sendable, Equatable {
     public var lastSampleTime: Timestamp { time(ofSample: max(samples.count - 1, 0)) }
 
     /// `count / samplingRateHz` in nanoseconds, rounded to nearest.
+    ///
+    /// Total for any input: a rate of zero, a non-finite rate or an offset beyond ±2^63 ns (which
+    /// a corrupt record header can produce) saturates to `Int64.max`/`Int64.min` (0 for 0/0)
+    /// instead of trapping; callers that accept outside data reject such rates before using them.
     public static func offsetNanoseconds(samples count: Int, samplingRateHz: Double) -> Int64 {
-        Int64((Double(count) * 1e9 / samplingRateHz).rounded())
+        let offset = (Double(count) * 1e9 / samplingRateHz).rounded()
+        if offset.isNaN { return 0 }
+        if offset >= 9.223_372_036_854_775e18 { return .max }
+        if offset <= -9.223_372_036_854_775e18 { return .min }
+        return Int64(offset)
     }
 
     /// Converts a window length in seconds to a whole number of samples, rounding to nearest

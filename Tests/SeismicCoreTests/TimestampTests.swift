@@ -97,6 +97,17 @@ struct StreamAndBlockTests {
         }
     }
 
+    @Test("A corrupt sampling rate (0, NaN, infinite, tiny) saturates sample offsets instead of trapping")
+    func offsetsSaturate() {
+        #expect(SampleBlock.offsetNanoseconds(samples: 5, samplingRateHz: 0) == .max)
+        #expect(SampleBlock.offsetNanoseconds(samples: -5, samplingRateHz: 0) == .min)
+        #expect(SampleBlock.offsetNanoseconds(samples: 0, samplingRateHz: 0) == 0)
+        #expect(SampleBlock.offsetNanoseconds(samples: 3, samplingRateHz: .nan) == 0)
+        #expect(SampleBlock.offsetNanoseconds(samples: 3, samplingRateHz: .infinity) == 0)
+        #expect(SampleBlock.offsetNanoseconds(samples: 1_000_000, samplingRateHz: 1e-12) == .max)
+        #expect(SampleBlock.offsetNanoseconds(samples: 250, samplingRateHz: 100) == 2_500_000_000)
+    }
+
     @Test("Sample times are exact integer nanoseconds at common rates")
     func sampleTimes() throws {
         let id = try #require(StreamID("XX.TEST..HNZ"))

@@ -1,0 +1,377 @@
+public import Alerting
+import Foundation
+public import Logging
+import MiniSEED
+public import Observability
+import Picking
+import Prometheus
+import Pipeline
+import SeedLink
+import SeismicCore
+public import ServiceLifecycle
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Per-stream counts of what the daemon did with its input (also `ingest-stats.json`).
+public struct IngestStatistics: Sendable, Codable, Equatable {
+    public struct Stream: Sendable, Codable, Equatable {
+        /// Records per ``InputGuard/Kind`` raw value.
+        public var decisions: [String: Int] = [:]
+        /// Samples passed to the pipeline, and their sum (counts; exact below 2^53).
+        public var samples = 0
+        public var sampleSum = 0.0
+        /// End time of the accepted data (ISO 8601).
+        public var dataEnd: String?
+    }
+    public var streams: [String: Stream] = [:]
+    public var picks = 0
+    public var events = 0
+    public var warnings = 0
+    public var decodeErrors = 0
+    public var reconnects = 0
+}
+
+/// The station ingestion daemon as a swift-service-lifecycle ``Service``:
+///
+/// ```
+/// SeedLinkClient ─► record decode ─► InputGuard (per stream) ─► ReplayPipeline.process
+///                ─► JSONLDirectorySink (picks/events/decisions/CAP) + every WarningSink (warnings)
+/// ```
+///
+/// The pipeline is the one `quakewarn replay` runs (data-time driven, 0.25 s slices), with
+/// ``IngestConfiguration/streamTimeoutSeconds`` as its stall timeout, so a stalled station stops
+/// holding the others back. Each record is processed to the end (sinks awaited) before the
+/// client reads the next one, so the SeedLink state file never runs ahead of the records handed
+/// to the pipeline (results the pipeline still holds back are released at shutdown).
+///
+/// On graceful shutdown (SIGTERM/SIGINT through the ``ServiceGroup``) the client stops after
+/// the record in hand, the pipeline is finished (held records released, as at the end of a
+/// replay), the sinks are flushed and the state file is written atomically, so a restart
+/// resumes at the next packet: no sample twice, none skipped. The pipeline's own state
+/// (filters, STA/LTA) restarts with its warm-up.
+public final class IngestService: Service, Sendable {
+    public let configuration: IngestConfiguration
+    public let quakeWarn: QuakeWarnConfiguration
+    public let metrics: IngestMetrics
+    private let logger: Logger
+    private let processor: Processor
+    private let client: SeedLinkClient
+    private let state = Mutex<RunState>(RunState())
+
+    struct RunState {
+        var connected = false
+        var lastRecord: ContinuousClock.Instant?
+        var metricsPort: Int?
+    }
+
+    /// - Parameters:
+    ///   - sinks: extra warning sinks (e.g. the relay adapter); the output directory's
+    ///     ``JSONLDirectorySink`` is added first when ``IngestConfiguration/outputDirectory`` is set.
+    ///   - sign: signs each warning (nil: unsigned), e.g. `{ try SignedEnvelope.sign($0, with: key) }`.
+    /// - Throws: when the output directory cannot be created.
+    public init(configuration: IngestConfiguration, quakeWarn: QuakeWarnConfiguration, sinks: [any WarningSink] = [],
+                sign: (@Sendable (WarningMessage) throws -> SignedEnvelope)? = nil,
+                metrics: IngestMetrics = IngestMetrics(), logger: Logger = Logger(label: "quakewarn.ingest")) throws {
+        self.configuration = configuration
+        self.quakeWarn = quakeWarn
+        self.metrics = metrics
+        self.logger = logger
+        let output = try configuration.outputDirectory.map { try JSONLDirectorySink(directory: $0) }
+        let pipeline = ReplayPipeline(.init(quakeWarn: quakeWarn, status: configuration.status,
+                                            stallTimeoutSeconds: configuration.streamTimeoutSeconds))
+        processor = Processor(pipeline: pipeline, output: output, sinks: (output.map { [$0] } ?? []) + sinks, sign: sign,
+                              metrics: metrics, logger: logger, timeJumpSeconds: configuration.timeJumpSeconds,
+                              statsFile: configuration.outputDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("ingest-stats.json") })
+        let sl = configuration.seedlink
+        var stations = sl.stations.map { SeedLinkClient.Station(network: $0.network, station: $0.station, selectors: $0.selectors) }
+        if stations.isEmpty {
+            stations = quakeWarn.stations.map { s in
+                SeedLinkClient.Station(network: s.network, station: s.station,
+                                       selectors: s.channels.map { s.location + $0 })
+            }
+        }
+        var clientConfiguration = SeedLinkClient.Configuration(
+            host: sl.host, port: sl.port, stations: stations, keepAliveSeconds: sl.keepAliveSeconds,
+            networkTimeoutSeconds: sl.networkTimeoutSeconds, initialReconnectDelaySeconds: sl.initialReconnectDelaySeconds,
+            maximumReconnectDelaySeconds: sl.maximumReconnectDelaySeconds, reconnectJitter: sl.reconnectJitter,
+            jitterSeed: UInt64(UInt32(truncatingIfNeeded: getpid())), stateFile: sl.stateFile,
+            stateSaveIntervalSeconds: sl.stateSaveIntervalSeconds)
+        clientConfiguration.deliversRecordBytes = true
+        client = SeedLinkClient(configuration: clientConfiguration)
+    }
+
+    /// Stops the service as a graceful shutdown does (for embedding without a ``ServiceGroup``):
+    /// ``run()`` then finishes the pipeline, flushes the sinks and returns.
+    public func stop() {
+        client.stop()
+    }
+
+    /// What was processed so far.
+    public func statistics() async -> IngestStatistics { await processor.statistics }
+
+    /// The bound metrics port once running (useful with port 0).
+    public var metricsPort: Int? { state.withLock { $0.metricsPort } }
+
+    /// Connected to the SeedLink server (handshake done) right now.
+    public var isConnected: Bool { state.withLock { $0.connected } }
+
+    /// Health for `/health`: connected to the SeedLink server.
+    public var health: HealthReport {
+        let s = state.withLock { $0 }
+        let age = s.lastRecord.map { ContinuousClock.now - $0 }
+        return HealthReport(healthy: s.connected, details: [
+            ("seedlink", s.connected ? "connected" : "disconnected"),
+            ("lastRecordAgeSeconds", age.map { String(format: "%.3f", Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18) } ?? "none"),
+        ])
+    }
+
+    public func run() async throws {
+        var endpoint: MetricsEndpoint?
+        if let m = configuration.metrics {
+            let e = try await MetricsEndpoint.start(host: m.host, port: m.port, registry: metrics.registry,
+                                                    health: { [weak self] in self?.health ?? HealthReport(healthy: false) })
+            state.withLock { $0.metricsPort = e.port }
+            logger.info("metrics endpoint listening", metadata: ["host": "\(m.host)", "port": "\(e.port)"])
+            endpoint = e
+        }
+        logger.info("ingest starting", metadata: [
+            "seedlink": "\(configuration.seedlink.host):\(configuration.seedlink.port)",
+            "stations": "\(client.configuration.stations.map(\.key).joined(separator: ","))",
+            "stateFile": "\(configuration.seedlink.stateFile ?? "none")",
+        ])
+        let client = self.client
+        let processor = self.processor
+        let runError: (any Error)?
+        do {
+            try await withGracefulShutdownHandler {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    // Statistics file refresh (also when no record arrives).
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: .milliseconds(500))
+                            await processor.writeStatistics()
+                        }
+                    }
+                    try await client.run { [self] event in
+                        await self.handle(event)
+                    }
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                client.stop()
+            }
+            runError = nil
+        } catch {
+            runError = error
+        }
+        // The client saved the state file when it stopped; release what the pipeline holds.
+        await processor.finish()
+        await endpoint?.shutdown()
+        let stats = await processor.statistics
+        logger.info("ingest stopped", metadata: [
+            "streams": "\(stats.streams.count)", "picks": "\(stats.picks)", "events": "\(stats.events)",
+            "warnings": "\(stats.warnings)",
+        ])
+        if let runError { throw runError }
+    }
+
+    private func handle(_ event: SeedLinkClientEvent) async {
+        switch event {
+        case .connected(let server):
+            state.withLock { $0.connected = true }
+            logger.info("connected", metadata: ["server": "\(server)"])
+        case .record(let record, let sequence):
+            state.withLock { $0.lastRecord = .now }
+            await processor.process(record, sequence: sequence, clock: nil)
+        case .recordWithBytes(let record, let sequence, let bytes):
+            state.withLock { $0.lastRecord = .now }
+            await processor.process(record, sequence: sequence, clock: ClockQuality(record: bytes))
+        case .decodeError(let text):
+            metrics.decodeErrors.increment()
+            await processor.countDecodeError()
+            logger.warning("undecodable input", metadata: ["reason": "\(text)"])
+        case .info(let text):
+            logger.debug("INFO answer", metadata: ["length": "\(text.count)"])
+        case .disconnected(let reason, let delay):
+            state.withLock { $0.connected = false }
+            metrics.reconnects.increment()
+            await processor.countReconnect()
+            logger.warning("disconnected", metadata: ["reason": "\(reason)", "reconnectInSeconds": "\(delay)"])
+        case .endOfTransfer:
+            logger.info("server sent END")
+        case .stateFileError(let text):
+            logger.error("state file not written", metadata: ["reason": "\(text)"])
+        }
+    }
+}
+
+/// The mutable part: guards, pipeline and sinks, serialised by the actor.
+actor Processor {
+    private var pipeline: ReplayPipeline
+    private let output: JSONLDirectorySink?
+    private let sinks: [any WarningSink]
+    private let sign: (@Sendable (WarningMessage) throws -> SignedEnvelope)?
+    private let metrics: IngestMetrics
+    private let logger: Logger
+    private let timeJumpSeconds: Double
+    private var guards: [StreamID: InputGuard] = [:]
+    private let configured: Set<StreamID>
+    private(set) var statistics = IngestStatistics()
+    private let statsFile: URL?
+    private var statsWritten = ContinuousClock.now
+    private var finished = false
+
+    init(pipeline: ReplayPipeline, output: JSONLDirectorySink?, sinks: [any WarningSink],
+         sign: (@Sendable (WarningMessage) throws -> SignedEnvelope)?, metrics: IngestMetrics, logger: Logger,
+         timeJumpSeconds: Double, statsFile: URL?) {
+        self.pipeline = pipeline
+        self.output = output
+        self.sinks = sinks
+        self.sign = sign
+        self.metrics = metrics
+        self.logger = logger
+        self.timeJumpSeconds = timeJumpSeconds
+        self.statsFile = statsFile
+        configured = Set(pipeline.configuration.quakeWarn.stations.flatMap { s in
+            s.channels.map { StreamID(network: s.network, station: s.station, location: s.location, channel: $0) }
+        })
+    }
+
+    func countDecodeError() { statistics.decodeErrors += 1 }
+    func countReconnect() { statistics.reconnects += 1 }
+
+    func process(_ record: MiniSEEDRecord, sequence: Int, clock: ClockQuality?) async {
+        guard !finished else { return }
+        let arrival = ContinuousClock.now
+        let arrivalNanos = IngestTrace.realtimeNanos()
+        let id = record.streamID
+        let code = id.description
+        guard configured.contains(id) else {
+            await take(pipeline.process(record.block))  // one notice per unknown stream
+            return
+        }
+        let stationMetrics = metrics.station(code)
+        if let clock { metrics.record(clock: clock, station: code) }
+        var g = guards[id] ?? InputGuard(timeJumpSeconds: timeJumpSeconds)
+        let decision = g.check(startTime: record.startTime, sampleCount: record.sampleCount,
+                               samplingRateHz: record.samplingRateHz, sequence: sequence)
+        guards[id] = g
+        metrics.count(decision, station: code)
+        statistics.streams[code, default: .init()].decisions[decision.kind.rawValue, default: 0] += 1
+        let meta: Logger.Metadata = ["stream": "\(code)", "sequence": "\(sequence)", "decision": "\(decision.kind.rawValue)",
+                                     "start": "\(record.startTime.iso8601)", "samples": "\(record.sampleCount)",
+                                     "offsetSeconds": "\(decision.offsetSeconds)"]
+        switch decision.kind {
+        case .first, .inOrder: logger.trace("record", metadata: meta)
+        case .gap, .partialOverlap, .rateChange, .timeJumpForward: logger.notice("record accepted", metadata: meta)
+        case .exactDuplicate, .duplicate, .outOfOrder, .timeJumpBackward, .empty: logger.warning("record dropped", metadata: meta)
+        }
+        guard decision.kind.isAccepted else { return }
+        var block = record.block
+        if decision.dropLeadingSamples > 0 {
+            let k = decision.dropLeadingSamples
+            block = SampleBlock(streamID: id, startTime: block.time(ofSample: k), samplingRateHz: block.samplingRateHz,
+                                unit: block.unit, samples: Array(block.samples[k...]))
+        }
+        let end = block.endTimeExclusive
+        var sum = 0.0
+        for x in block.samples { sum += x }
+        statistics.streams[code, default: .init()].samples += block.samples.count
+        statistics.streams[code, default: .init()].sampleSum += sum
+        statistics.streams[code, default: .init()].dataEnd = end.iso8601
+        stationMetrics.samples.increment(by: Int64(block.samples.count))
+        let endSeconds = Double(end.nanosecondsSinceEpoch) / 1e9
+        stationMetrics.lastSample.set(endSeconds)
+        stationMetrics.latency.set(Date().timeIntervalSince1970 - endSeconds)
+
+        let released = pipeline.process(block)
+        if released.isEmpty {
+            metrics.processingLatency.record(ContinuousClock.now - arrival)
+        } else {
+            // Sinks (e.g. the relay) learn which record's arrival produced each warning.
+            await IngestTrace.$recordArrivalNanos.withValue(arrivalNanos) { await take(released) }
+            metrics.processingLatency.record(ContinuousClock.now - arrival)
+        }
+        writeStatisticsIfDue()
+    }
+
+    /// Releases everything the pipeline holds and flushes the sinks (once).
+    func finish() async {
+        guard !finished else { return }
+        finished = true
+        await take(pipeline.finish())
+        for s in sinks {
+            do { try await s.flush() } catch {
+                metrics.sinkErrors.increment()
+                logger.error("sink flush failed", metadata: ["error": "\(error)"])
+            }
+        }
+        do { try await output?.close() } catch { logger.error("output close failed", metadata: ["error": "\(error)"]) }
+        writeStatistics()
+    }
+
+    private func take(_ records: [PipelineRecord]) async {
+        for r in records {
+            switch r {
+            case .pick(let p, _):
+                statistics.picks += 1
+                metrics.picks.increment()
+                logger.info("pick", metadata: ["stream": "\(p.streamID)", "time": "\(p.time.iso8601)"])
+            case .event:
+                // Details are in events.jsonl (EventBuilder is not imported here).
+                statistics.events += 1
+                metrics.events.increment()
+                logger.info("event update", metadata: ["eventUpdates": "\(statistics.events)"])
+            case .notice(let t, let message):
+                logger.notice("pipeline notice", metadata: ["time": "\(t?.iso8601 ?? "-")", "message": "\(message)"])
+            default: break
+            }
+            if let output {
+                do { try await output.write(r) } catch {
+                    metrics.sinkErrors.increment()
+                    logger.error("output write failed", metadata: ["error": "\(error)"])
+                }
+            }
+            if case .warning(let m, _) = r {
+                statistics.warnings += 1
+                metrics.warnings.increment()
+                logger.notice("warning", metadata: ["line": "\(ReplayOutputs.humanLine(m))"])
+                var envelope: SignedEnvelope?
+                if let sign {
+                    do { envelope = try sign(m) } catch {
+                        logger.error("warning not signed", metadata: ["id": "\(m.id)", "error": "\(error)"])
+                    }
+                }
+                for s in sinks {
+                    do { try await s.deliver(m, envelope: envelope) } catch {
+                        metrics.sinkErrors.increment()
+                        logger.error("warning sink failed", metadata: ["id": "\(m.id)", "error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
+    private func writeStatisticsIfDue() {
+        guard statsFile != nil, ContinuousClock.now - statsWritten > .milliseconds(500) else { return }
+        writeStatistics()
+    }
+
+    /// Writes `ingest-stats.json` atomically.
+    func writeStatistics() {
+        statsWritten = .now
+        guard let statsFile else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        do {
+            try encoder.encode(statistics).write(to: statsFile, options: .atomic)
+        } catch {
+            logger.error("statistics not written", metadata: ["file": "\(statsFile.path)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,90 @@
+public import Alerting
+public import Foundation
+public import Pipeline
+
+/// Where the daemon delivers warnings: the JSONL directory (``JSONLDirectorySink``), and, added
+/// by the integrator, an adapter to the relay's input client. ``IngestService`` calls every sink
+/// for every warning, in pipeline order, and awaits it.
+public protocol WarningSink: Sendable {
+    /// Delivers one warning and, when a signing key is configured, its Ed25519 envelope.
+    /// A thrown error is logged and counted; the daemon continues.
+    func deliver(_ warning: WarningMessage, envelope: SignedEnvelope?) async throws
+    /// Makes everything delivered so far durable (called on shutdown).
+    func flush() async throws
+}
+
+extension WarningSink {
+    public func flush() async throws {}
+}
+
+/// The daemon's output files, with the line formats of `quakewarn replay` (``ReplayOutputs``
+/// encodes each line, so a live run and a replay of the same data give byte-identical lines):
+/// `picks.jsonl`, `events.jsonl`, `decisions.jsonl`, `warnings.jsonl`, `cap/<id>-<update>.xml`
+/// and `signed/<id>-<update>.json` (when an envelope is given). Files are appended to, so a
+/// restarted daemon continues them.
+///
+/// ``write(_:)`` takes every pipeline record except the warning line itself, which
+/// ``deliver(_:envelope:)`` (the ``WarningSink`` side) writes.
+public actor JSONLDirectorySink: WarningSink {
+    public nonisolated let directory: URL
+    private var handles: [String: FileHandle] = [:]
+
+    /// Creates the directory (and `cap/`, `signed/`) if needed.
+    /// - Throws: the file-system error, naming the directory.
+    public init(directory: String) throws {
+        self.directory = URL(fileURLWithPath: directory)
+        let fm = FileManager.default
+        for d in [self.directory, self.directory.appendingPathComponent("cap"), self.directory.appendingPathComponent("signed")] {
+            try fm.createDirectory(at: d, withIntermediateDirectories: true)
+        }
+    }
+
+    private func append(_ line: String, to name: String) throws {
+        let handle: FileHandle
+        if let h = handles[name] {
+            handle = h
+        } else {
+            let url = directory.appendingPathComponent(name)
+            if !FileManager.default.fileExists(atPath: url.path) {
+                _ = FileManager.default.createFile(atPath: url.path, contents: nil)  // FileHandle below reports failures
+            }
+            handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+            handles[name] = handle
+        }
+        try handle.write(contentsOf: Data((line + "\n").utf8))
+    }
+
+    /// Writes one pipeline record (picks, rejections, events, decisions, CAP XML); warnings
+    /// lines are written by ``deliver(_:envelope:)``; notices are not written (they are logged).
+    public func write(_ record: PipelineRecord) throws {
+        var lines = ReplayOutputs()
+        try lines.add(record)
+        for l in lines.picks { try append(l, to: "picks.jsonl") }
+        for l in lines.events { try append(l, to: "events.jsonl") }
+        for l in lines.decisions { try append(l, to: "decisions.jsonl") }
+        for c in lines.cap {
+            try Data(c.xml.utf8).write(to: directory.appendingPathComponent("cap").appendingPathComponent(c.name),
+                                       options: .atomic)
+        }
+    }
+
+    public func deliver(_ warning: WarningMessage, envelope: SignedEnvelope?) throws {
+        try append(String(decoding: try warning.canonicalJSON(), as: UTF8.self), to: "warnings.jsonl")
+        if let envelope {
+            try envelope.encoded().write(to: directory.appendingPathComponent("signed")
+                .appendingPathComponent("\(warning.id)-\(warning.updateNumber).json"), options: .atomic)
+        }
+    }
+
+    public func flush() throws {
+        for h in handles.values { try h.synchronize() }
+    }
+
+    /// Flushes and closes the files.
+    public func close() throws {
+        try flush()
+        for h in handles.values { try h.close() }
+        handles.removeAll()
+    }
+}
