@@ -22,7 +22,7 @@ import TestSupport
     static func corpus() throws -> [[UInt8]] {
         var records: [[UInt8]] = []
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        var files = ["longquan-m5.5/SC.NANTA.00.mseed", "noise-only/SC.GAOSI.00.mseed"].map {
+        var files = ["longquan-m5.8/SC.NANTA.00.mseed", "noise-glitches/SC.GAOSI.00.mseed"].map {
             root.appendingPathComponent("SampleWaveforms/scenarios/" + $0).path
         }
         files += ["steim1_be_512", "steim2_be_512", "int16_be_512", "float32_be_512", "text_512"].map {

@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func guardDecisionsReachMetricsAndStatistics() async throws {
-        let path = Scenario.directory.appendingPathComponent("longquan-m5.5/SC.NANTA.00.mseed").path
+        let path = Scenario.directory.appendingPathComponent("longquan-m5.8/SC.NANTA.00.mseed").path
         let all = try SeedLinkFeed.load(paths: [path]).records.filter { $0.streamID.channel == "HNZ" }
         try #require(all.count > 12)
         // r0 r1 r2 r1(duplicate) r3 r5(gap) r4(out of order) r6… ; r2 flagged "clock locked".

@@ -34,7 +34,7 @@ struct StalledStreamTests {
 
     @Test func timeoutWithoutStallChangesNothing() throws {
         let q = try Scenario.configuration()
-        let blocks = ReplaySchedule.blocks(from: try Scenario.segments("longquan-m5.5"), chunkSeconds: 1)
+        let blocks = ReplaySchedule.blocks(from: try Scenario.segments("longquan-m5.8"), chunkSeconds: 1)
         var plain = ReplayPipeline(.init(quakeWarn: q))
         var gated = ReplayPipeline(.init(quakeWarn: q, stallTimeoutSeconds: 10))
         var a: [PipelineRecord] = [], b: [PipelineRecord] = []
@@ -55,7 +55,7 @@ struct StalledStreamTests {
     /// GAOSI's remaining data arrive, a "caught up" notice follows.
     @Test func stalledStationStopsHoldingTheOtherBack() throws {
         let q = try Scenario.configuration()
-        let segments = try Scenario.segments("longquan-m5.5")
+        let segments = try Scenario.segments("longquan-m5.8")
         let blocks = ReplaySchedule.blocks(from: segments, chunkSeconds: 1)
         let start = try #require(blocks.first?.startTime)
         let cut = start.adding(nanoseconds: 20_000_000_000)
@@ -87,7 +87,7 @@ struct StalledStreamTests {
 
     @Test func streamThatNeverDeliversIsDroppedAfterTheTimeout() throws {
         let q = try Scenario.configuration()
-        let blocks = ReplaySchedule.blocks(from: try Scenario.segments("noise-only"), chunkSeconds: 1)
+        let blocks = ReplaySchedule.blocks(from: try Scenario.segments("noise-glitches"), chunkSeconds: 1)
             .filter { $0.streamID.channel != "HNE" || $0.streamID.station != "GAOSI" }
         var pipeline = ReplayPipeline(.init(quakeWarn: q, stallTimeoutSeconds: 5))
         var notices: [String] = []

@@ -11,7 +11,7 @@ import Darwin
 /// as a child process, its outputs and `ingest-stats.json` checked against the files.
 @Suite("quakewarn ingest", .serialized)
 struct IngestCommandTests {
-    let scenario = IngestFixture.scenarios.appendingPathComponent("longquan-m5.5")
+    let scenario = IngestFixture.scenarios.appendingPathComponent("longquan-m5.8")
     var files: [String] { ["SC.GAOSI.00.mseed", "SC.NANTA.00.mseed"].map { scenario.appendingPathComponent($0).path } }
 
     /// The feed is killed and restarted mid-stream, a proxy cuts the TCP connection every

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# End-to-end latency harness (issue 8): packet in → warning out, across real processes.
+#
+#   quakewarn feed (SeedLink, loopback) ─► quakewarn ingest ─► quakewarn relay ─► Mosquitto ─►
+#   quakewarn subscribe (MQTT, timestamps receipt with CLOCK_REALTIME)
+#
+# For every warning: latency = subscriber receipt − arrival at the ingest daemon of the decoded
+# record whose processing produced the warning (IngestTrace.recordArrivalNanos, logged by the
+# relay sink in OUT/relay-latency.jsonl). Both clocks are CLOCK_REALTIME on the same machine.
+# `quakewarn bench e2e-report` joins the two logs and prints HdrHistogram percentiles.
+#
+# Usage: Benchmarks/scripts/e2e-latency.sh [SCENARIO_DIR…]   (default: the three event scenarios)
+# Environment: QW_E2E_SPEED (feed speed-up, default 10), QW_E2E_BUILD (release|debug, default
+# release), QW_E2E_KEEP=1 keeps the work directory.
+# Needs mosquitto (Debian package; scripts/ensure-deps.sh installs it). Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+BUILD=${QW_E2E_BUILD:-release}
+SPEED=${QW_E2E_SPEED:-10}
+scripts/ensure-deps.sh mosquitto mosquitto-clients >&2
+echo "== building quakewarn ($BUILD) ==" >&2
+swift build -c "$BUILD" --product quakewarn >&2
+QW="$ROOT/.build/$BUILD/quakewarn"
+
+WORK=$(mktemp -d /tmp/quakewarn-e2e.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+    scripts/test-env/mosquitto.sh stop >/dev/null 2>&1 || true
+    if [ "${QW_E2E_KEEP:-0}" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+wait_for_line() { # FILE PATTERN SECONDS → prints the first matching line
+    local file=$1 pattern=$2 seconds=$3 i
+    for ((i = 0; i < seconds * 20; i++)); do
+        if grep -m1 -E "$pattern" "$file" 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    echo "e2e: timed out waiting for '$pattern' in $file:" >&2
+    tail -n 20 "$file" >&2 || true
+    return 1
+}
+
+echo "== private Mosquitto on 127.0.0.1 ==" >&2
+eval "$(scripts/test-env/mosquitto.sh start)"
+printf '%s\n' "$MQTT_TEST_PASSWORD" > "$WORK/mqtt.password"
+
+"$QW" keys generate --out "$WORK/keys" >&2
+echo "e2e-input-token-$RANDOM$RANDOM" > "$WORK/input.token"
+cat > "$WORK/relay.yaml" <<YAML
+input: {host: 127.0.0.1, port: 0, tokenFile: input.token}
+verification: {publicKeyFiles: [keys/quakewarn-signing.pub]}
+outbox: {path: outbox.sqlite}
+mqtt: {host: 127.0.0.1, port: $MQTT_TEST_PORT, username: $MQTT_TEST_USER, passwordFile: mqtt.password}
+YAML
+"$QW" relay --config "$WORK/relay.yaml" --log-level warning 2> "$WORK/relay.err" &
+PIDS+=($!)
+RELAY_PORT=$(wait_for_line "$WORK/relay.err" "relay: input listening on" 60 | sed -E 's/.*127\.0\.0\.1:([0-9]+).*/\1/')
+
+if [ $# -eq 0 ]; then
+    set -- SampleWaveforms/scenarios/nearby-m4.5 SampleWaveforms/scenarios/longquan-m5.8 SampleWaveforms/scenarios/longmenshan-m7.5
+fi
+
+: > "$WORK/latency.jsonl"
+: > "$WORK/received.jsonl"
+for scenario in "$@"; do
+    name=$(basename "$scenario")
+    echo "== $name: replay for the expected warning count ==" >&2
+    "$QW" replay "$scenario" --config SampleWaveforms/scenarios/config.yaml --out "$WORK/replay-$name" >/dev/null 2>&1
+    expected=$(wc -l < "$WORK/replay-$name/warnings.jsonl")
+    echo "   $expected warning(s) expected" >&2
+    [ "$expected" -gt 0 ] || continue
+
+    "$QW" subscribe --mqtt "127.0.0.1:$MQTT_TEST_PORT" --username "$MQTT_TEST_USER" --password-file "$WORK/mqtt.password" \
+        --topic 'quakewarn/warnings/#' --public-key "$WORK/keys/quakewarn-signing.pub" --count "$expected" --timeout 600 \
+        > "$WORK/received-$name.jsonl" 2> "$WORK/subscribe-$name.err" &
+    SUB=$!
+    PIDS+=($SUB)
+    wait_for_line "$WORK/subscribe-$name.err" "subscribed to" 30 >/dev/null
+
+    "$QW" feed "$scenario" --port 0 --speed "$SPEED" 2> "$WORK/feed-$name.err" &
+    FEED=$!
+    PIDS+=($FEED)
+    FEED_PORT=$(wait_for_line "$WORK/feed-$name.err" "listening on" 60 | sed -E 's/.*:([0-9]+)$/\1/')
+
+    mkdir -p "$WORK/ingest-$name"
+    cat > "$WORK/ingest-$name.yaml" <<YAML
+configuration: $ROOT/SampleWaveforms/scenarios/config.yaml
+status: Exercise
+seedlink: {host: 127.0.0.1, port: $FEED_PORT, stateFile: ingest-$name/seedlink.state}
+output: {directory: ingest-$name}
+relay: {host: 127.0.0.1, port: $RELAY_PORT, tokenFile: input.token}
+signing: {privateKeyFile: keys/quakewarn-signing.key}
+YAML
+    echo "== $name: feed (speed $SPEED) → ingest → relay → Mosquitto → subscriber ==" >&2
+    "$QW" ingest --config "$WORK/ingest-$name.yaml" --log-level warning 2> "$WORK/ingest-$name.err" &
+    INGEST=$!
+    PIDS+=($INGEST)
+    if ! wait "$SUB"; then
+        echo "e2e: the subscriber did not receive $expected warning(s) for $name (see $WORK)" >&2
+        QW_E2E_KEEP=1
+    fi
+    kill "$INGEST" "$FEED" 2>/dev/null || true
+    wait "$INGEST" 2>/dev/null || true
+    wait "$FEED" 2>/dev/null || true
+    cat "$WORK/ingest-$name/relay-latency.jsonl" >> "$WORK/latency.jsonl" 2>/dev/null || true
+    cat "$WORK/received-$name.jsonl" >> "$WORK/received.jsonl"
+done
+
+echo "== report ==" >&2
+"$QW" bench e2e-report --latency "$WORK/latency.jsonl" --received "$WORK/received.jsonl"
