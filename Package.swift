@@ -132,6 +132,7 @@ let package = Package(
         .target(
             name: "Observability",
             dependencies: [
+                "SeismicCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -5,10 +5,8 @@ public import Alerting
 import Foundation
 public import Logging
 import Relay
+import SeismicCore
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Wall-clock context of the record being processed, for latency accounting across processes.
 public enum IngestTrace {
@@ -18,11 +16,7 @@ public enum IngestTrace {
     @TaskLocal public static var recordArrivalNanos: Int64?
 
     /// CLOCK_REALTIME now, in nanoseconds since the epoch.
-    public static func realtimeNanos() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
-    }
+    public static func realtimeNanos() -> Int64 { Timestamp.wallClockNow().nanosecondsSinceEpoch }
 }
 
 /// Delivers each warning's Ed25519 envelope to the relay (`quakewarn relay`), in order.
@@ -173,7 +167,7 @@ public actor RelayWarningSink: WarningSink {
     private func writeLatency(_ item: Item, ackNanos: Int64) {
         guard let latencyLog else { return }
         let arrival = item.recordArrivalNanos.map(String.init) ?? "null"
-        let line = "{\"id\":\(HealthJSON.quote(item.id)),\"updateNumber\":\(item.updateNumber),\"recordArrivalNanos\":\(arrival),"
+        let line = "{\"id\":\(JSONText.quoted(item.id)),\"updateNumber\":\(item.updateNumber),\"recordArrivalNanos\":\(arrival),"
             + "\"queuedNanos\":\(item.queuedNanos),\"ackNanos\":\(ackNanos)}\n"
         latencyLog.write(Data(line.utf8))
     }
@@ -193,21 +187,5 @@ public enum RelayWarningSinkError: Error, CustomStringConvertible, Sendable {
         case let .cannotOpen(path):
             "\(path): cannot create the relay latency log"
         }
-    }
-}
-
-/// JSON string quoting for the latency log's ids.
-enum HealthJSON {
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
     }
 }

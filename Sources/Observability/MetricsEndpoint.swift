@@ -10,6 +10,7 @@
 public import NIOCore
 internal import NIOHTTP1
 internal import NIOPosix
+internal import SeismicCore
 public import Prometheus
 
 /// A health report served at `/health`.
@@ -37,26 +38,7 @@ public struct HealthReport: Sendable, Equatable {
         return out + "}"
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { JSONText.quoted(s) }
 }
 
 /// A small HTTP/1.1 server for `/metrics` and `/health`.

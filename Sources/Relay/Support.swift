@@ -121,33 +121,10 @@ final class UnackedTracker: Sendable {
 }
 
 /// Wall clock as a ``Timestamp`` (nanoseconds since the epoch, `CLOCK_REALTIME`).
-func wallClockNow() -> Timestamp {
-    var spec = timespec()
-    clock_gettime(CLOCK_REALTIME, &spec)
-    return Timestamp(nanosecondsSinceEpoch: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
-}
+func wallClockNow() -> Timestamp { Timestamp.wallClockNow() }
 
 /// JSON string literal with the escapes RFC 8259 requires.
-func jsonQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
+func jsonQuoted(_ text: String) -> String { JSONText.quoted(text) }
 
 /// Constant-time comparison of two secrets (the time does not depend on where they differ).
 func secretsEqual(_ a: String, _ b: String) -> Bool {
