@@ -289,7 +289,14 @@ actor Processor {
         stationMetrics.lastSample.set(endSeconds)
         stationMetrics.latency.set(Date().timeIntervalSince1970 - endSeconds)
 
+        let pipelineStart = ContinuousClock.now
         let released = pipeline.process(block)
+        let pipelineTime = ContinuousClock.now - pipelineStart
+        if pipelineTime > .milliseconds(1) {  // over the whole 1 ms budget (design.md) by itself
+            logger.debug("slow pipeline step", metadata: ["stream": "\(code)", "samples": "\(block.samples.count)",
+                                                         "milliseconds": "\(Double(pipelineTime.components.attoseconds) / 1e15 + Double(pipelineTime.components.seconds) * 1e3)",
+                                                         "released": "\(released.count)"])
+        }
         if released.isEmpty {
             metrics.processingLatency.record(ContinuousClock.now - arrival)
         } else {
@@ -316,7 +323,27 @@ actor Processor {
     }
 
     private func take(_ records: [PipelineRecord]) async {
-        for r in records {
+        // Warnings leave first: sign each and hand it to the extra sinks (the relay) before any
+        // local file is written, so disk I/O for picks, decisions and CAP files never delays a
+        // warning on its way out. The output directory still receives every record in order.
+        var envelopes: [Int: SignedEnvelope] = [:]
+        for (index, r) in records.enumerated() {
+            guard case .warning(let m, _) = r else { continue }
+            var envelope: SignedEnvelope?
+            if let sign {
+                do { envelope = try sign(m) } catch {
+                    logger.error("warning not signed", metadata: ["id": "\(m.id)", "error": "\(error)"])
+                }
+            }
+            envelopes[index] = envelope
+            for s in sinks where !(s is JSONLDirectorySink) {
+                do { try await s.deliver(m, envelope: envelope) } catch {
+                    metrics.sinkErrors.increment()
+                    logger.error("warning sink failed", metadata: ["id": "\(m.id)", "error": "\(error)"])
+                }
+            }
+        }
+        for (index, r) in records.enumerated() {
             switch r {
             case .pick(let p, _):
                 statistics.picks += 1
@@ -341,13 +368,8 @@ actor Processor {
                 statistics.warnings += 1
                 metrics.warnings.increment()
                 logger.notice("warning", metadata: ["line": "\(ReplayOutputs.humanLine(m))"])
-                var envelope: SignedEnvelope?
-                if let sign {
-                    do { envelope = try sign(m) } catch {
-                        logger.error("warning not signed", metadata: ["id": "\(m.id)", "error": "\(error)"])
-                    }
-                }
-                for s in sinks {
+                let envelope = envelopes[index] ?? nil
+                for s in sinks where s is JSONLDirectorySink {
                     do { try await s.deliver(m, envelope: envelope) } catch {
                         metrics.sinkErrors.increment()
                         logger.error("warning sink failed", metadata: ["id": "\(m.id)", "error": "\(error)"])

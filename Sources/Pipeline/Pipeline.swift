@@ -267,7 +267,10 @@ public struct ReplayPipeline: Sendable {
 
     private mutating func processSlice(_ block: SampleBlock) {
         let id = block.streamID
-        guard let code = channelToStation[id], var station = stations[code] else { return }
+        // Taken out of the dictionary (and put back at the end) so that this is the only reference
+        // to its buffers: mutating a copy that the dictionary still shares would copy every
+        // history array on each slice (copy-on-write), which cost milliseconds per record.
+        guard let code = channelToStation[id], var station = stations.removeValue(forKey: code) else { return }
         let end = block.endTimeExclusive
         if dataEnd.map({ end > $0 }) ?? true { dataEnd = end }
         watermarks[id] = max(watermarks[id] ?? end, end)
@@ -281,9 +284,7 @@ public struct ReplayPipeline: Sendable {
             onsite.verticalCountsPerMetersPerSecondSquared = station.config.sensitivityCountsPerMetersPerSecondSquared
             station.onsite = OnsiteStationAnalyzer(onsite, samplingRateHz: fs)
         }
-        if var onsite = station.onsite {
-            let outputs = onsite.process(block)
-            station.onsite = onsite
+        if let outputs = station.onsite?.process(block) {  // in place (optional chaining), no copy
             collect(outputs, into: &station)
         }
 
@@ -302,17 +303,16 @@ public struct ReplayPipeline: Sendable {
                                     item: .notice("\(id): no station parameters: \(error)")))
                 }
             }
-            if var processor = station.processor {
+            if station.processor != nil {
                 var snapshots: [StationParameters] = []
                 do {
-                    try processor.process(block) { snapshots.append($0) }
+                    try station.processor?.process(block) { snapshots.append($0) }
                 } catch {
                     enqueue(Pending(time: currentSliceEnd, rank: 0, key: id.description, sub: 0,
                                     item: .notice("\(id): station parameters restarted: \(error)")))
-                    processor.reset()
-                    try? processor.process(block) { snapshots.append($0) }
+                    station.processor?.reset()
+                    try? station.processor?.process(block) { snapshots.append($0) }
                 }
-                station.processor = processor
                 for p in snapshots { enqueueSnapshot(p, station: code, samplingRateHz: fs, availableAt: nil) }
             }
         }
@@ -326,9 +326,7 @@ public struct ReplayPipeline: Sendable {
                                 item: .notice("\(id): picker not started: \(error)")))
             }
         }
-        if var picker = pickers[id] {
-            let outputs = picker.process(block)
-            pickers[id] = picker
+        if let outputs = pickers[id]?.process(block) {  // in place through the dictionary's accessor
             handlePicker(outputs, streamID: id, station: &station, isVertical: isVertical)
         }
         stations[code] = station

@@ -29,7 +29,9 @@ struct BenchCommand: ParsableCommand {
               event build + warning encode + sign                200 us  (the triggering snapshot through
                   EventBuilder -> WarningIssuer -> canonical JSON -> Ed25519; rows for the first
                   onsite alert and for the two-station update, which runs the grid-search locator)
-            The forwarder stage (outbox + publish) joins this table with its issue.
+              forwarder: verify + outbox append                   500 us  (a signed warning through the relay's
+                  Ed25519 check and SQLite WAL commit; the MQTT publish is measured against a real
+                  broker by 'quakewarn relay bench' and end to end by Benchmarks/scripts/e2e-latency.sh)
             'quakewarn bench scale' measures how many stations one core processes in real time.
             Build in release mode for meaningful numbers: swift build -c release.
             """,
@@ -68,6 +70,7 @@ struct BenchCommand: ParsableCommand {
             results.append(try Self.decodeStage(packets: packets))
             results += try Self.stationStage(packets: packets)
             results += try Self.eventStage(packets: packets)
+            results.append(try Self.forwarderStage(packets: min(packets, 5_000)))
         } catch {
             Console.error("quakewarn bench: \(error)")
             throw ExitCode(2)

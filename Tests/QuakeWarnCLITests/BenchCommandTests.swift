@@ -9,7 +9,7 @@ struct BenchCommandTests {
     func jsonReportAndVerdict() throws {
         let run = try CLIRunner.run(["bench", "--packets", "400", "--json"])
         let lines = run.stdoutLines
-        #expect(lines.count == 5, "stdout: \(run.stdout) stderr: \(run.stderr)")
+        #expect(lines.count == 6, "stdout: \(run.stdout) stderr: \(run.stderr)")
         var anyOver = false
         var stages: [String] = []
         var packetCount = 0
@@ -30,8 +30,9 @@ struct BenchCommandTests {
         #expect(stages == ["miniSEED record decode", "filters + picker + station parameters, 3 channels (noise)",
                            "filters + picker + station parameters, 3 channels (event: P to P+30 s)",
                            "event build + warning encode + sign (first alert, onsite)",
-                           "event build + warning encode + sign (two-station update)"])
-        #expect(packetCount == 1600, "400 decode packets + 400 station packets split into noise and event + 2 × 400 event-stage inputs")
+                           "event build + warning encode + sign (two-station update)",
+                           "forwarder: verify + outbox append (publish: relay bench)"])
+        #expect(packetCount == 2000, "400 decode packets + 400 station packets split into noise and event + 2 × 400 event-stage inputs + 400 forwarder inputs")
         #expect(run.status == (anyOver ? 1 : 0))
     }
 
