@@ -17,6 +17,10 @@ swift build --build-tests
 echo "== starting the test MQTT broker (127.0.0.1, password auth, free port) ==" >&2
 eval "$(scripts/test-env/mosquitto.sh start)"
 trap 'scripts/test-env/mosquitto.sh stop' EXIT
+# The decoder fuzz test (SeedLink frames + miniSEED records, mutated real records and random
+# bytes) runs 1,000,000 inputs here (~90 s in a debug build); a plain `swift test` runs 10,000.
+# scripts/fuzz.sh runs more, or another seed.
+export QW_FUZZ_INPUTS="${QW_FUZZ_INPUTS:-1000000}"
 echo "== running tests ==" >&2
 # One test at a time: several suites block a thread while a child process runs (CLI, crash and
 # interop tests), and with only two cooperative threads on a 2-core machine that starved the
