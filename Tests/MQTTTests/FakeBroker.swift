@@ -2,6 +2,7 @@ import MQTT
 import NIOCore
 import NIOPosix
 import Synchronization
+import TestSupport
 
 /// A FIFO of events with a bounded wait: `next(timeout:)` returns nil after the timeout.
 final class EventQueue<Element: Sendable>: Sendable {

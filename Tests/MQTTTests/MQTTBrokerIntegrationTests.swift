@@ -3,6 +3,7 @@ import MQTT
 import NIOCore
 import Synchronization
 import Testing
+import TestSupport
 
 /// Tests against a real Mosquitto broker on loopback. They need the environment printed by
 /// `scripts/test-env/mosquitto.sh start` (MQTT_TEST_HOST, _PORT, _USER, _PASSWORD) and are

@@ -1,6 +1,7 @@
 import MQTT
 import NIOCore
 import Testing
+import TestSupport
 
 /// Client behaviour against the scriptable in-process `FakeBroker` (loopback): the exact
 /// packets on the wire, re-sends, window, keep-alive, refusals. No external broker needed.

@@ -1,32 +1,7 @@
 import Foundation
 import MQTT
 import NIOCore
-
-/// Thrown by `withDeadline` when the body did not finish in time.
-struct TestTimeout: Error, CustomStringConvertible {
-    var seconds: Double
-    var what: String
-    var description: String { "timed out after \(seconds) s: \(what)" }
-}
-
-/// Runs `body`, failing with `TestTimeout` if it has not finished after `seconds` (the body is
-/// cancelled then). Every wait in these tests goes through this, so nothing can hang.
-func withDeadline<T: Sendable>(
-    _ seconds: Double,
-    _ what: String,
-    _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            throw TestTimeout(seconds: seconds, what: what)
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw TestTimeout(seconds: seconds, what: what) }
-        return first
-    }
-}
+import TestSupport
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a seeded generator for reproducible test inputs.
 struct SplitMix64: RandomNumberGenerator {
@@ -76,29 +51,6 @@ func decodeError(
         return nil
     } catch {
         return error
-    }
-}
-
-/// Environment of the test broker started by `eval "$(scripts/test-env/mosquitto.sh start)"`.
-enum BrokerEnvironment {
-    static var host: String? { ProcessInfo.processInfo.environment["MQTT_TEST_HOST"] }
-    static var port: Int? { ProcessInfo.processInfo.environment["MQTT_TEST_PORT"].flatMap(Int.init) }
-    static var user: String? { ProcessInfo.processInfo.environment["MQTT_TEST_USER"] }
-    static var password: String? { ProcessInfo.processInfo.environment["MQTT_TEST_PASSWORD"] }
-    static var isAvailable: Bool { host != nil && port != nil && user != nil && password != nil }
-
-    /// Path of scripts/test-env/mosquitto.sh, from this file's location.
-    static let script: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("scripts/test-env/mosquitto.sh").path
-
-    /// Path of an executable found in the usual Debian locations.
-    static func tool(_ name: String) -> String? {
-        for directory in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"] {
-            let path = directory + "/" + name
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
     }
 }
 

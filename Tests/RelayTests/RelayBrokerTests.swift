@@ -5,6 +5,7 @@ import NIOCore
 import Relay
 import Synchronization
 import Testing
+import TestSupport
 
 /// End to end against the real Mosquitto of `scripts/test-env/mosquitto.sh` (skipped without it).
 @Suite("Relay → Mosquitto", .enabled(if: BrokerEnvironment.isAvailable, "MQTT_TEST_* not set (scripts/test-env/mosquitto.sh start)"))

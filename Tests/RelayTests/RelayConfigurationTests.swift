@@ -1,6 +1,7 @@
 import Foundation
 import Relay
 import Testing
+import TestSupport
 
 @Suite("Relay configuration")
 struct RelayConfigurationTests {

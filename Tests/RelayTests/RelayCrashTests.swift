@@ -5,6 +5,7 @@ import NIOCore
 import Relay
 import Synchronization
 import Testing
+import TestSupport
 
 /// Crash safety of the `quakewarn relay` process: it is SIGKILLed at random moments while a
 /// publisher streams warnings, restarted each time, and its broker is restarted mid-stream.

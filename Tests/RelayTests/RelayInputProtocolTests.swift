@@ -3,6 +3,7 @@ import Foundation
 import Relay
 import Synchronization
 import Testing
+import TestSupport
 
 /// The QWRI/1 input of a running ``RelayService``. The broker address is unreachable here
 /// (port 1): the input, verification and outbox work without a broker, entries stay pending.

@@ -3,6 +3,7 @@ import Foundation
 import Relay
 import SeismicCore
 import Testing
+import TestSupport
 
 @Suite("Relay outbox (SQLite WAL)")
 struct RelayOutboxTests {

@@ -2,6 +2,7 @@ import Alerting
 import Foundation
 import Relay
 import Testing
+import TestSupport
 
 @Suite("Relay input verification")
 struct RelayVerifierTests {
