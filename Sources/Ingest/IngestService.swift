@@ -70,8 +70,8 @@ public final class IngestService: Service, Sendable {
     }
 
     /// - Parameters:
-    ///   - sinks: extra warning sinks (e.g. the relay adapter); the output directory's
-    ///     ``JSONLDirectorySink`` is added first when ``IngestConfiguration/outputDirectory`` is set.
+    ///   - sinks: warning sinks besides the output directory (e.g. the relay adapter). They get
+    ///     each warning before any output file is written.
     ///   - sign: signs each warning (nil: unsigned), e.g. `{ try SignedEnvelope.sign($0, with: key) }`.
     /// - Throws: when the output directory cannot be created.
     public init(configuration: IngestConfiguration, quakeWarn: QuakeWarnConfiguration, sinks: [any WarningSink] = [],
@@ -84,7 +84,7 @@ public final class IngestService: Service, Sendable {
         let output = try configuration.outputDirectory.map { try JSONLDirectorySink(directory: $0) }
         let pipeline = ReplayPipeline(.init(quakeWarn: quakeWarn, status: configuration.status,
                                             stallTimeoutSeconds: configuration.streamTimeoutSeconds))
-        processor = Processor(pipeline: pipeline, output: output, sinks: (output.map { [$0] } ?? []) + sinks, sign: sign,
+        processor = Processor(pipeline: pipeline, output: output, sinks: sinks, sign: sign,
                               metrics: metrics, logger: logger, timeJumpSeconds: configuration.timeJumpSeconds,
                               statsFile: configuration.outputDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("ingest-stats.json") })
         let sl = configuration.seedlink
@@ -248,7 +248,7 @@ actor Processor {
     func process(_ record: MiniSEEDRecord, sequence: Int, clock: ClockQuality?) async {
         guard !finished else { return }
         let arrival = ContinuousClock.now
-        let arrivalNanos = IngestTrace.realtimeNanos()
+        let arrivalNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
         let id = record.streamID
         let code = id.description
         guard configured.contains(id) else {
@@ -312,7 +312,7 @@ actor Processor {
         guard !finished else { return }
         finished = true
         await take(pipeline.finish())
-        for s in sinks {
+        for s in sinks + (output.map { [$0] } ?? []) {
             do { try await s.flush() } catch {
                 metrics.sinkErrors.increment()
                 logger.error("sink flush failed", metadata: ["error": "\(error)"])
@@ -323,7 +323,7 @@ actor Processor {
     }
 
     private func take(_ records: [PipelineRecord]) async {
-        // Warnings leave first: sign each and hand it to the extra sinks (the relay) before any
+        // Warnings leave first: sign each and hand it to the sinks (the relay) before any
         // local file is written, so disk I/O for picks, decisions and CAP files never delays a
         // warning on its way out. The output directory still receives every record in order.
         var envelopes: [Int: SignedEnvelope] = [:]
@@ -336,7 +336,7 @@ actor Processor {
                 }
             }
             envelopes[index] = envelope
-            for s in sinks where !(s is JSONLDirectorySink) {
+            for s in sinks {
                 do { try await s.deliver(m, envelope: envelope) } catch {
                     metrics.sinkErrors.increment()
                     logger.error("warning sink failed", metadata: ["id": "\(m.id)", "error": "\(error)"])
@@ -369,10 +369,10 @@ actor Processor {
                 metrics.warnings.increment()
                 logger.notice("warning", metadata: ["line": "\(ReplayOutputs.humanLine(m))"])
                 let envelope = envelopes[index] ?? nil
-                for s in sinks where s is JSONLDirectorySink {
-                    do { try await s.deliver(m, envelope: envelope) } catch {
+                if let output {
+                    do { try await output.deliver(m, envelope: envelope) } catch {
                         metrics.sinkErrors.increment()
-                        logger.error("warning sink failed", metadata: ["id": "\(m.id)", "error": "\(error)"])
+                        logger.error("output write failed", metadata: ["id": "\(m.id)", "error": "\(error)"])
                     }
                 }
             }

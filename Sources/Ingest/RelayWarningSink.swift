@@ -15,8 +15,6 @@ public enum IngestTrace {
     /// The end-to-end latency harness joins it with the subscriber's receipt time.
     @TaskLocal public static var recordArrivalNanos: Int64?
 
-    /// CLOCK_REALTIME now, in nanoseconds since the epoch.
-    public static func realtimeNanos() -> Int64 { Timestamp.wallClockNow().nanosecondsSinceEpoch }
 }
 
 /// Delivers each warning's Ed25519 envelope to the relay (`quakewarn relay`), in order.
@@ -88,7 +86,7 @@ public actor RelayWarningSink: WarningSink {
                          metadata: ["id": "\(lost.id)", "update": "\(lost.updateNumber)", "queued": "\(maximumQueued)"])
         }
         queue.append(Item(envelope: envelope, id: warning.id, updateNumber: warning.updateNumber,
-                          recordArrivalNanos: IngestTrace.recordArrivalNanos, queuedNanos: IngestTrace.realtimeNanos()))
+                          recordArrivalNanos: IngestTrace.recordArrivalNanos, queuedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch))
         if !draining {
             draining = true
             Task { await self.drain() }
@@ -129,7 +127,7 @@ public actor RelayWarningSink: WarningSink {
                     logger.info("connected to the relay", metadata: ["relay": "\(host):\(port)"])
                 }
                 let ack = try await connection.send(item.envelope)
-                let ackNanos = IngestTrace.realtimeNanos()
+                let ackNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
                 backoffMilliseconds = 50
                 delivered += 1
                 head += 1

@@ -33,12 +33,11 @@ public struct HealthReport: Sendable, Equatable {
     public var json: String {
         var out = "{\"status\":\"" + (healthy ? "ok" : "degraded") + "\""
         for (key, value) in details {
-            out += "," + Self.quote(key) + ":" + Self.quote(value)
+            out += "," + JSONText.quoted(key) + ":" + JSONText.quoted(value)
         }
         return out + "}"
     }
 
-    static func quote(_ s: String) -> String { JSONText.quoted(s) }
 }
 
 /// A small HTTP/1.1 server for `/metrics` and `/health`.

@@ -188,7 +188,7 @@ final class MQTTForwarder: Sendable {
                     } catch {
                         return .published  // client ended or cancelled: the entry stays pending in the outbox
                     }
-                    let now = wallClockNow()
+                    let now = Timestamp.wallClockNow()
                     if self.tracker.acknowledge(sequence: entry.sequence) {
                         self.metrics.queueDepth.set(Double(self.tracker.count))
                     }

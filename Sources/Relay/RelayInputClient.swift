@@ -2,6 +2,7 @@ public import Alerting
 public import Foundation
 public import NIOCore
 import NIOPosix
+import SeismicCore
 
 /// The relay's acknowledgement of one input: committed to its outbox.
 public struct RelayAck: Sendable, Equatable {
@@ -103,7 +104,7 @@ public final class RelayInputClient: Sendable {
             }
             .connect(host: host, port: port).get()
         let client = RelayInputClient(channel: channel)
-        let hello = "{\"hello\":\"QWRI/1\",\"token\":" + jsonQuoted(token) + "}"
+        let hello = "{\"hello\":\"QWRI/1\",\"token\":" + JSONText.quoted(token) + "}"
         let reply: RelayReply
         do {
             reply = try await client.request(Data(hello.utf8))

@@ -38,7 +38,7 @@ public final class RelayIntake: Sendable {
 
     /// Handles one input line; returns the reply line (JSON, without newline).
     public func process(line: Data, lineNumber: Int, peer: String = "") -> String {
-        let receivedAt = wallClockNow()
+        let receivedAt = Timestamp.wallClockNow()
         let verified: VerifiedInput
         switch verifier.verify(line: line) {
         case .success(let value): verified = value
@@ -74,7 +74,7 @@ public final class RelayIntake: Sendable {
             logger.info("duplicate", metadata: ["id": "\(entry.eventId)", "update": "\(entry.updateNumber)",
                                                 "kind": "\(entry.kind.rawValue)", "sequence": "\(entry.sequence)"])
         }
-        var reply = "{\"ack\":" + jsonQuoted(verified.eventId) + ",\"update\":\(verified.updateNumber)"
+        var reply = "{\"ack\":" + JSONText.quoted(verified.eventId) + ",\"update\":\(verified.updateNumber)"
         if verified.kind == .cap { reply += ",\"type\":\"cap\"" }
         return reply + ",\"duplicate\":\(duplicate)}"
     }
@@ -89,7 +89,7 @@ public final class RelayIntake: Sendable {
         metrics.rejected(rejection.code)
         logger.warning("rejected", metadata: ["reason": "\(rejection.code)", "detail": "\(rejection.detail)",
                                               "line": "\(lineNumber)", "peer": "\(peer)"])
-        return "{\"reject\":" + jsonQuoted(rejection.code) + ",\"line\":\(lineNumber),\"detail\":" + jsonQuoted(rejection.detail) + "}"
+        return "{\"reject\":" + JSONText.quoted(rejection.code) + ",\"line\":\(lineNumber),\"detail\":" + JSONText.quoted(rejection.detail) + "}"
     }
 }
 

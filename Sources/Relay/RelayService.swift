@@ -69,7 +69,7 @@ public final class RelayService: Service {
 
     static func oldestAgeSeconds(_ tracker: UnackedTracker) -> Double {
         guard let oldest = tracker.oldestReceivedAt else { return 0 }
-        return max(0, Double(wallClockNow().nanosecondsSinceEpoch - oldest) / 1e9)
+        return max(0, Double(Timestamp.wallClockNow().nanosecondsSinceEpoch - oldest) / 1e9)
     }
 
     public func run() async throws {
@@ -124,7 +124,7 @@ public final class RelayService: Service {
             if let broadcaster {
                 broadcaster.broadcast(text: String(decoding: entry.envelope, as: UTF8.self))
                 metrics.websocketLatency.recordNanoseconds(
-                    wallClockNow().nanosecondsSinceEpoch - entry.receivedAt.nanosecondsSinceEpoch)
+                    Timestamp.wallClockNow().nanosecondsSinceEpoch - entry.receivedAt.nanosecondsSinceEpoch)
             }
         }
         let inputGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -120,12 +120,6 @@ final class UnackedTracker: Sendable {
     }
 }
 
-/// Wall clock as a ``Timestamp`` (nanoseconds since the epoch, `CLOCK_REALTIME`).
-func wallClockNow() -> Timestamp { Timestamp.wallClockNow() }
-
-/// JSON string literal with the escapes RFC 8259 requires.
-func jsonQuoted(_ text: String) -> String { JSONText.quoted(text) }
-
 /// Constant-time comparison of two secrets (the time does not depend on where they differ).
 func secretsEqual(_ a: String, _ b: String) -> Bool {
     let x = Array(a.utf8)
