@@ -200,6 +200,14 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["SeismicCore"], path: "Tests/TestSupport", swiftSettings: strictSettings),
+        // Test-only: counts the calling thread's mallocs by defining malloc & co. in the test
+        // executable (forwarding to glibc), so tests can prove hot paths allocate nothing.
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .testTarget(
+            name: "HotPathAllocationTests",
+            dependencies: ["CAllocationCounter", "SeismicCore", "SignalProcessing", "Picking", "Magnitude", "TestSupport"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "SeismicCoreTests", dependencies: ["SeismicCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "SignalProcessingTests",

@@ -175,10 +175,14 @@ public struct GlitchRejectingPicker: Sendable {
             filterStates.reserveCapacity(n * filterStateCount)
         }
 
-        var lastSampleIndex: Int? { indices.last }
+        var lastSampleIndex: Int? { indices.isEmpty ? nil : indices[indices.count - 1] }
 
         /// Position of the newest snapshot taken at or before global sample `g`.
-        func newest(atOrBefore g: Int) -> Int? { indices.lastIndex(where: { $0 <= g }) }
+        func newest(atOrBefore g: Int) -> Int? {
+            var i = indices.count - 1
+            while i >= 0, indices[i] > g { i -= 1 }
+            return i >= 0 ? i : nil
+        }
 
         mutating func append(index: Int, chain: Chain) {
             indices.append(index)
@@ -186,7 +190,7 @@ public struct GlitchRejectingPicker: Sendable {
             let n = filterStateCount
             guard n > 0 else { return }
             let start = filterStates.count
-            filterStates.append(contentsOf: repeatElement(0, count: n))
+            for _ in 0..<n { filterStates.append(0) }  // (no generic append in unoptimised builds)
             filterStates.withUnsafeMutableBufferPointer { st in
                 chain.filter?.copyState(into: UnsafeMutableBufferPointer(rebasing: st[start..<(start + n)]))
             }
@@ -356,13 +360,21 @@ public struct GlitchRejectingPicker: Sendable {
         let off = offset ?? 0
         raw.append(contentsOf: block.samples)
         // (No reserveCapacity here: reserving exact sizes defeats the amortised growth.)
-        for v in block.samples {
-            var y = v - off
-            for s in stepShifts { y -= s }
-            input.append(y)
+        // Index loops over unsafe buffers: the same code in release, and no generic iterator
+        // calls (which allocate in unoptimised builds; the allocation tests run those).
+        block.samples.withUnsafeBufferPointer { samples in
+            stepShifts.withUnsafeBufferPointer { shifts in
+                for i in 0..<samples.count {
+                    var y = samples[i] - off
+                    for j in 0..<shifts.count { y -= shifts[j] }
+                    input.append(y)
+                }
+            }
         }
-        filtered.append(contentsOf: repeatElement(0, count: block.samples.count))
-        cf.append(contentsOf: repeatElement(0, count: block.samples.count))
+        for _ in 0..<block.samples.count {
+            filtered.append(0)
+            cf.append(0)
+        }
         receivedSampleCount += block.samples.count
         let end = receivedSampleCount
         runChain(to: end)
