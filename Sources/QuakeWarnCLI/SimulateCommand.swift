@@ -6,7 +6,7 @@ import Simulation
 
 /// `quakewarn simulate --magnitude M --latitude LAT --longitude LON --depth-km H --origin-time T
 /// [--seed N] [--station NET.STA.LOC:lat:lon[:elev_m]]… [--out DIR] [--duration S] [--pre-event S]
-/// [--noise-rms A] [--stress-drop BAR] [--kappa S] [--sensitivity C]`
+/// [--noise-rms A] [--stress-drop BAR] [--source brune|atkinson-silva-2000] [--kappa S] [--sensitivity C]`
 ///
 /// Output: one miniSEED file per station (`DIR/NET.STA.LOC.mseed`, channels HNZ/HNN/HNE, Steim-2
 /// integer counts, 100 sps, 512-byte records) and one JSON line per station on stdout:
@@ -35,7 +35,8 @@ struct SimulateCommand: ParsableCommand {
             (quarter-wavelength, Boore 2016 profile), radiation 0.55 (S) and \
             0.52 (P), free surface 2, partition 1/√2, S geometric spreading 1/R to 70 km (R^0 to 130 km, \
             R^-0.5 beyond; Atkinson & Boore 1995), P spreading 1/R, Q = 180 f^0.5 (an assumption, not a Sichuan \
-            calibration), κ0 --kappa (default 0.04 s), duration 1/f0 + 0.05 R (P and S), Saragoni-Hart window on \
+            calibration), κ0 --kappa (default 0.04 s), duration 1/f0 + 0.05 R (P and S; 1/fa + 0.05 R with \
+            --source atkinson-silva-2000, the two-corner California source of Atkinson & Silva 2000), Saragoni-Hart window on \
             Gaussian noise. P (corner 1.5 f0 after Madariaga 1976, site term on the P profile, exact \
             free-surface coefficients, arriving at R/α) is mostly vertical, S (at R/β) mostly \
             horizontal, projected with the back-azimuth. The spectral shaping is minimum-phase (causal), \
@@ -103,6 +104,10 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("stress-drop"), parsing: .unconditional, help: "Brune stress parameter in bar.")
     var stressDrop: String = "100"
 
+    @Option(parsing: .unconditional,
+            help: "Source spectrum: brune (single corner from --stress-drop, default) or atkinson-silva-2000 (two-corner California source, finite-fault equivalent; --stress-drop unused).")
+    var source: String = "brune"
+
     @Option(parsing: .unconditional, help: "Site κ0 in seconds.")
     var kappa: String = "0.04"
 
@@ -147,6 +152,10 @@ struct SimulateCommand: ParsableCommand {
         config.noiseRMSMetersPerSecondSquared = try number(noiseRMS, "noise-rms", "m/s²")
         config.model.stressDropBars = try number(stressDrop, "stress-drop", "bar")
         config.model.kappaSeconds = try number(kappa, "kappa", "s")
+        guard let sourceModel = SourceSpectrumModel(rawValue: source) else {
+            throw Self.fail("--source: '\(source)' is not one of \(SourceSpectrumModel.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        config.model.sourceModel = sourceModel
         config.model.pAmplitudeScale = try number(pAmplitudeScale, "p-amplitude-scale", "factor")
         let glitchRate = try number(glitchesPerHour, "glitches-per-hour", "per hour")
         if glitchRate != 0 { config.glitches = GlitchSchedule(ratePerHour: glitchRate) }
