@@ -84,6 +84,6 @@ struct SourceModelTests {
         let fa = 0.16032453906900418
         let expected = Int((4 * (1 / fa + 2) * 100).rounded(.up)) + Int((max(10, 3 / (1.5 * fa)) * 100).rounded(.up))
         #expect(abs(a.samples.count - expected) <= 1)
-        #expect(a.samples.allSatisfy(\.isFinite))
+        #expect(a.samples.allSatisfy { $0.isFinite })
     }
 }
