@@ -200,7 +200,15 @@ public struct StochasticPointSource: Sendable, Equatable {
                                      hypocentralDistanceKilometers r: Double) -> Double {
         guard f > 0 else { return 0 }
         let rr = Self.effectiveDistance(r)
-        let source = spectralLevelMeterSeconds(wave) * sourceShape(wave, frequencyHz: f)
+        let source: Double
+        switch parameters.sourceModel {
+        case .brune:
+            // Written as before the two-corner option existed, so Brune records stay byte-identical.
+            let f0 = cornerFrequencyHz(wave)
+            source = spectralLevelMeterSeconds(wave) / (1 + (f / f0) * (f / f0))
+        case .atkinsonSilva2000:
+            source = spectralLevelMeterSeconds(wave) * sourceShape(wave, frequencyHz: f)
+        }
         let c = velocityKilometersPerSecond(wave)
         // π f R / (Q0 f^η c) written as π f^(1−η) R / (Q0 c): finite as f → 0.
         let anelastic = exp(-Double.pi * pow(f, 1 - parameters.qExponent) * rr / (parameters.qZero * c))
