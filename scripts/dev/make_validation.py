@@ -35,7 +35,7 @@ WHY = """## Where it is worse, and why (read with the tables above)
   0.075-Hz-high-passed displacement) against the empirical 0.729. On the one real record (K-NET
   AKT013, M 5.9 at 81 km) the same Pd chain lands on the relation (log ratio +0.02; Pd
   magnitudes 5.93 / 5.85). Physical reason: a point source releases its whole moment in one
-  pulse of duration 1/f0; a finite rupture (5–25 km long at M 5.5–6.5) radiates less at
+  pulse of duration 1/f0; a finite rupture (6–25 km long at M 5.5–6.5, Wells & Coppersmith 1994) radiates less at
   intermediate frequencies and over a longer time, so the first seconds of P carry less
   displacement — the Pd "saturation" of real data. Nothing here was fitted to our own records.
 - **Fix: the published two-corner source of Atkinson & Silva (2000)** (`--source
