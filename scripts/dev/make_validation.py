@@ -37,7 +37,7 @@ import tempfile
 GOAL_WHY = (
     "Why: the forced-pick statistic misses for both sources because it includes the M ≤ 6.5 records whose P the "
     "picker never finds (no trigger, or only a trigger on the growing P coda more than 0.5 s late): there the window "
-    "is noise and the magnitude reads +0.3…+2.3 high, a magnitude the system never issues. On the records the system "
+    "is mostly noise and the magnitude reads up to +2.3 high, a magnitude the system never issues. On the records the system "
     "does pick, the two-corner (finite-fault-equivalent) source meets the goal. The Brune point source misses it for "
     "a reason that is not noise: its simulated Pd is too large at M 5.5–6.5 (every record detected, ΔM +0.27…+0.62 "
     "at 3 s at every distance; the diagnosis below). For both sources the largest remaining errors are small events "
