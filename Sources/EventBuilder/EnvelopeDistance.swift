@@ -93,6 +93,17 @@ public enum EnvelopeFitError: Error, Sendable, Equatable, CustomStringConvertibl
 /// assumption (Heidari 2016 reports 0.16–0.17 for Iran with regionally fitted coefficients; a
 /// foreign relation is expected to scatter more). Calibrate all of them on Sichuan records
 /// before relying on the distance. All are configurable.
+///
+/// **Search for the published values (2026-11, this project's stored copies of public pages and
+/// code):** the Odaka et al. (2003) abstract (BSSA page and two abstract mirrors) confirms the form
+/// — `log B` inversely proportional to `log Δ`, independent of magnitude — but gives no numbers;
+/// the Railway Technical Research Institute patents by the same group (JP3695579B2; JP4509837B2,
+/// claim: `log Δ = α log(1 s B) + β`, "α, β statistically determined") give the form with the
+/// coefficients unnamed in the retrieved text; Heidari (2016) states that the Iranian
+/// coefficients differ markedly from those adopted by the JMA system, without quoting them in the
+/// retrieved abstract. **No published value of slope/intercept was found**, so −0.96 / 1.42 stay
+/// unverified; the Longquan single-station error (issue 5) cannot be attributed to them or
+/// cleared of them until the paper's Figure/Table is read.
 public struct EnvelopeDistanceEstimator: Sendable, Equatable {
     public var slope: Double
     public var intercept: Double

@@ -20,7 +20,8 @@ public enum SeismicWave: String, Sendable, Hashable, CaseIterable {
 /// ```
 /// Y(M0, R, f) = E(M0, f) · P(R, f) · G(f) · I(f)
 /// E(M0, f)    = C · M0 · S(f),        C = ⟨R⟩ · V · F / (4π ρ c³ R0)        (source)
-/// S(f)        = 1 / (1 + (f/f0)²)                                          (Brune ω², "Source")
+/// S(f)        = 1 / (1 + (f/f0)²)                                          (Brune ω², "Source";
+///               or the Atkinson & Silva 2000 two-corner shape, ``SourceSpectrumModel``)
 /// f0          = 4.906e6 · β · (Δσ / M0)^(1/3)     [β km/s, Δσ bar, M0 dyne·cm]
 /// M0          = 10^(1.5 Mw + 16.05) dyne·cm        (Hanks & Kanamori 1979; 10^(1.5Mw+9.05) N·m)
 /// P(R, f)     = Z(R) · exp(−π f R / (Q(f) c)),   Q(f) = Q0 · f^η                 ("Path")
@@ -60,7 +61,9 @@ public enum SeismicWave: String, Sendable, Hashable, CaseIterable {
 /// Simplifications: a generic rock site amplification (``SiteAmplification``), no f_max filter, Q_P = Q_S, the
 /// same path duration for P and S, a homogeneous whole space for travel times (straight rays), a
 /// point source (Pd grows as M0^(2/3) with M for constant stress drop, faster than the empirical
-/// Pd relations: the main remaining bias, docs/validation.md).
+/// Pd relations: the main remaining bias of the default Brune source; the two-corner
+/// ``SourceSpectrumModel/atkinsonSilva2000`` source, a published finite-fault equivalent, brings the
+/// 3-s Pd within ≈ 0.25 (log) of Wu & Zhao 2006 for M 5–6.5, docs/validation.md).
 public struct StochasticPointSource: Sendable, Equatable {
     /// Moment magnitude Mw.
     public var momentMagnitude: Double
@@ -84,7 +87,45 @@ public struct StochasticPointSource: Sendable, Equatable {
             * cbrt(parameters.stressDropBars / seismicMomentDyneCentimeters)
     }
 
-    /// Corner frequency of `wave` in Hz (P: ``StochasticModelParameters/pCornerFrequencyRatio`` × f0_S).
+    /// The source-spectrum shape S(f) of `wave` (1 at f → 0): Brune `1/(1 + (f/f0)²)` with
+    /// ``cornerFrequencyHz(_:)``, or the Atkinson & Silva (2000) two-corner shape
+    /// (``SourceSpectrumModel/atkinsonSilva2000``) whose corners fa, fb are, for P, multiplied by
+    /// ``StochasticModelParameters/pCornerFrequencyRatio`` (the same Madariaga 1976 ratio as for the
+    /// single corner; ε unchanged).
+    public func sourceShape(_ wave: SeismicWave, frequencyHz f: Double) -> Double {
+        switch parameters.sourceModel {
+        case .brune:
+            let x = f / cornerFrequencyHz(wave)
+            return 1 / (1 + x * x)
+        case .atkinsonSilva2000:
+            let c = SourceSpectrumModel.atkinsonSilva2000Corners(momentMagnitude: momentMagnitude)
+            let ratio = wave == .p ? parameters.pCornerFrequencyRatio : 1
+            let xa = f / (c.fa * ratio), xb = f / (c.fb * ratio)
+            return (1 - c.epsilon) / (1 + xa * xa) + c.epsilon / (1 + xb * xb)
+        }
+    }
+
+    /// The lowest corner of `wave`'s source spectrum in Hz: ``cornerFrequencyHz(_:)`` (Brune) or
+    /// fa (× the P ratio for P) for Atkinson & Silva (2000). Sets the synthesis padding.
+    public func lowestCornerFrequencyHz(_ wave: SeismicWave) -> Double {
+        switch parameters.sourceModel {
+        case .brune: return cornerFrequencyHz(wave)
+        case .atkinsonSilva2000:
+            let fa = SourceSpectrumModel.atkinsonSilva2000Corners(momentMagnitude: momentMagnitude).fa
+            return wave == .p ? fa * parameters.pCornerFrequencyRatio : fa
+        }
+    }
+
+    /// Source duration in seconds: 1/f0_S (Brune; Hanks & McGuire 1981 as used by Boore 2003) or
+    /// 1/fa (Atkinson & Silva 2000, as used by Boore & Thompson 2014), for P and S alike.
+    public var sourceDurationSeconds: Double {
+        switch parameters.sourceModel {
+        case .brune: return 1 / sCornerFrequencyHz
+        case .atkinsonSilva2000: return 1 / SourceSpectrumModel.atkinsonSilva2000Corners(momentMagnitude: momentMagnitude).fa
+        }
+    }
+
+    /// Brune corner frequency of `wave` in Hz (P: ``StochasticModelParameters/pCornerFrequencyRatio`` × f0_S).
     public func cornerFrequencyHz(_ wave: SeismicWave) -> Double {
         switch wave {
         case .s: sCornerFrequencyHz
@@ -108,8 +149,9 @@ public struct StochasticPointSource: Sendable, Equatable {
     /// P corner (``StochasticModelParameters/pCornerFrequencyRatio``) comes from the radiation of a
     /// finite crack (Madariaga 1976), not from a shorter rupture. (Before this was fixed the P window
     /// used 1/f0_P, packing the same P energy into a shorter time.)
+    /// With ``SourceSpectrumModel/atkinsonSilva2000`` the source term is 1/fa (``sourceDurationSeconds``).
     public func durationSeconds(_ wave: SeismicWave, hypocentralDistanceKilometers r: Double) -> Double {
-        1 / sCornerFrequencyHz + parameters.pathDurationSecondsPerKilometer * Self.effectiveDistance(r)
+        sourceDurationSeconds + parameters.pathDurationSecondsPerKilometer * Self.effectiveDistance(r)
     }
 
     /// Geometric spreading Z(R) for R in km (R0 = 1 km), piecewise as in the type's documentation.
@@ -159,9 +201,16 @@ public struct StochasticPointSource: Sendable, Equatable {
     public func accelerationSpectrum(_ wave: SeismicWave, frequencyHz f: Double,
                                      hypocentralDistanceKilometers r: Double) -> Double {
         guard f > 0 else { return 0 }
-        let f0 = cornerFrequencyHz(wave)
         let rr = Self.effectiveDistance(r)
-        let source = spectralLevelMeterSeconds(wave) / (1 + (f / f0) * (f / f0))
+        let source: Double
+        switch parameters.sourceModel {
+        case .brune:
+            // Written as before the two-corner option existed, so Brune records stay byte-identical.
+            let f0 = cornerFrequencyHz(wave)
+            source = spectralLevelMeterSeconds(wave) / (1 + (f / f0) * (f / f0))
+        case .atkinsonSilva2000:
+            source = spectralLevelMeterSeconds(wave) * sourceShape(wave, frequencyHz: f)
+        }
         let c = velocityKilometersPerSecond(wave)
         // π f R / (Q0 f^η c) written as π f^(1−η) R / (Q0 c): finite as f → 0.
         let anelastic = exp(-Double.pi * pow(f, 1 - parameters.qExponent) * rr / (parameters.qZero * c))

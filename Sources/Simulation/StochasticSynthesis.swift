@@ -106,7 +106,7 @@ public enum StochasticSynthesis {
                                         tEtaSeconds: p.windowDurationFactor * duration)
         let windowEnd = p.windowLengthFactor * window.tEtaSeconds
         let windowCount = max(1, Int(((windowEnd - firstSampleDelaySeconds) * samplingRateHz).rounded(.up)))
-        let padSeconds = max(10, 3 / source.cornerFrequencyHz(wave))
+        let padSeconds = max(10, 3 / source.lowestCornerFrequencyHz(wave))
         let pad = Int((padSeconds * samplingRateHz).rounded(.up))
         let fft: RealFFT
         do {
