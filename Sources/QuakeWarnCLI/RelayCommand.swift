@@ -516,7 +516,6 @@ struct BenchSetup: Sendable {
         // takes its start time, and the subscriber timestamps right after decoding the PUBLISH
         // from the socket, on that thread, and wakes the send loop without a thread switch.
         let clientGroup = RelayEventLoops.dedicatedGroup()
-        let subscriberGroup = clientGroup
         let benchExecutor = EventLoopTaskExecutor(loop: clientGroup.next())
         let mqtt = configuration.mqtt
         let lookup = indexByPayload
@@ -525,7 +524,7 @@ struct BenchSetup: Sendable {
             configuration: MQTTClientConfiguration(
                 host: mqtt.host, port: mqtt.port, clientID: mqtt.clientId + "-sub", username: mqtt.username,
                 password: password.map { Array($0.utf8) }),
-            eventLoopGroup: subscriberGroup,
+            eventLoopGroup: clientGroup,
             onMessage: { message in
                 let now = ContinuousClock.now
                 if let index = lookup[Data(message.payload.readableBytesView)] {
@@ -573,7 +572,6 @@ struct BenchSetup: Sendable {
         serviceTask.cancel()
         _ = try? await serviceTask.value
         try? await clientGroup.shutdownGracefully()
-        _ = subscriberGroup
 
         func histogram() -> Histogram<UInt64> {
             Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
@@ -581,8 +579,6 @@ struct BenchSetup: Sendable {
         var endToEnd = histogram(), toAck = histogram(), toRelay = histogram(), verifyStage = histogram()
         var commitStage = histogram(), publishStage = histogram(), brokerStage = histogram(), benchHop = histogram()
         var immediate = 0
-        var debugAckFirst = 0
-        var debugAfterLast = histogram()
         let recorded = stages.snapshot()
         for index in warmup..<total {
             guard let start = sent[index], let ackTime = acked[index], let wake = woke[index],
@@ -597,16 +593,9 @@ struct BenchSetup: Sendable {
             _ = publishStage.record(Self.nanoseconds(relay.notified - relay.committed))
             _ = brokerStage.record(Self.nanoseconds(read - relay.notified))
             _ = benchHop.record(Self.nanoseconds(wake - read))
-            if ProcessInfo.processInfo.environment["QW_BENCH_DEBUG"] != nil {
-                if ackTime < read { debugAckFirst += 1 }
-                _ = debugAfterLast.record(Self.nanoseconds(wake - max(ackTime, read)))
-            }
             if relay.publishedImmediately { immediate += 1 }
         }
 
-        if ProcessInfo.processInfo.environment["QW_BENCH_DEBUG"] != nil {
-            print("debug: ack before subscriber read: \(debugAckFirst); wake - max(ack, read) p50 \(Double(debugAfterLast.valueAtPercentile(50)) / 1000) p99 \(Double(debugAfterLast.valueAtPercentile(99)) / 1000)")
-        }
         // Outbox append alone, same settings, fresh database.
         let outbox = try RelayOutbox(path: directory + "/append-only.sqlite", synchronous: configuration.outbox.synchronous,
                                      checkpointInterval: configuration.outbox.checkpointInterval)
