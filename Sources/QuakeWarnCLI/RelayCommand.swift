@@ -304,8 +304,11 @@ struct RelayBenchCommand: ParsableCommand {
     @Option(help: "Background WAL checkpoint period in ms; 0 = SQLite's auto-checkpoint inside commits.")
     var checkpointIntervalMs = 200
 
-    @Flag(help: "One JSON object per line instead of a table.")
+    @Flag(help: "One JSON object per line instead of a table: the four summary rows (end to end, ack, append alone, verify alone).")
     var json = false
+
+    @Flag(help: "With --json, also print the segment rows (marked \"segment\": true).")
+    var segments = false
 
     func validate() throws {
         guard checkpointIntervalMs == 0 || (10...60_000).contains(checkpointIntervalMs) else {
@@ -352,12 +355,14 @@ struct RelayBenchCommand: ParsableCommand {
             throw Self.fail("\(error)")
         }
         if json {
-            for row in results.rows {
-                Console.output(JSONValue.object([
-                    ("measurement", .string(row.name)), ("count", .integer(row.count)),
+            for row in results.rows where segments || !row.isSegment {
+                var fields: [(String, JSONValue)] = [
+                    ("measurement", .string(row.name.trimmingCharacters(in: .whitespaces))), ("count", .integer(row.count)),
                     ("p50Microseconds", .number(row.p50)), ("p99Microseconds", .number(row.p99)),
                     ("p999Microseconds", .number(row.p999)), ("maxMicroseconds", .number(row.max)),
-                ]).text)
+                ]
+                if row.isSegment { fields.append(("segment", .bool(true))) }
+                Console.output(JSONValue.object(fields).text)
             }
         } else {
             var table = TextTable(headers: ["MEASUREMENT", "COUNT", "P50_US", "P99_US", "P99.9_US", "MAX_US"],
@@ -435,9 +440,12 @@ struct BenchRow: Sendable {
     var p99: Double
     var p999: Double
     var max: Double
+    /// A part of the end-to-end row (or the benchmark's own hop), not a summary row.
+    var isSegment: Bool
 
-    init(name: String, histogram: Histogram<UInt64>) {
+    init(name: String, histogram: Histogram<UInt64>, isSegment: Bool = false) {
         self.name = name
+        self.isSegment = isSegment
         count = Int(histogram.totalCount)
         p50 = Double(histogram.valueAtPercentile(50)) / 1000
         p99 = Double(histogram.valueAtPercentile(99)) / 1000
@@ -619,12 +627,12 @@ struct BenchSetup: Sendable {
         return BenchResult(rows: [
             BenchRow(name: "input send → subscriber receipt", histogram: endToEnd),
             BenchRow(name: "input send → relay ack (committed)", histogram: toAck),
-            BenchRow(name: "  1 send → relay has the line", histogram: toRelay),
-            BenchRow(name: "  2 verify + decode", histogram: verifyStage),
-            BenchRow(name: "  3 outbox commit", histogram: commitStage),
-            BenchRow(name: "  4 commit → PUBLISH written", histogram: publishStage),
-            BenchRow(name: "  5 PUBLISH → subscriber read (broker)", histogram: brokerStage),
-            BenchRow(name: "(subscriber read → bench task, not in total)", histogram: benchHop),
+            BenchRow(name: "  1 send → relay has the line", histogram: toRelay, isSegment: true),
+            BenchRow(name: "  2 verify + decode", histogram: verifyStage, isSegment: true),
+            BenchRow(name: "  3 outbox commit", histogram: commitStage, isSegment: true),
+            BenchRow(name: "  4 commit → PUBLISH written", histogram: publishStage, isSegment: true),
+            BenchRow(name: "  5 PUBLISH → subscriber read (broker)", histogram: brokerStage, isSegment: true),
+            BenchRow(name: "(subscriber read → bench task, not in total)", histogram: benchHop, isSegment: true),
             BenchRow(name: "outbox append alone", histogram: append),
             BenchRow(name: "verify + decode alone", histogram: verify),
         ], immediatePublishes: immediate, measured: total - warmup)
