@@ -36,9 +36,13 @@ public enum MQTTClientEvent: Sendable, Equatable {
 /// These timers (and the CONNACK timeout) run on the channel's event loop, not in Swift
 /// concurrency, so a busy cooperative thread pool cannot make them fire falsely.
 ///
-/// Concurrency: an `actor`; all protocol state (in-flight list, packet identifiers, waiters) is
-/// actor-isolated, and the NIO channel handlers are confined to their event loop. Writes go
-/// through `Channel.write`, which is thread-safe and keeps the order of calls.
+/// Concurrency: an `actor` whose executor is one NIO event loop (``eventLoop``, chosen from the
+/// group at init); every connection's channel lives on that same loop. So all protocol state
+/// (in-flight list, packet identifiers, waiters) is actor-isolated *and* confined to the loop
+/// that runs the channel handlers: a packet read from the socket reaches the actor without a
+/// thread switch, and a publish made on the loop (``publishIfReady(topic:payload:retain:onAcknowledged:)``
+/// through `assumeIsolated`) is written to the socket at once. Writes from elsewhere go through
+/// `Channel.write`, which is thread-safe and keeps the order of calls.
 public actor MQTTClient {
     /// The configuration this client was created with.
     public nonisolated let configuration: MQTTClientConfiguration
@@ -51,7 +55,12 @@ public actor MQTTClient {
 
     private let messagesContinuation: AsyncStream<MQTTPublish>.Continuation
     private let eventsContinuation: AsyncStream<MQTTClientEvent>.Continuation
-    private let eventLoopGroup: any EventLoopGroup
+    /// The loop that runs this client's connections and is the actor's executor.
+    public nonisolated let eventLoop: any EventLoop
+    /// Held strongly: for loops that are not themselves executors NIO returns a wrapper object.
+    private nonisolated let serialExecutor: any SerialExecutor
+    /// Called on ``eventLoop`` for every PUBLISH received, before it is queued on ``messages``.
+    private let onMessage: (@Sendable (MQTTPublish) -> Void)?
     /// The live channel, readable without actor hop (for cancellation handlers).
     private let liveChannel = Mutex<(any Channel)?>(nil)
 
@@ -76,6 +85,8 @@ public actor MQTTClient {
     private struct Outgoing {
         var publish: MQTTPublish
         var waiter: CheckedContinuation<Void, any Error>?
+        /// Completion of ``publishIfReady(topic:payload:retain:onAcknowledged:)`` (instead of a waiter).
+        var onAcknowledged: (@Sendable (Result<Void, MQTTError>) -> Void)?
         var sentBefore = false
     }
 
@@ -102,19 +113,29 @@ public actor MQTTClient {
 
     /// - Parameters:
     ///   - configuration: broker address, credentials, timing; see ``MQTTClientConfiguration``.
-    ///   - eventLoopGroup: where the connection runs; nil = NIO's shared
-    ///     `MultiThreadedEventLoopGroup.singleton`.
+    ///   - eventLoopGroup: where the connection runs (one loop of it, ``eventLoop``, which is
+    ///     also the actor's executor); nil = NIO's shared `MultiThreadedEventLoopGroup.singleton`.
+    ///   - onMessage: called on ``eventLoop`` with every PUBLISH received, right after it was
+    ///     decoded and before it is queued on ``messages`` (e.g. to timestamp the receipt). Must
+    ///     not block.
     public init(
         configuration: MQTTClientConfiguration,
-        eventLoopGroup: (any EventLoopGroup)? = nil
+        eventLoopGroup: (any EventLoopGroup)? = nil,
+        onMessage: (@Sendable (MQTTPublish) -> Void)? = nil
     ) {
         self.configuration = configuration
-        self.eventLoopGroup = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
+        let loop = (eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton).next()
+        self.eventLoop = loop
+        self.serialExecutor = loop.executor
+        self.onMessage = onMessage
         (messages, messagesContinuation) = AsyncStream.makeStream(of: MQTTPublish.self)
         (events, eventsContinuation) = AsyncStream.makeStream(
             of: MQTTClientEvent.self, bufferingPolicy: .bufferingNewest(256)
         )
     }
+
+    /// The actor runs on ``eventLoop``.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { serialExecutor.asUnownedSerialExecutor() }
 
     // MARK: - Public API
 
@@ -227,6 +248,36 @@ public actor MQTTClient {
         }
     }
 
+    /// Publishes with QoS 1 at once, without suspending, if the client is connected and an
+    /// in-flight slot is free (no earlier ``publish(topic:payload:qos:retain:)`` waiting for one);
+    /// otherwise does nothing and returns false (use ``publish(topic:payload:qos:retain:)``).
+    ///
+    /// Synchronous and actor-isolated: call it on ``eventLoop`` through `assumeIsolated`, e.g.
+    /// from a channel handler that runs on that loop. The packet is then written and flushed to
+    /// the socket before the call returns. Once accepted, the message behaves like one passed to
+    /// `publish` (re-sent after reconnects until its PUBACK); `onAcknowledged` is called on
+    /// ``eventLoop`` with success at the PUBACK, or with the error that stopped the client.
+    /// - Throws: ``MQTTError`` for an invalid topic or an oversize payload.
+    public func publishIfReady(
+        topic: String,
+        payload: ByteBuffer,
+        retain: Bool = false,
+        onAcknowledged: @escaping @Sendable (Result<Void, MQTTError>) -> Void
+    ) throws(MQTTError) -> Bool {
+        guard case .running = runState, !shutdownRequested,
+              let connection, case .ready = connection.state,
+              windowWaiters.isEmpty, inFlight.count + reservedSlots < configuration.maxInFlight
+        else { return false }
+        var message = MQTTPublish(topic: topic, payload: payload, qos: .atLeastOnce, retain: retain)
+        message.packetID = 1
+        _ = try MQTTPacket.publish(message).validatedRemainingLength()
+        message.packetID = allocatePacketID()
+        inFlight.append(Outgoing(publish: message, waiter: nil, onAcknowledged: onAcknowledged))
+        transmit(index: inFlight.count - 1, on: connection.channel)
+        connection.channel.flush()
+        return true
+    }
+
     /// Subscribes and returns the broker's per-filter return codes (granted QoS or failure).
     /// Requires a connection (see ``waitUntilConnected()``). Filters granted are remembered and
     /// re-subscribed automatically after a reconnect that has no session present. Matching
@@ -297,7 +348,7 @@ public actor MQTTClient {
         let connectTimeout = TimeAmount(configuration.connectTimeout)
         let keepAlive: TimeAmount? = configuration.keepAlive > .zero ? TimeAmount(configuration.keepAlive) : nil
         let pingTimeout = TimeAmount(min(configuration.pingTimeout, configuration.keepAlive))
-        let channel = try await ClientBootstrap(group: eventLoopGroup)
+        let channel = try await ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -381,8 +432,10 @@ public actor MQTTClient {
             let done = inFlight.remove(at: index)
             usedPacketIDs.remove(packetID)
             done.waiter?.resume()
+            done.onAcknowledged?(.success(()))
             admitWindowWaiters()
         case .publish(let message):
+            onMessage?(message)
             messagesContinuation.yield(message)
             switch message.qos {
             case .atMostOnce:
@@ -452,7 +505,10 @@ public actor MQTTClient {
         runState = .finished(error)
         let outgoing = inFlight
         inFlight = []
-        for entry in outgoing { entry.waiter?.resume(throwing: error) }
+        for entry in outgoing {
+            entry.waiter?.resume(throwing: error)
+            entry.onAcknowledged?(.failure(error))
+        }
         let windows = windowWaiters
         windowWaiters = []
         for waiter in windows { waiter.continuation.resume(throwing: error) }

@@ -301,10 +301,19 @@ struct RelayBenchCommand: ParsableCommand {
     @Option(help: "Outbox synchronous level: normal or full.")
     var synchronous = "normal"
 
-    @Flag(help: "One JSON object per line instead of a table.")
+    @Option(help: "Background WAL checkpoint period in ms; 0 = SQLite's auto-checkpoint inside commits.")
+    var checkpointIntervalMs = 200
+
+    @Flag(help: "One JSON object per line instead of a table: the four summary rows (end to end, ack, append alone, verify alone).")
     var json = false
 
+    @Flag(help: "With --json, also print the segment rows (marked \"segment\": true).")
+    var segments = false
+
     func validate() throws {
+        guard checkpointIntervalMs == 0 || (10...60_000).contains(checkpointIntervalMs) else {
+            throw ValidationError("--checkpoint-interval-ms must be 0 or 10…60000")
+        }
         guard count >= 1, warmup >= 0 else { throw ValidationError("--count must be ≥ 1 and --warmup ≥ 0") }
         guard OutboxSynchronous(rawValue: synchronous) != nil else { throw ValidationError("--synchronous must be normal or full") }
     }
@@ -332,39 +341,96 @@ struct RelayBenchCommand: ParsableCommand {
         let setup: BenchSetup
         do {
             setup = try BenchSetup(directory: directory, mqtt: mqtt, password: password,
-                                   synchronous: OutboxSynchronous(rawValue: synchronous) ?? .normal)
+                                   synchronous: OutboxSynchronous(rawValue: synchronous) ?? .normal,
+                                   checkpointIntervalMilliseconds: checkpointIntervalMs == 0 ? nil : checkpointIntervalMs)
         } catch {
             throw Self.fail("bench setup: \(error)")
         }
         let total = warmup + count
         let warmup = self.warmup
-        let results: [BenchRow]
+        let results: BenchResult
         do {
             results = try blockingRun { try await setup.measure(total: total, warmup: warmup) }
         } catch {
             throw Self.fail("\(error)")
         }
         if json {
-            for row in results {
-                Console.output(JSONValue.object([
-                    ("measurement", .string(row.name)), ("count", .integer(row.count)),
+            for row in results.rows where segments || !row.isSegment {
+                var fields: [(String, JSONValue)] = [
+                    ("measurement", .string(row.name.trimmingCharacters(in: .whitespaces))), ("count", .integer(row.count)),
                     ("p50Microseconds", .number(row.p50)), ("p99Microseconds", .number(row.p99)),
                     ("p999Microseconds", .number(row.p999)), ("maxMicroseconds", .number(row.max)),
-                ]).text)
+                ]
+                if row.isSegment { fields.append(("segment", .bool(true))) }
+                Console.output(JSONValue.object(fields).text)
             }
         } else {
             var table = TextTable(headers: ["MEASUREMENT", "COUNT", "P50_US", "P99_US", "P99.9_US", "MAX_US"],
                                   rightAligned: [1, 2, 3, 4, 5])
-            for row in results {
+            for row in results.rows {
                 table.append([row.name, "\(row.count)", Self.format(row.p50), Self.format(row.p99), Self.format(row.p999),
                               Self.format(row.max)])
             }
             Console.output(table.rendered)
-            Console.output("broker \(mqtt.host):\(mqtt.port), outbox synchronous=\(synchronous), goal: input → subscriber p99 ≤ 1000 µs")
+            Console.output("broker \(mqtt.host):\(mqtt.port), outbox synchronous=\(synchronous), "
+                           + "checkpoints \(checkpointIntervalMs == 0 ? "in commits (SQLite default)" : "every \(checkpointIntervalMs) ms in the background"), "
+                           + "\(warmup) warm-up warnings not measured")
+            Console.output("PUBLISH written on the input thread right after the commit: \(results.immediatePublishes) of \(results.measured)")
+            Console.output("goal: input → subscriber p99 ≤ 1000 µs")
         }
     }
 
     static func format(_ x: Double) -> String { String((x * 10).rounded() / 10) }
+}
+
+/// Runs Swift tasks that prefer it on one NIO event loop (the benchmark's own thread).
+final class EventLoopTaskExecutor: TaskExecutor {
+    let loop: any EventLoop
+
+    init(loop: any EventLoop) { self.loop = loop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+struct BenchResult: Sendable {
+    var rows: [BenchRow]
+    /// Measured warnings whose PUBLISH left on the input thread right after the commit.
+    var immediatePublishes: Int
+    var measured: Int
+}
+
+/// Stage timestamps from the relay (input thread) and the subscriber (its event loop).
+final class BenchStageRecorder: RelayStageObserver {
+    struct Snapshot {
+        var relay: [RelayStageTimes?]
+        var subscriberRead: [ContinuousClock.Instant?]
+    }
+
+    private let state: Mutex<Snapshot>
+
+    init(count: Int) {
+        state = Mutex(Snapshot(relay: Array(repeating: nil, count: count), subscriberRead: Array(repeating: nil, count: count)))
+    }
+
+    func relayStages(_ times: RelayStageTimes) {
+        guard times.eventId.hasPrefix("bench-"), let index = Int(times.eventId.dropFirst(6)) else { return }
+        state.withLock { state in
+            if state.relay.indices.contains(index) { state.relay[index] = times }
+        }
+    }
+
+    func subscriberRead(index: Int, at time: ContinuousClock.Instant) {
+        state.withLock { state in
+            if state.subscriberRead.indices.contains(index), state.subscriberRead[index] == nil {
+                state.subscriberRead[index] = time
+            }
+        }
+    }
+
+    func snapshot() -> Snapshot { state.withLock { $0 } }
 }
 
 struct BenchRow: Sendable {
@@ -374,9 +440,12 @@ struct BenchRow: Sendable {
     var p99: Double
     var p999: Double
     var max: Double
+    /// A part of the end-to-end row (or the benchmark's own hop), not a summary row.
+    var isSegment: Bool
 
-    init(name: String, histogram: Histogram<UInt64>) {
+    init(name: String, histogram: Histogram<UInt64>, isSegment: Bool = false) {
         self.name = name
+        self.isSegment = isSegment
         count = Int(histogram.totalCount)
         p50 = Double(histogram.valueAtPercentile(50)) / 1000
         p99 = Double(histogram.valueAtPercentile(99)) / 1000
@@ -393,7 +462,8 @@ struct BenchSetup: Sendable {
     let sign: @Sendable (WarningMessage) throws -> SignedEnvelope
     let directory: String
 
-    init(directory: String, mqtt: RelayConfiguration.MQTT, password: String?, synchronous: OutboxSynchronous) throws {
+    init(directory: String, mqtt: RelayConfiguration.MQTT, password: String?, synchronous: OutboxSynchronous,
+         checkpointIntervalMilliseconds: Int?) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let keys = try SigningKeyFile.generate(into: directory + "/keys")
         let privateKey = UncheckedSendableKey(value: try SigningKeyFile.loadPrivateKey(path: keys.privateKey))
@@ -412,7 +482,8 @@ struct BenchSetup: Sendable {
         configuration = RelayConfiguration(
             input: .init(host: "127.0.0.1", port: 0, tokenFile: tokenFile),
             verification: .init(publicKeyFiles: [keys.publicKey]),
-            outbox: .init(path: directory + "/outbox.sqlite", synchronous: synchronous),
+            outbox: .init(path: directory + "/outbox.sqlite", synchronous: synchronous,
+                          checkpointIntervalMilliseconds: checkpointIntervalMilliseconds),
             mqtt: mqtt)
         self.directory = directory
     }
@@ -429,90 +500,142 @@ struct BenchSetup: Sendable {
                               targets: [target], createdTime: now)
     }
 
-    func measure(total: Int, warmup: Int) async throws -> [BenchRow] {
+    func measure(total: Int, warmup: Int) async throws -> BenchResult {
         // Pre-sign everything: signing is the publisher's cost, not the relay's.
         var envelopes: [SignedEnvelope] = []
+        var lines: [Data] = []
         var indexByPayload: [Data: Int] = [:]
         for index in 0..<total {
             let envelope = try sign(Self.warning(index))
             envelopes.append(envelope)
-            indexByPayload[try envelope.encoded()] = index
+            let encoded = try envelope.encoded()
+            lines.append(encoded)
+            indexByPayload[encoded] = index
         }
+        let stages = BenchStageRecorder(count: total)
         let logger = makeLogger(level: .error)
-        let service = RelayService(configuration: configuration, logger: logger)
+        let service = RelayService(configuration: configuration, logger: logger, stageObserver: stages)
         let serviceTask = Task { try await service.run() }
         defer { serviceTask.cancel() }
         let ports = try await service.waitUntilListening()
 
+        // The benchmark's side (input client, subscriber, and this task's send loop) runs on one
+        // dedicated thread of its own: a send is written to the input socket on the thread that
+        // takes its start time, and the subscriber timestamps right after decoding the PUBLISH
+        // from the socket, on that thread, and wakes the send loop without a thread switch.
+        let clientGroup = RelayEventLoops.dedicatedGroup()
+        let benchExecutor = EventLoopTaskExecutor(loop: clientGroup.next())
         let mqtt = configuration.mqtt
-        let subscriber = MQTTClient(configuration: MQTTClientConfiguration(
-            host: mqtt.host, port: mqtt.port, clientID: mqtt.clientId + "-sub", username: mqtt.username,
-            password: password.map { Array($0.utf8) }))
+        let lookup = indexByPayload
+        let (received, receivedSink) = AsyncStream.makeStream(of: Int.self)
+        let subscriber = MQTTClient(
+            configuration: MQTTClientConfiguration(
+                host: mqtt.host, port: mqtt.port, clientID: mqtt.clientId + "-sub", username: mqtt.username,
+                password: password.map { Array($0.utf8) }),
+            eventLoopGroup: clientGroup,
+            onMessage: { message in
+                let now = ContinuousClock.now
+                if let index = lookup[Data(message.payload.readableBytesView)] {
+                    stages.subscriberRead(index: index, at: now)
+                    receivedSink.yield(index)
+                }
+            })
         let subscriberTask = Task { try await subscriber.run() }
         defer { subscriberTask.cancel() }
         try await subscriber.waitUntilConnected()
         _ = try await subscriber.subscribe([MQTTSubscription(topicFilter: mqtt.topicPrefix + "/warnings/#", qos: .atLeastOnce)])
-        let (received, receivedSink) = AsyncStream.makeStream(of: (Int, ContinuousClock.Instant).self)
-        let lookup = indexByPayload
         let collector = Task {
-            for await message in subscriber.messages {
-                let now = ContinuousClock.now
-                if let index = lookup[Data(message.payload.readableBytesView)] { receivedSink.yield((index, now)) }
-            }
-            receivedSink.finish()
+            for await _ in subscriber.messages {}
         }
         defer { collector.cancel() }
 
-        let client = try await RelayInputClient.connect(host: "127.0.0.1", port: ports.input, token: token)
-        var endToEnd = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-        var toAck = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
-        var iterator = received.makeAsyncIterator()
-        for index in 0..<total {
-            let start = ContinuousClock.now
-            _ = try await client.send(envelopes[index])
-            let acked = ContinuousClock.now
-            var arrival: ContinuousClock.Instant?
-            while arrival == nil {
-                guard let (got, time) = await iterator.next() else { throw RelayBenchError("subscriber stream ended") }
-                if got == index { arrival = time }
+        let client = try await RelayInputClient.connect(host: "127.0.0.1", port: ports.input, token: token, group: clientGroup)
+        let timing = try await withTaskExecutorPreference(benchExecutor) {
+            var sent = [ContinuousClock.Instant?](repeating: nil, count: total)
+            var acked = [ContinuousClock.Instant?](repeating: nil, count: total)
+            var woke = [ContinuousClock.Instant?](repeating: nil, count: total)
+            var iterator = received.makeAsyncIterator()
+            for index in 0..<total {
+                let start = ContinuousClock.now
+                switch try await client.sendLine(lines[index]) {
+                case .ack: break
+                case let other: throw RelayBenchError("warning \(index): unexpected reply \(other)")
+                }
+                let ackTime = ContinuousClock.now
+                var arrived = false
+                while !arrived {
+                    guard let got = await iterator.next() else { throw RelayBenchError("subscriber stream ended") }
+                    arrived = got == index
+                }
+                sent[index] = start
+                acked[index] = ackTime
+                woke[index] = ContinuousClock.now
             }
-            if index >= warmup, let arrival {
-                _ = endToEnd.record(Self.nanoseconds(arrival - start))
-                _ = toAck.record(Self.nanoseconds(acked - start))
-            }
+            return (sent: sent, acked: acked, woke: woke)
         }
+        let (sent, acked, woke) = (timing.sent, timing.acked, timing.woke)
         await client.close()
         await subscriber.disconnect()
+        _ = try? await subscriberTask.value
         serviceTask.cancel()
         _ = try? await serviceTask.value
+        try? await clientGroup.shutdownGracefully()
+
+        func histogram() -> Histogram<UInt64> {
+            Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        }
+        var endToEnd = histogram(), toAck = histogram(), toRelay = histogram(), verifyStage = histogram()
+        var commitStage = histogram(), publishStage = histogram(), brokerStage = histogram(), benchHop = histogram()
+        var immediate = 0
+        let recorded = stages.snapshot()
+        for index in warmup..<total {
+            guard let start = sent[index], let ackTime = acked[index], let wake = woke[index],
+                  let relay = recorded.relay[index], let read = recorded.subscriberRead[index] else {
+                throw RelayBenchError("warning \(index): a stage timestamp is missing")
+            }
+            _ = endToEnd.record(Self.nanoseconds(read - start))
+            _ = toAck.record(Self.nanoseconds(ackTime - start))
+            _ = toRelay.record(Self.nanoseconds(relay.lineReceived - start))
+            _ = verifyStage.record(Self.nanoseconds(relay.verified - relay.lineReceived))
+            _ = commitStage.record(Self.nanoseconds(relay.committed - relay.verified))
+            _ = publishStage.record(Self.nanoseconds(relay.notified - relay.committed))
+            _ = brokerStage.record(Self.nanoseconds(read - relay.notified))
+            _ = benchHop.record(Self.nanoseconds(wake - read))
+            if relay.publishedImmediately { immediate += 1 }
+        }
 
         // Outbox append alone, same settings, fresh database.
-        let outbox = try RelayOutbox(path: directory + "/append-only.sqlite", synchronous: configuration.outbox.synchronous)
-        var append = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        let outbox = try RelayOutbox(path: directory + "/append-only.sqlite", synchronous: configuration.outbox.synchronous,
+                                     checkpointInterval: configuration.outbox.checkpointInterval)
+        var append = histogram()
         for index in 0..<total {
-            let bytes = try envelopes[index].encoded()
             let start = ContinuousClock.now
             _ = try outbox.append(kind: .warning, eventId: "bench-\(index)", updateNumber: 0, status: .exercise,
-                                  level: .orange, envelope: bytes, receivedAt: Timestamp(nanosecondsSinceEpoch: 0))
+                                  level: .orange, envelope: lines[index], receivedAt: Timestamp(nanosecondsSinceEpoch: 0))
             if index >= warmup { _ = append.record(Self.nanoseconds(ContinuousClock.now - start)) }
         }
         try outbox.close()
 
         // Signature verification and decoding alone (what the input does before the append).
         let verifier = try RelayVerifier.load(publicKeyFiles: configuration.verification.publicKeyFiles)
-        var verify = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        var verify = histogram()
         for index in 0..<total {
-            let bytes = try envelopes[index].encoded()
             let start = ContinuousClock.now
-            guard case .success = verifier.verify(line: bytes) else { throw RelayBenchError("bench envelope \(index) failed verification") }
+            guard case .success = verifier.verify(line: lines[index]) else { throw RelayBenchError("bench envelope \(index) failed verification") }
             if index >= warmup { _ = verify.record(Self.nanoseconds(ContinuousClock.now - start)) }
         }
-        return [
+        return BenchResult(rows: [
             BenchRow(name: "input send → subscriber receipt", histogram: endToEnd),
             BenchRow(name: "input send → relay ack (committed)", histogram: toAck),
+            BenchRow(name: "  1 send → relay has the line", histogram: toRelay, isSegment: true),
+            BenchRow(name: "  2 verify + decode", histogram: verifyStage, isSegment: true),
+            BenchRow(name: "  3 outbox commit", histogram: commitStage, isSegment: true),
+            BenchRow(name: "  4 commit → PUBLISH written", histogram: publishStage, isSegment: true),
+            BenchRow(name: "  5 PUBLISH → subscriber read (broker)", histogram: brokerStage, isSegment: true),
+            BenchRow(name: "(subscriber read → bench task, not in total)", histogram: benchHop, isSegment: true),
             BenchRow(name: "outbox append alone", histogram: append),
             BenchRow(name: "verify + decode alone", histogram: verify),
-        ]
+        ], immediatePublishes: immediate, measured: total - warmup)
     }
 
     static func nanoseconds(_ duration: Duration) -> UInt64 {

@@ -29,7 +29,15 @@ public enum RelayTopics {
 /// - When the broker refuses the connection for good (bad credentials) the client ends; the
 ///   forwarder waits the maximum reconnect delay and starts a new client, which re-reads the
 ///   outbox. Nothing is lost: the outbox is the source of truth until PUBACK.
-/// - PUBACKs are written to the outbox in batches by ``runAckWriter()``.
+/// - **Immediate publish.** The broker client runs on the relay's input event loop
+///   (`eventLoopGroup`). ``enqueue(_:)``, called on that loop right after the outbox commit,
+///   writes the PUBLISH to the broker socket at once (``MQTTClient/publishIfReady(topic:payload:retain:onAcknowledged:)``)
+///   when the client is connected, an in-flight slot is free and the forwarder's queue is
+///   drained: no thread or task hop between the commit and the socket. Otherwise the entry goes
+///   to the queue, and the immediate path stays closed until the publishing task drained it.
+/// - PUBACKs are written to the outbox in batches by ``runAckWriter()``, at most one
+///   transaction per ``ackBatchInterval``, so delivery marks rarely hold the writer when an
+///   input commit wants it.
 final class MQTTForwarder: Sendable {
     let clientConfiguration: MQTTClientConfiguration
     let topicPrefix: String
@@ -39,15 +47,24 @@ final class MQTTForwarder: Sendable {
     let logger: Logger
     /// How long a graceful stop waits for outstanding PUBACKs.
     let drainTimeout: Duration
+    /// The loop group of the broker client (the input loop, for immediate publishes).
+    let eventLoopGroup: (any EventLoopGroup)?
+    /// Minimum time between two delivery-mark transactions.
+    let ackBatchInterval: Duration
 
     private let queue = BatchQueue<OutboxEntry>()
     private let acks = BatchQueue<(Int64, Timestamp)>()
     private let connectedFlag = Atomic<Bool>(false)
     private let everConnected = Atomic<Bool>(false)
     private let lastError = Mutex<String>("not connected yet")
+    /// The current broker client, for immediate publishes.
+    private let currentClient = Mutex<MQTTClient?>(nil)
+    /// Open when the current client replayed the pending entries and the queue is drained.
+    private let immediateOpen = Atomic<Bool>(false)
 
     init(clientConfiguration: MQTTClientConfiguration, topicPrefix: String, outbox: RelayOutbox, tracker: UnackedTracker,
-         metrics: RelayMetrics, logger: Logger, drainTimeout: Duration = .seconds(5)) {
+         metrics: RelayMetrics, logger: Logger, drainTimeout: Duration = .seconds(5),
+         eventLoopGroup: (any EventLoopGroup)? = nil, ackBatchInterval: Duration = .milliseconds(20)) {
         self.clientConfiguration = clientConfiguration
         self.topicPrefix = topicPrefix
         self.outbox = outbox
@@ -55,6 +72,8 @@ final class MQTTForwarder: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.drainTimeout = drainTimeout
+        self.eventLoopGroup = eventLoopGroup
+        self.ackBatchInterval = ackBatchInterval
     }
 
     /// Whether the broker connection is up.
@@ -62,8 +81,36 @@ final class MQTTForwarder: Sendable {
     /// The last disconnect reason (for /health).
     var lastDisconnectReason: String { lastError.withLock { $0 } }
 
-    /// Queues a newly committed entry.
-    func enqueue(_ entry: OutboxEntry) { queue.push(entry) }
+    /// Hands over a newly committed entry: publishes it at once when called on the client's
+    /// event loop with the immediate path open (returns true), else queues it (returns false).
+    @discardableResult
+    func enqueue(_ entry: OutboxEntry) -> Bool {
+        if immediateOpen.load(ordering: .acquiring), let client = currentClient.withLock({ $0 }), client.eventLoop.inEventLoop {
+            let topic = RelayTopics.topic(prefix: topicPrefix, kind: entry.kind, status: entry.status, level: entry.level)
+            let payload = ByteBuffer(bytes: entry.envelope)
+            let sent = (try? client.assumeIsolated { client in
+                try client.publishIfReady(topic: topic, payload: payload) { [self] result in
+                    if case .success = result { acknowledged(entry) }
+                    // On failure the client stopped: the entry stays pending and the next client re-sends it.
+                }
+            }) ?? false
+            if sent { return true }
+            // Not connected or window full: queue until the publishing task has caught up.
+            immediateOpen.store(false, ordering: .releasing)
+        }
+        queue.push(entry)
+        return false
+    }
+
+    /// PUBACK received for `entry`.
+    private func acknowledged(_ entry: OutboxEntry) {
+        let now = Timestamp.wallClockNow()
+        if tracker.acknowledge(sequence: entry.sequence) {
+            metrics.queueDepth.set(Double(tracker.count))
+        }
+        metrics.mqttLatency.recordNanoseconds(now.nanosecondsSinceEpoch - entry.receivedAt.nanosecondsSinceEpoch)
+        acks.push((entry.sequence, now))
+    }
 
     /// Graceful stop: publish what is queued, wait up to ``drainTimeout`` for PUBACKs, return.
     func finish() { queue.finish() }
@@ -72,7 +119,7 @@ final class MQTTForwarder: Sendable {
     func run() async {
         var failures = 0
         while !Task.isCancelled {
-            let client = MQTTClient(configuration: clientConfiguration)
+            let client = MQTTClient(configuration: clientConfiguration, eventLoopGroup: eventLoopGroup)
             let stoppedForGood = await runClient(client)
             if stoppedForGood || Task.isCancelled { break }
             failures += 1
@@ -95,6 +142,8 @@ final class MQTTForwarder: Sendable {
                 logger.error("cannot mark deliveries in the outbox (they will be re-sent after a restart)",
                              metadata: ["error": "\(error)"])
             }
+            // Let PUBACKs accumulate: fewer transactions competing with input commits for the writer.
+            if !acks.isFinished { try? await Task.sleep(for: ackBatchInterval) }
         }
     }
 
@@ -137,6 +186,7 @@ final class MQTTForwarder: Sendable {
                 await self.publish(through: client)
                 return .publisherDone
             }
+            currentClient.withLock { $0 = client }
             var stop = false
             var clientEnded = false
             while let ending = await group.next() {
@@ -155,6 +205,8 @@ final class MQTTForwarder: Sendable {
                     break
                 }
             }
+            immediateOpen.store(false, ordering: .releasing)
+            currentClient.withLock { $0 = nil }
             connectedFlag.store(false, ordering: .relaxed)
             metrics.connected.set(0.0)
             return stop || queue.isFinished
@@ -188,12 +240,7 @@ final class MQTTForwarder: Sendable {
                     } catch {
                         return .published  // client ended or cancelled: the entry stays pending in the outbox
                     }
-                    let now = Timestamp.wallClockNow()
-                    if self.tracker.acknowledge(sequence: entry.sequence) {
-                        self.metrics.queueDepth.set(Double(self.tracker.count))
-                    }
-                    self.metrics.mqttLatency.recordNanoseconds(now.nanosecondsSinceEpoch - entry.receivedAt.nanosecondsSinceEpoch)
-                    self.acks.push((entry.sequence, now))
+                    self.acknowledged(entry)
                     return .published
                 }
             }
@@ -206,12 +253,18 @@ final class MQTTForwarder: Sendable {
             } catch {
                 logger.error("cannot read pending outbox entries", metadata: ["error": "\(error)"])
             }
-            while !Task.isCancelled, let batch = await queue.next() {
+            while !Task.isCancelled {
+                // Caught up: let the input thread publish directly until the window fills.
+                if queue.isEmptyAndOpen { immediateOpen.store(true, ordering: .releasing) }
+                guard let batch = await queue.next() else { break }
                 for entry in batch where entry.sequence > lastDispatched {
                     await dispatch(entry)
                 }
             }
-            if Task.isCancelled || running == 0 { return }
+            immediateOpen.store(false, ordering: .releasing)
+            if Task.isCancelled { return }
+            let immediateInFlight = await client.inFlightCount
+            if running == 0 && immediateInFlight == 0 { return }
             // Graceful stop: wait for outstanding PUBACKs, at most drainTimeout (not at all
             // without a broker connection: they stay pending in the outbox either way).
             if !isConnected {
@@ -221,17 +274,31 @@ final class MQTTForwarder: Sendable {
                 return
             }
             let timeout = drainTimeout
+            let deadline = ContinuousClock.now + timeout
             publishes.addTask {
                 try? await Task.sleep(for: timeout)
                 return .drainTimeout
             }
+            var timedOut = false
             while running > 0, let end = await publishes.next() {
                 if case .drainTimeout = end {
-                    logger.warning("stopping with unacknowledged publishes; they stay in the outbox",
-                                   metadata: ["pending": "\(running)"])
+                    timedOut = true
                     break
                 }
                 running -= 1
+            }
+            // Immediate publishes are not tasks here: wait for the client's in-flight list.
+            while !timedOut, await client.inFlightCount > 0 {
+                if ContinuousClock.now >= deadline || !isConnected {
+                    timedOut = true
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            if timedOut {
+                let unacknowledged = max(running, await client.inFlightCount)
+                logger.warning("stopping with unacknowledged publishes; they stay in the outbox",
+                               metadata: ["pending": "\(unacknowledged)"])
             }
             publishes.cancelAll()
         }

@@ -11,7 +11,7 @@ import Yams
 /// ```yaml
 /// input:        {host: 127.0.0.1, port: 7300, tokenFile: relay-input.token, maxMessageBytes: 65536}
 /// verification: {publicKeyFiles: [keys/quakewarn-signing.pub]}
-/// outbox:       {path: relay-outbox.sqlite, synchronous: normal}
+/// outbox:       {path: relay-outbox.sqlite, synchronous: normal, checkpointIntervalMilliseconds: 200}
 /// mqtt:         {host: 127.0.0.1, port: 1883, username: relay, passwordFile: mqtt.password,
 ///                clientId: quakewarn-relay, topicPrefix: quakewarn, inFlightWindow: 32,
 ///                keepAliveSeconds: 30, reconnect: {initialMilliseconds: 100, maximumMilliseconds: 10000, multiplier: 2}}
@@ -53,11 +53,19 @@ public struct RelayConfiguration: Sendable, Equatable {
         public var path: String
         /// SQLite `synchronous` level in WAL mode; see ``RelayOutbox`` for what survives what.
         public var synchronous: OutboxSynchronous
+        /// Period of the background WAL checkpoints in milliseconds (key
+        /// `checkpointIntervalMilliseconds`, 10…60000, default 200); nil (key value 0) = SQLite's
+        /// default auto-checkpoint inside commits. See ``RelayOutbox``.
+        public var checkpointIntervalMilliseconds: Int?
 
-        public init(path: String, synchronous: OutboxSynchronous = .normal) {
+        public init(path: String, synchronous: OutboxSynchronous = .normal, checkpointIntervalMilliseconds: Int? = 200) {
             self.path = path
             self.synchronous = synchronous
+            self.checkpointIntervalMilliseconds = checkpointIntervalMilliseconds
         }
+
+        /// ``checkpointIntervalMilliseconds`` as a duration.
+        public var checkpointInterval: Duration? { checkpointIntervalMilliseconds.map { .milliseconds($0) } }
     }
 
     /// The relay platform's MQTT 3.1.1 broker.
@@ -291,7 +299,8 @@ private struct ConfigReader {
         }
         guard !keyFiles.isEmpty else { throw fail("verification.publicKeyFiles", "at least one public key file is needed") }
 
-        let o = try mapping(try required(top, "outbox", ""), "outbox", allowed: ["path", "synchronous"])
+        let o = try mapping(try required(top, "outbox", ""), "outbox",
+                            allowed: ["path", "synchronous", "checkpointIntervalMilliseconds"])
         var synchronous = OutboxSynchronous.normal
         if let node = o["synchronous"] {
             let text = try string(node, "outbox.synchronous")
@@ -300,8 +309,16 @@ private struct ConfigReader {
             }
             synchronous = value
         }
+        var checkpointInterval: Int? = 200
+        if let node = o["checkpointIntervalMilliseconds"] {
+            let value = try int(node, "outbox.checkpointIntervalMilliseconds", 0...60_000)
+            guard value == 0 || value >= 10 else {
+                throw fail("outbox.checkpointIntervalMilliseconds", "\(value) is neither 0 (off) nor 10…60000")
+            }
+            checkpointInterval = value == 0 ? nil : value
+        }
         let outbox = RelayConfiguration.Outbox(path: try filePath(try required(o, "path", "outbox"), "outbox.path"),
-                                               synchronous: synchronous)
+                                               synchronous: synchronous, checkpointIntervalMilliseconds: checkpointInterval)
 
         let m = try mapping(try required(top, "mqtt", ""), "mqtt", allowed: [
             "host", "port", "username", "passwordFile", "clientId", "topicPrefix", "inFlightWindow",

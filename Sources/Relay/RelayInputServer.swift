@@ -14,6 +14,21 @@ public protocol WarningBroadcaster: Sendable {
     func broadcast(text: String)
 }
 
+/// One complete input line for ``RelayIntake/process(lines:peer:)``.
+public struct RelayInputLine: Sendable {
+    public var line: Data
+    /// Counted from 1 on the connection, the hello included.
+    public var lineNumber: Int
+    /// When the input handler got it.
+    public var received: ContinuousClock.Instant
+
+    public init(line: Data, lineNumber: Int, received: ContinuousClock.Instant) {
+        self.line = line
+        self.lineNumber = lineNumber
+        self.received = received
+    }
+}
+
 /// The input pipeline shared by all connections: verify → outbox append → notify.
 ///
 /// ``process(line:lineNumber:)`` is synchronous and runs on the input server's dedicated event
@@ -23,8 +38,10 @@ public final class RelayIntake: Sendable {
     let outbox: RelayOutbox
     let metrics: RelayMetrics
     let logger: Logger
-    /// Called after the commit of every new (not duplicate) entry.
-    let onAccepted: @Sendable (OutboxEntry) -> Void
+    /// Called after the commit of every new (not duplicate) entry; returns whether the MQTT
+    /// PUBLISH already left (for ``RelayStageTimes/publishedImmediately``).
+    let onAccepted: @Sendable (OutboxEntry) -> Bool
+    let stageObserver: (any RelayStageObserver)?
 
     public init(verifier: RelayVerifier, outbox: RelayOutbox, metrics: RelayMetrics,
                 logger: Logger = Logger(label: "quakewarn.relay", factory: { _ in SwiftLogNoOpLogHandler() }),
@@ -33,50 +50,103 @@ public final class RelayIntake: Sendable {
         self.outbox = outbox
         self.metrics = metrics
         self.logger = logger
+        self.onAccepted = { entry in
+            onAccepted(entry)
+            return false
+        }
+        self.stageObserver = nil
+    }
+
+    init(verifier: RelayVerifier, outbox: RelayOutbox, metrics: RelayMetrics, logger: Logger,
+         stageObserver: (any RelayStageObserver)?, onAccepted: @escaping @Sendable (OutboxEntry) -> Bool) {
+        self.verifier = verifier
+        self.outbox = outbox
+        self.metrics = metrics
+        self.logger = logger
         self.onAccepted = onAccepted
+        self.stageObserver = stageObserver
     }
 
     /// Handles one input line; returns the reply line (JSON, without newline).
-    public func process(line: Data, lineNumber: Int, peer: String = "") -> String {
+    /// - Parameter lineReceived: when the line was read (for ``RelayStageObserver``); now if nil.
+    public func process(line: Data, lineNumber: Int, peer: String = "", lineReceived: ContinuousClock.Instant? = nil) -> String {
+        process(lines: [RelayInputLine(line: line, lineNumber: lineNumber, received: lineReceived ?? ContinuousClock.now)],
+                peer: peer)[0]
+    }
+
+    /// Handles the lines one read delivered (group commit): verifies each, commits all accepted
+    /// ones in one outbox transaction, then hands each new entry on (MQTT, broadcaster) and
+    /// returns one reply per line, in order. The replies of the whole batch follow its commit.
+    public func process(lines: [RelayInputLine], peer: String = "") -> [String] {
+        guard !lines.isEmpty else { return [] }
         let receivedAt = Timestamp.wallClockNow()
-        let verified: VerifiedInput
-        switch verifier.verify(line: line) {
-        case .success(let value): verified = value
-        case .failure(let rejection): return reject(rejection, lineNumber: lineNumber, peer: peer)
-        }
-        let result: OutboxAppendResult
-        let started = ContinuousClock.now
-        do {
-            result = try outbox.append(kind: verified.kind, eventId: verified.eventId, updateNumber: verified.updateNumber,
-                                       status: verified.status, level: verified.level, envelope: verified.envelopeBytes,
-                                       receivedAt: receivedAt)
-        } catch {
-            if case .conflictingDuplicate = error {
-                return reject(RelayRejection(RelayRejection.conflictingDuplicate, error.description), lineNumber: lineNumber, peer: peer)
+        var replies = [String](repeating: "", count: lines.count)
+        var pending: [(index: Int, input: VerifiedInput, verified: ContinuousClock.Instant)] = []
+        for (index, line) in lines.enumerated() {
+            switch verifier.verify(line: line.line) {
+            case .success(let value): pending.append((index, value, ContinuousClock.now))
+            case .failure(let rejection): replies[index] = reject(rejection, lineNumber: line.lineNumber, peer: peer)
             }
-            logger.error("outbox append failed", metadata: ["error": "\(error)", "id": "\(verified.eventId)"])
-            return reject(RelayRejection(RelayRejection.outboxFailure, error.description), lineNumber: lineNumber, peer: peer)
         }
-        metrics.appendLatency.record(ContinuousClock.now - started)
-        let duplicate: Bool
-        switch result {
-        case .appended(let entry):
-            duplicate = false
-            metrics.accepted.increment()
-            onAccepted(entry)
-            logger.info("accepted", metadata: [
-                "id": "\(entry.eventId)", "update": "\(entry.updateNumber)", "kind": "\(entry.kind.rawValue)",
-                "status": "\(entry.status.rawValue)", "level": "\(entry.level.rawValue)", "sequence": "\(entry.sequence)",
-            ])
-        case .duplicate(let entry):
-            duplicate = true
-            metrics.duplicates.increment()
-            logger.info("duplicate", metadata: ["id": "\(entry.eventId)", "update": "\(entry.updateNumber)",
-                                                "kind": "\(entry.kind.rawValue)", "sequence": "\(entry.sequence)"])
+        guard !pending.isEmpty else { return replies }
+        let requests = pending.map { item in
+            OutboxAppendRequest(kind: item.input.kind, eventId: item.input.eventId, updateNumber: item.input.updateNumber,
+                                status: item.input.status, level: item.input.level, envelope: item.input.envelopeBytes,
+                                receivedAt: receivedAt)
         }
-        var reply = "{\"ack\":" + JSONText.quoted(verified.eventId) + ",\"update\":\(verified.updateNumber)"
-        if verified.kind == .cap { reply += ",\"type\":\"cap\"" }
-        return reply + ",\"duplicate\":\(duplicate)}"
+        let started = ContinuousClock.now
+        let outcomes: [Result<OutboxAppendResult, OutboxError>]
+        do {
+            outcomes = try outbox.appendBatch(requests)
+        } catch {
+            logger.error("outbox append failed", metadata: ["error": "\(error)", "lines": "\(pending.count)"])
+            for item in pending {
+                replies[item.index] = reject(RelayRejection(RelayRejection.outboxFailure, error.description),
+                                             lineNumber: lines[item.index].lineNumber, peer: peer)
+            }
+            return replies
+        }
+        let committed = ContinuousClock.now
+        metrics.appendLatency.record(committed - started)
+        for (item, outcome) in zip(pending, outcomes) {
+            let lineNumber = lines[item.index].lineNumber
+            let result: OutboxAppendResult
+            switch outcome {
+            case .success(let value):
+                result = value
+            case .failure(let error):
+                replies[item.index] = reject(RelayRejection(RelayRejection.conflictingDuplicate, error.description),
+                                             lineNumber: lineNumber, peer: peer)
+                continue
+            }
+            let duplicate: Bool
+            switch result {
+            case .appended(let entry):
+                duplicate = false
+                metrics.accepted.increment()
+                let published = onAccepted(entry)
+                if let stageObserver {
+                    stageObserver.relayStages(RelayStageTimes(
+                        eventId: entry.eventId, updateNumber: entry.updateNumber, kind: entry.kind,
+                        lineReceived: lines[item.index].received, verified: item.verified, committed: committed,
+                        notified: ContinuousClock.now, publishedImmediately: published))
+                }
+                logger.info("accepted", metadata: [
+                    "id": "\(entry.eventId)", "update": "\(entry.updateNumber)", "kind": "\(entry.kind.rawValue)",
+                    "status": "\(entry.status.rawValue)", "level": "\(entry.level.rawValue)", "sequence": "\(entry.sequence)",
+                ])
+            case .duplicate(let entry):
+                duplicate = true
+                metrics.duplicates.increment()
+                logger.info("duplicate", metadata: ["id": "\(entry.eventId)", "update": "\(entry.updateNumber)",
+                                                    "kind": "\(entry.kind.rawValue)", "sequence": "\(entry.sequence)"])
+            }
+            let verified = item.input
+            var reply = "{\"ack\":" + JSONText.quoted(verified.eventId) + ",\"update\":\(verified.updateNumber)"
+            if verified.kind == .cap { reply += ",\"type\":\"cap\"" }
+            replies[item.index] = reply + ",\"duplicate\":\(duplicate)}"
+        }
+        return replies
     }
 
     /// The reply for an oversized line (discarded by the framer).
@@ -108,6 +178,8 @@ public final class RelayIntake: Sendable {
 ///
 /// All connections are served by one event loop thread owned by the caller's group, which also
 /// runs the (blocking) outbox commits: replies are ordered, and commits are serialised anyway.
+/// The lines of one socket read are verified one by one and committed in one transaction
+/// (group commit) when the read completes; their replies follow that commit.
 public final class RelayInputServer: Sendable {
     /// The bound port (useful with port 0).
     public let port: Int
@@ -187,6 +259,8 @@ final class RelayInputHandler: ChannelInboundHandler {
     private var lineNumber = 0
     private var peer = ""
     private var pendingFlush = false
+    /// Lines of the current read, committed together at `channelReadComplete` (group commit).
+    private var batch: [RelayInputLine] = []
 
     init(token: String, maxMessageBytes: Int, intake: RelayIntake, connections: ConnectionRegistry) {
         self.token = token
@@ -200,6 +274,7 @@ final class RelayInputHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let lineReceived = ContinuousClock.now
         lineNumber += 1
         let frame = unwrapInboundIn(data)
         guard authenticated else {
@@ -218,14 +293,33 @@ final class RelayInputHandler: ChannelInboundHandler {
         }
         switch frame {
         case .line(let line):
-            let text = intake.process(line: Data(line.readableBytesView), lineNumber: lineNumber, peer: peer)
-            reply(text, context: context)
+            batch.append(RelayInputLine(line: Data(line.readableBytesView), lineNumber: lineNumber, received: lineReceived))
         case .oversized:
+            processBatch(context: context)
             reply(intake.oversized(lineNumber: lineNumber, limit: maxMessageBytes, peer: peer), context: context)
         }
     }
 
+    /// Verifies and commits the lines read so far (one transaction), then queues their replies.
+    private func processBatch(context: ChannelHandlerContext) {
+        guard !batch.isEmpty else { return }
+        let replies = intake.process(lines: batch, peer: peer)
+        batch.removeAll(keepingCapacity: true)
+        for text in replies { reply(text, context: context) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // Lines read but not yet processed (the peer closed within the read): commit them; the
+        // replies cannot be delivered, and a re-send is acknowledged as a duplicate.
+        if !batch.isEmpty {
+            _ = intake.process(lines: batch, peer: peer)
+            batch.removeAll()
+        }
+        context.fireChannelInactive()
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
+        processBatch(context: context)
         if pendingFlush {
             pendingFlush = false
             context.flush()

@@ -21,6 +21,7 @@ public final class RelayService: Service {
     public let metrics: RelayMetrics
     let logger: Logger
     let broadcaster: (any WarningBroadcaster)?
+    let stageObserver: (any RelayStageObserver)?
     private let ports = ListeningPorts()
     private let state = Mutex<RuntimeState?>(nil)
 
@@ -33,11 +34,14 @@ public final class RelayService: Service {
     ///   - broadcaster: receives every newly accepted envelope's JSON (WebSocket fan-out).
     ///   - registry: where the metrics go (served at `/metrics` if configured).
     ///   - logger: accept/reject/connection logs; the default discards them.
+    ///   - stageObserver: gets per-stage timestamps of every accepted entry (benchmarks).
     public init(configuration: RelayConfiguration, broadcaster: (any WarningBroadcaster)? = nil,
                 registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                logger: Logger = Logger(label: "quakewarn.relay", factory: { _ in SwiftLogNoOpLogHandler() })) {
+                logger: Logger = Logger(label: "quakewarn.relay", factory: { _ in SwiftLogNoOpLogHandler() }),
+                stageObserver: (any RelayStageObserver)? = nil) {
         self.configuration = configuration
         self.broadcaster = broadcaster
+        self.stageObserver = stageObserver
         self.metrics = RelayMetrics(registry: registry)
         self.logger = logger
     }
@@ -86,7 +90,8 @@ public final class RelayService: Service {
         let verifier = try RelayVerifier.load(publicKeyFiles: configuration.verification.publicKeyFiles)
         let token = try configuration.inputToken()
         let password = try configuration.mqttPassword()
-        let outbox = try RelayOutbox(path: configuration.outbox.path, synchronous: configuration.outbox.synchronous)
+        let outbox = try RelayOutbox(path: configuration.outbox.path, synchronous: configuration.outbox.synchronous,
+                                     checkpointInterval: configuration.outbox.checkpointInterval)
         defer {
             do { try outbox.close() } catch { logger.error("closing the outbox failed", metadata: ["error": "\(error)"]) }
         }
@@ -111,23 +116,27 @@ public final class RelayService: Service {
         } catch {
             throw RelayConfigurationError(file: "relay configuration", keyPath: "mqtt", reason: error.reason)
         }
+        // One thread runs the input connections, the outbox commits and the broker client, so a
+        // committed warning's PUBLISH is written on the thread that committed it (no hop).
+        let inputGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let forwarder = MQTTForwarder(clientConfiguration: client, topicPrefix: m.topicPrefix, outbox: outbox,
-                                      tracker: tracker, metrics: metrics, logger: logger)
+                                      tracker: tracker, metrics: metrics, logger: logger, eventLoopGroup: inputGroup)
         state.withLock { $0 = RuntimeState(forwarder: forwarder, tracker: tracker) }
 
         let metrics = self.metrics
         let broadcaster = self.broadcaster
-        let intake = RelayIntake(verifier: verifier, outbox: outbox, metrics: metrics, logger: logger) { entry in
+        let intake = RelayIntake(verifier: verifier, outbox: outbox, metrics: metrics, logger: logger,
+                                 stageObserver: stageObserver) { entry in
             tracker.add(sequence: entry.sequence, receivedAt: entry.receivedAt)
-            metrics.queueDepth.set(Double(tracker.count))
-            forwarder.enqueue(entry)
+            let published = forwarder.enqueue(entry)
             if let broadcaster {
                 broadcaster.broadcast(text: String(decoding: entry.envelope, as: UTF8.self))
                 metrics.websocketLatency.recordNanoseconds(
                     Timestamp.wallClockNow().nanosecondsSinceEpoch - entry.receivedAt.nanosecondsSinceEpoch)
             }
+            metrics.queueDepth.set(Double(tracker.count))
+            return published
         }
-        let inputGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
             try await serve(intake: intake, forwarder: forwarder, tracker: tracker, token: token, group: inputGroup,
                             pendingAtStart: pending.count)

@@ -39,6 +39,9 @@ final class BatchQueue<Element: Sendable>: Sendable {
 
     var isFinished: Bool { state.withLock { $0.finished } }
 
+    /// Nothing queued and not finished.
+    var isEmptyAndOpen: Bool { state.withLock { $0.items.isEmpty && !$0.finished } }
+
     /// Everything queued (waits while empty); nil once finished and drained, or when the task
     /// is cancelled while waiting (the queue stays usable).
     func next() async -> [Element]? {
