@@ -2,6 +2,7 @@
 // station terms, with early exit, and the nested grids. No heap allocation per node.
 
 import SeismicCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -43,6 +44,7 @@ struct LocatorMisfit {
     let pickVariance: Double
 
     /// χ² at (x, y) km, or any value > `limit` once the partial sum exceeds it.
+    @inline(__always)
     func chi2(_ x: Double, _ y: Double, limit: Double = .infinity) -> Double {
         let n = terms.count
         var sumT = 0.0
@@ -52,14 +54,31 @@ struct LocatorMisfit {
             travel[i] = t
             sumT += terms[i].time - t
         }
+        return completeChi2(x, y, timeTotal: timeChi2(sumT: sumT), limit: limit)
+    }
+
+    /// The arrival-time part of χ² from the travel times in ``travel`` and their sum
+    /// `sumT = Σ (t_i − T_i)` (accumulated in station order, as ``chi2(_:_:limit:)`` does).
+    @inline(__always)
+    func timeChi2(sumT: Double) -> Double {
+        let n = terms.count
         let t0 = sumT / Double(n)
         var total = 0.0
         for i in 0..<n {
             let r = terms[i].time - travel[i] - t0
             total += r * r / pickVariance
         }
+        return total
+    }
+
+    /// χ² at (x, y) from its arrival-time part `total`: adds the back-azimuth and distance terms
+    /// with the early exit of ``chi2(_:_:limit:)`` (the same operations in the same order, so the
+    /// result is bit-identical to it).
+    @inline(__always)
+    func completeChi2(_ x: Double, _ y: Double, timeTotal: Double, limit: Double) -> Double {
+        var total = timeTotal
         if total > limit { return total }
-        for i in 0..<n {
+        for i in 0..<terms.count {
             let term = terms[i]
             guard term.hasBackAzimuth || term.hasDistance else { continue }
             let dx = x - term.x, dy = y - term.y
@@ -74,6 +93,67 @@ struct LocatorMisfit {
             if total > limit { return total }
         }
         return total
+    }
+
+    /// ``search(cx:cy:half:step:bound:histogram:)`` of the grid centred on (0, 0) with the travel
+    /// times read from `tables` (one ``LocatorTravelTimeTable`` per station, in term order, built
+    /// for this grid's `k` and `step`) instead of computed: the same χ² values bit for bit (the
+    /// tables hold the same expression), hence the same best node, without the square roots
+    /// and divisions of the travel times.
+    ///
+    /// Screen: before the exact arrival-time χ² (n divisions by σ_t²) a node is dropped when
+    /// `χ²_approx · (1 − 10⁻¹²) > best`, with `χ²_approx` the same sum multiplied by 1/σ_t². Each
+    /// product differs from its quotient by ≤ 2 ulp, so `χ²_approx` is within (n + 2)·2⁻⁵² of the
+    /// exact value (relative, all terms ≥ 0; < 10⁻¹² for n ≤ 1000): a dropped node has an exact
+    /// time χ² above `best`, i.e. it is one `search` also stops after the time terms and does
+    /// not take. Everything else runs the loop of `search`.
+    func searchTabulated(k: Int, step: Double, bound: Double,
+                         tables: UnsafePointer<UnsafePointer<Double>>) -> SearchResult
+    {
+        let n = terms.count
+        let width = 2 * k + 1
+        let cx = 0.0, cy = 0.0
+        let inverseVariance = 1 / pickVariance
+        let screenFactor = 1 - 1e-12
+        var best = Node(x: cx, y: cy, chi2: .infinity)
+        var bestI = 0, bestJ = 0
+        for i in -k...k {
+            let x = cx + Double(i) * step
+            let row = (i + k) * width + k
+            for j in -k...k {
+                var sumT = 0.0
+                for s in 0..<n {
+                    let t = tables[s][row + j]
+                    travel[s] = t
+                    sumT += terms[s].time - t
+                }
+                // timeChi2(sumT:), split: the screen with products, then the exact sum.
+                let t0 = sumT / Double(n)
+                var approx = 0.0
+                for s in 0..<n {
+                    let r = terms[s].time - travel[s] - t0
+                    approx += r * r * inverseVariance
+                }
+                if best.chi2 > 1e-200 && approx * screenFactor > best.chi2 { continue }
+                var timeTotal = 0.0
+                for s in 0..<n {
+                    let r = terms[s].time - travel[s] - t0
+                    timeTotal += r * r / pickVariance
+                }
+                let limit = min(best.chi2, bound)
+                // As in completeChi2's first test; `y` is only needed for the remaining terms.
+                if timeTotal > limit && timeTotal >= best.chi2 { continue }
+                let y = cy + Double(j) * step
+                let q = completeChi2(x, y, timeTotal: timeTotal, limit: limit)
+                if q < best.chi2 {
+                    best = Node(x: x, y: y, chi2: q)
+                    bestI = i
+                    bestJ = j
+                }
+            }
+        }
+        let onEdge = abs(bestI) == k || abs(bestJ) == k
+        return SearchResult(best: best, onEdge: onEdge, spread: .nan)
     }
 
     /// ``Geodesy/angleDifference(_:_:)`` (a − b wrapped into (−180, 180]) with the same
@@ -177,4 +257,81 @@ struct LocatorMisfit {
     static func histogramBins(half: Double, step: Double) -> Int {
         Int(4 * (2.0).squareRoot() * (half / step).rounded() * 2) + 8
     }
+}
+
+/// P travel times from one station to every node of the coarse grid (the (2k+1)² nodes
+/// `(i·step, j·step)`, |i|, |j| ≤ k, of the local projection), row-major in i:
+/// `T[(i+k)(2k+1) + j+k] = √(dx² + dy² + h²) / Vp`, with `dx = (0 + i·step) − x_s` and
+/// `dy = (0 + j·step) − y_s` written exactly as ``LocatorMisfit/chi2(_:_:limit:)`` computes them,
+/// so a χ² from the table is bit-identical to one computed on the fly.
+///
+/// It depends only on the station's projected position, the depth, Vp and the grid geometry,
+/// not on the picks: the same station set (same projection origin) reuses it for every event
+/// and every update. Immutable after construction.
+final class LocatorTravelTimeTable: @unchecked Sendable {
+    // @unchecked: `values` is written once in init and only read afterwards; it is freed in deinit.
+    let values: UnsafeMutablePointer<Double>
+    let count: Int
+
+    init(stationX sx: Double, stationY sy: Double, depthSquared h2: Double, velocity v: Double, k: Int, step: Double) {
+        let width = 2 * k + 1
+        count = width * width
+        values = .allocate(capacity: count)
+        let cx = 0.0, cy = 0.0
+        var index = 0
+        for i in -k...k {
+            let x = cx + Double(i) * step
+            let dx = x - sx
+            for j in -k...k {
+                let y = cy + Double(j) * step
+                let dy = y - sy
+                values[index] = (dx * dx + dy * dy + h2).squareRoot() / v
+                index += 1
+            }
+        }
+    }
+
+    deinit { values.deallocate() }
+}
+
+/// A process-wide cache of ``LocatorTravelTimeTable``s, keyed by the exact bits of everything a
+/// table depends on. A fixed network has few station sets, so after the first location of a set
+/// (or ``EventLocator/prepare(stationSets:)``) the coarse grid costs no square root.
+///
+/// Bounded: at most ``capacity`` tables (≈ 30 KB each for the default ±300 km / 10 km grid);
+/// when full it is emptied before the next insertion (a new set of stations then pays one
+/// table construction, ≈ the cost of one untabulated coarse pass).
+final class LocatorTravelTimeCache: Sendable {
+    struct Key: Hashable {
+        var x: UInt64, y: UInt64, depthSquared: UInt64, velocity: UInt64, step: UInt64
+        var k: Int
+    }
+
+    static let shared = LocatorTravelTimeCache()
+    /// Largest grid that is tabulated ((2k+1)² ≤ this; the default grid has 3 721 nodes).
+    static let maximumNodes = 40_401
+    static let capacity = 64
+
+    private let tables = Mutex<[Key: LocatorTravelTimeTable]>([:])
+
+    /// The tables of `terms` (in order) for the grid (k, step), built when missing.
+    func tables(for terms: UnsafeBufferPointer<LocatorTerm>, depthSquared: Double, velocity: Double, k: Int,
+                step: Double) -> [LocatorTravelTimeTable]
+    {
+        tables.withLock { cache in
+            terms.map { term in
+                let key = Key(x: term.x.bitPattern, y: term.y.bitPattern, depthSquared: depthSquared.bitPattern,
+                              velocity: velocity.bitPattern, step: step.bitPattern, k: k)
+                if let table = cache[key] { return table }
+                if cache.count >= Self.capacity { cache.removeAll(keepingCapacity: true) }
+                let table = LocatorTravelTimeTable(stationX: term.x, stationY: term.y, depthSquared: depthSquared,
+                                                   velocity: velocity, k: k, step: step)
+                cache[key] = table
+                return table
+            }
+        }
+    }
+
+    /// Number of cached tables (for tests).
+    var count: Int { tables.withLock { $0.count } }
 }
