@@ -117,39 +117,67 @@ struct LocatorMisfit {
         let screenFactor = 1 - 1e-12
         var best = Node(x: cx, y: cy, chi2: .infinity)
         var bestI = 0, bestJ = 0
+        /// The node (i, j) as `search` treats it (after the screen).
+        @inline(__always)
+        func visit(_ i: Int, _ j: Int, x: Double, row: Int) {
+            var sumT = 0.0
+            for s in 0..<n {
+                let t = tables[s][row + j]
+                travel[s] = t
+                sumT += terms[s].time - t
+            }
+            // timeChi2(sumT:), split: the screen with products, then the exact sum.
+            let t0 = sumT / Double(n)
+            var approx = 0.0
+            for s in 0..<n {
+                let r = terms[s].time - travel[s] - t0
+                approx += r * r * inverseVariance
+            }
+            if best.chi2 > 1e-200 && approx * screenFactor > best.chi2 { return }
+            var timeTotal = 0.0
+            for s in 0..<n {
+                let r = terms[s].time - travel[s] - t0
+                timeTotal += r * r / pickVariance
+            }
+            let limit = min(best.chi2, bound)
+            // As in completeChi2's first test; `y` is only needed for the remaining terms.
+            if timeTotal > limit && timeTotal >= best.chi2 { return }
+            let y = cy + Double(j) * step
+            let q = completeChi2(x, y, timeTotal: timeTotal, limit: limit)
+            if q < best.chi2 {
+                best = Node(x: x, y: y, chi2: q)
+                bestI = i
+                bestJ = j
+            }
+        }
+        // Two stations (the usual case): the screen for two nodes at once, lane by lane the same
+        // operations in the same order as `visit`'s (IEEE arithmetic is exact per lane), against
+        // the best χ² before the pair (≥ the one after the first node, so a dropped node stays
+        // dropped); a node that passes goes through `visit`.
+        let time0 = terms[0].time, time1 = n == 2 ? terms[1].time : 0
         for i in -k...k {
             let x = cx + Double(i) * step
             let row = (i + k) * width + k
-            for j in -k...k {
-                var sumT = 0.0
-                for s in 0..<n {
-                    let t = tables[s][row + j]
-                    travel[s] = t
-                    sumT += terms[s].time - t
+            var j = -k
+            if n == 2 {
+                let a = tables[0] + row, b = tables[1] + row
+                while j < k {
+                    let t0a = SIMD2(a[j], a[j + 1]), t1a = SIMD2(b[j], b[j + 1])
+                    let d0 = time0 - t0a, d1 = time1 - t1a
+                    let sumT = (SIMD2<Double>(repeating: 0) + d0) + d1
+                    let t0 = sumT / 2
+                    let r0 = d0 - t0, r1 = d1 - t0
+                    let approx = (SIMD2<Double>(repeating: 0) + r0 * r0 * inverseVariance) + r1 * r1 * inverseVariance
+                    let screen = approx * screenFactor
+                    let limit = best.chi2
+                    if !(limit > 1e-200 && screen[0] > limit) { visit(i, j, x: x, row: row) }
+                    if !(limit > 1e-200 && screen[1] > limit) { visit(i, j + 1, x: x, row: row) }
+                    j += 2
                 }
-                // timeChi2(sumT:), split: the screen with products, then the exact sum.
-                let t0 = sumT / Double(n)
-                var approx = 0.0
-                for s in 0..<n {
-                    let r = terms[s].time - travel[s] - t0
-                    approx += r * r * inverseVariance
-                }
-                if best.chi2 > 1e-200 && approx * screenFactor > best.chi2 { continue }
-                var timeTotal = 0.0
-                for s in 0..<n {
-                    let r = terms[s].time - travel[s] - t0
-                    timeTotal += r * r / pickVariance
-                }
-                let limit = min(best.chi2, bound)
-                // As in completeChi2's first test; `y` is only needed for the remaining terms.
-                if timeTotal > limit && timeTotal >= best.chi2 { continue }
-                let y = cy + Double(j) * step
-                let q = completeChi2(x, y, timeTotal: timeTotal, limit: limit)
-                if q < best.chi2 {
-                    best = Node(x: x, y: y, chi2: q)
-                    bestI = i
-                    bestJ = j
-                }
+            }
+            while j <= k {
+                visit(i, j, x: x, row: row)
+                j += 1
             }
         }
         let onEdge = abs(bestI) == k || abs(bestJ) == k
