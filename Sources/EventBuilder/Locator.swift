@@ -87,7 +87,7 @@ public struct LocationSolution: Sendable, Equatable {
 /// Origin-time σ = `√(σ_t²/n + (σ_h/Vp)²)`.
 /// - Complexity: ≈ 3 700 (coarse) + 441 per 1 km grid (+ its 68 % radius pass) + 25 per pattern
 ///   step χ² evaluations, most of them stopped after the time terms; one scratch allocation per
-///   call (stack for small networks), none per node. Two shortcuts leave the result bit-identical
+///   call (stack for small networks), none per node. Three shortcuts leave the result bit-identical
 ///   (`Tests/EventBuilderTests/LocatorShortcutTests` compares them with the plain search):
 ///   - the coarse grid reads each station's travel times from a ``LocatorTravelTimeTable`` (it
 ///     depends only on the station's projected position, h, Vp and the grid, so it is built once
@@ -97,10 +97,13 @@ public struct LocationSolution: Sendable, Equatable {
 ///     difference of the two), so no square root and one division per node;
 ///   - the 1 km grid's 68 % radius pass (441 complete χ² with `exp`) is skipped when the
 ///     Hessian's σ_h ≥ 7 km, where σ_h = max(σ_H, radius < 7 km) is σ_H whatever the radius.
+///   - a re-centred 1 km or pattern grid takes the complete χ² recorded for a node of the grid
+///     before when its coordinates come out bit-identical (``LocatorMisfit/GridMemo``): the pattern
+///     walks of flat valleys (up to 2 × 40 grids) dominate the slowest 1 % of locations.
 ///
 ///   Measured on `quakewarn bench --event-clock thread-cpu` (the second station's snapshot of 5000
 ///   seeded two-station events: location, magnitude, warning, JSON, Ed25519), release build:
-///   p50 ≈ 195 → 100 µs, p99 ≈ 310–350 → 177–184 µs (the first, onsite Alert without the locator:
+///   p50 ≈ 195 → 97 µs, p99 ≈ 300–340 → 162–170 µs (the first, onsite Alert without the locator:
 ///   ≈ 49 → 28 µs, mostly the Ed25519 signature).
 ///   `Tests/EventBuilderTests/LocatorBruteForceTests` checks the minimum against a dense
 ///   brute-force search.
@@ -210,6 +213,8 @@ public struct EventLocator: Sendable, Equatable {
         var travelTimeTables = true
         /// No 1 km spread pass when the Hessian's σ_h ≥ 7 km already decides σ_h.
         var skipUndecisiveSpread = true
+        /// Re-centred 1 km and pattern grids reuse the complete χ² of bit-identical nodes.
+        var reuseRecentredNodes = true
     }
 
     /// Grid-search location from ≥ 2 arrivals (nil for fewer).
@@ -268,7 +273,8 @@ public struct EventLocator: Sendable, Equatable {
             return withExtendedLifetime(tables) {
                 solveGrid(misfit, projection: proj, reference: reference, histogram: histogram,
                           coarseTables: tables.isEmpty ? nil : UnsafePointer(pointers),
-                          skipUndecisiveSpread: shortcuts.skipUndecisiveSpread)
+                          skipUndecisiveSpread: shortcuts.skipUndecisiveSpread,
+                          reuseRecentredNodes: shortcuts.reuseRecentredNodes)
             }
         }
     }
@@ -277,7 +283,7 @@ public struct EventLocator: Sendable, Equatable {
     private func solveGrid(_ misfit: LocatorMisfit, projection proj: LocalProjection, reference: Timestamp,
                            histogram: UnsafeMutableBufferPointer<Double>,
                            coarseTables: UnsafePointer<UnsafePointer<Double>>?,
-                           skipUndecisiveSpread: Bool) -> LocationSolution
+                           skipUndecisiveSpread: Bool, reuseRecentredNodes: Bool) -> LocationSolution
     {
         let c = configuration
         let n = misfit.terms.count
@@ -309,6 +315,11 @@ public struct EventLocator: Sendable, Equatable {
         } else {
             misfit.search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: coarseStep, bound: seed)
         }
+        // Two records of the 21 × 21 grid and two of the 5 × 5 pattern grid (3 doubles per node).
+        let fineMemoCount = 21 * 21 * 3
+        let memoStorage = UnsafeMutablePointer<Double>.allocate(capacity: 2 * fineMemoCount + 2 * 75)
+        defer { memoStorage.deallocate() }
+        let fineMemo = memoStorage, patternMemo = memoStorage + 2 * fineMemoCount
         /// A grid re-centred (up to 20 times) while its minimum lies on its edge: walks down a
         /// narrow, flat χ² valley that a coarser grid only grazed. Returns the last grid's result
         /// and centre.
@@ -316,11 +327,16 @@ public struct EventLocator: Sendable, Equatable {
             -> (result: LocatorMisfit.SearchResult, centre: LocatorMisfit.Node)
         {
             var centre = start
-            var r = misfit.search(cx: start.x, cy: start.y, half: half, step: step, bound: start.chi2)
+            var memo = LocatorMisfit.GridMemo(previous: nil, current: fineMemo, shiftI: 0, shiftJ: 0)
+            var r = misfit.search(cx: start.x, cy: start.y, half: half, step: step, bound: start.chi2,
+                                  memo: reuseRecentredNodes ? memo : nil)
             var walks = 0
             while r.onEdge && walks < 20 && max(abs(r.best.x), abs(r.best.y)) < c.gridHalfWidthKilometers {
                 centre = r.best
-                r = misfit.search(cx: r.best.x, cy: r.best.y, half: half, step: step, bound: r.best.chi2)
+                memo = LocatorMisfit.GridMemo(previous: memo.current, current: memo.previous ?? fineMemo + fineMemoCount,
+                                              shiftI: r.bestI, shiftJ: r.bestJ)
+                r = misfit.search(cx: r.best.x, cy: r.best.y, half: half, step: step, bound: r.best.chi2,
+                                  memo: reuseRecentredNodes ? memo : nil)
                 walks += 1
             }
             return (r, centre)
@@ -339,11 +355,18 @@ public struct EventLocator: Sendable, Equatable {
         // (21 × 21 grids at ±1 km and ±0.1 km gave the same minima on the tests' geometries and
         // the brute-force comparison, at 4–8 times the cost: in a flat valley every node of
         // those grids needs its complete χ².)
+        // Re-centred grids share most nodes with the grid before; a node whose coordinates come
+        // out bit-identical takes its recorded complete χ² (LocatorMisfit.GridMemo).
         func descend(from start: LocatorMisfit.Node, step: Double) -> LocatorMisfit.Node {
-            var r = misfit.search(cx: start.x, cy: start.y, half: 2 * step, step: step, bound: start.chi2)
+            var memo = LocatorMisfit.GridMemo(previous: nil, current: patternMemo, shiftI: 0, shiftJ: 0)
+            var r = misfit.search(cx: start.x, cy: start.y, half: 2 * step, step: step, bound: start.chi2,
+                                  memo: reuseRecentredNodes ? memo : nil)
             var walks = 0
             while r.onEdge && walks < 40 && max(abs(r.best.x), abs(r.best.y)) < c.gridHalfWidthKilometers {
-                r = misfit.search(cx: r.best.x, cy: r.best.y, half: 2 * step, step: step, bound: r.best.chi2)
+                memo = LocatorMisfit.GridMemo(previous: memo.current, current: memo.previous ?? patternMemo + 75,
+                                              shiftI: r.bestI, shiftJ: r.bestJ)
+                r = misfit.search(cx: r.best.x, cy: r.best.y, half: 2 * step, step: step, bound: r.best.chi2,
+                                  memo: reuseRecentredNodes ? memo : nil)
                 walks += 1
             }
             return r.best

@@ -76,7 +76,16 @@ struct LocatorMisfit {
     /// result is bit-identical to it).
     @inline(__always)
     func completeChi2(_ x: Double, _ y: Double, timeTotal: Double, limit: Double) -> Double {
+        var complete = false
+        return completeChi2(x, y, timeTotal: timeTotal, limit: limit, complete: &complete)
+    }
+
+    /// The same, setting `complete` when the value returned is the complete χ² (no early exit
+    /// before the last term; an exit after it still returns the complete value).
+    @inline(__always)
+    func completeChi2(_ x: Double, _ y: Double, timeTotal: Double, limit: Double, complete: inout Bool) -> Double {
         var total = timeTotal
+        complete = false
         if total > limit { return total }
         for i in 0..<terms.count {
             let term = terms[i]
@@ -90,9 +99,27 @@ struct LocatorMisfit {
                 let rd = term.log10Distance - log10(max((dx * dx + dy * dy).squareRoot(), 1e-3))
                 total += rd * rd * term.distanceWeight
             }
-            if total > limit { return total }
+            if total > limit {
+                complete = i == terms.count - 1
+                return total
+            }
         }
+        complete = true
         return total
+    }
+
+    /// χ² at (x, y) with the early exit of ``chi2(_:_:limit:)``, and whether the value is complete.
+    @inline(__always)
+    func chi2(_ x: Double, _ y: Double, limit: Double, complete: inout Bool) -> Double {
+        let n = terms.count
+        var sumT = 0.0
+        for i in 0..<n {
+            let dx = x - terms[i].x, dy = y - terms[i].y
+            let t = (dx * dx + dy * dy + depthSquared).squareRoot() / velocity
+            travel[i] = t
+            sumT += terms[i].time - t
+        }
+        return completeChi2(x, y, timeTotal: timeChi2(sumT: sumT), limit: limit, complete: &complete)
     }
 
     /// ``search(cx:cy:half:step:bound:histogram:)`` of the grid centred on (0, 0) with the travel
@@ -202,11 +229,24 @@ struct LocatorMisfit {
         var chi2: Double
     }
 
+    /// Complete χ² values of the previous and the current grid of a re-centred walk (see
+    /// ``search(cx:cy:half:step:bound:histogram:memo:)``).
+    struct GridMemo {
+        var previous: UnsafeMutablePointer<Double>?
+        var current: UnsafeMutablePointer<Double>
+        /// The previous grid's indices of this grid's centre.
+        var shiftI: Int
+        var shiftJ: Int
+    }
+
     struct SearchResult {
         var best: Node
         var onEdge: Bool
         /// Radius about the best node holding 68 % of the posterior mass (NaN unless asked for).
         var spread: Double
+        /// Grid indices of `best` from the centre (set by `search`).
+        var bestI = 0
+        var bestJ = 0
     }
 
     /// Evaluates a (2k+1)² grid centred on (cx, cy) (k = half/step) and returns its best node
@@ -220,17 +260,52 @@ struct LocatorMisfit {
     /// early exit from the first node on.
     /// Nodes whose partial sum exceeds it cannot be the minimum; the minimum itself and every
     /// node tying with it are still evaluated completely, so the result is the same.
+    ///
+    /// `memo`: when given, the complete χ² of every node of this grid is recorded in
+    /// `memo.current` (3 doubles per node, row-major: x, y, χ² or NaN when the node stopped early),
+    /// and a node whose coordinates equal, bit for bit, those of a node recorded with a complete χ²
+    /// in `memo.previous` (the grid this one was re-centred from, on its node (`shiftI`, `shiftJ`))
+    /// takes that value instead of computing it. The best node is the same: it is the first node
+    /// (row-major) with the smallest *complete* χ² ≤ `bound` (a node's partial sums only decide that
+    /// it is not the minimum, and every node with a complete χ² ≤ the limit in force returns it
+    /// exactly, all terms being ≥ 0), and a recorded value is that node's complete χ².
     func search(cx: Double, cy: Double, half: Double, step: Double, bound: Double = .infinity,
-                histogram: UnsafeMutableBufferPointer<Double>? = nil) -> SearchResult
+                histogram: UnsafeMutableBufferPointer<Double>? = nil, memo: GridMemo? = nil) -> SearchResult
     {
         let k = Int((half / step).rounded())
+        let width = 2 * k + 1
         var best = Node(x: cx, y: cy, chi2: .infinity)
         var bestI = 0, bestJ = 0
         for i in -k...k {
             let x = cx + Double(i) * step
             for j in -k...k {
                 let y = cy + Double(j) * step
-                let q = chi2(x, y, limit: min(best.chi2, bound))
+                let q: Double
+                if let memo {
+                    var complete = false
+                    var recorded = Double.nan
+                    if let previous = memo.previous {
+                        let pi = i + memo.shiftI, pj = j + memo.shiftJ
+                        if abs(pi) <= k, abs(pj) <= k {
+                            let o = ((pi + k) * width + pj + k) * 3
+                            if previous[o].bitPattern == x.bitPattern, previous[o + 1].bitPattern == y.bitPattern {
+                                recorded = previous[o + 2]
+                            }
+                        }
+                    }
+                    if recorded.isNaN {
+                        q = chi2(x, y, limit: min(best.chi2, bound), complete: &complete)
+                    } else {
+                        q = recorded
+                        complete = true
+                    }
+                    let o = ((i + k) * width + j + k) * 3
+                    memo.current[o] = x
+                    memo.current[o + 1] = y
+                    memo.current[o + 2] = complete ? q : .nan
+                } else {
+                    q = chi2(x, y, limit: min(best.chi2, bound))
+                }
                 if q < best.chi2 {
                     best = Node(x: x, y: y, chi2: q)
                     bestI = i
@@ -239,7 +314,9 @@ struct LocatorMisfit {
             }
         }
         let onEdge = abs(bestI) == k || abs(bestJ) == k
-        guard let histogram else { return SearchResult(best: best, onEdge: onEdge, spread: .nan) }
+        guard let histogram else {
+            return SearchResult(best: best, onEdge: onEdge, spread: .nan, bestI: bestI, bestJ: bestJ)
+        }
         let radius = spread(cx: cx, cy: cy, half: half, step: step, best: best, bestI: bestI, bestJ: bestJ,
                             histogram: histogram)
         return SearchResult(best: best, onEdge: onEdge, spread: radius)

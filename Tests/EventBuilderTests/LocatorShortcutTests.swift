@@ -41,10 +41,11 @@ struct LocatorShortcutTests {
         }
     }
 
-    @Test("tabulated coarse grid and skipped spread give the plain search's solution exactly (120 geometries)")
+    @Test("tabulated coarse grid, skipped spread and reused nodes give the plain search's solution exactly (120 geometries)")
     func shortcutsAreExact() throws {
         let locator = EventLocator()
-        let plain = EventLocator.SearchShortcuts(travelTimeTables: false, skipUndecisiveSpread: false)
+        let plain = EventLocator.SearchShortcuts(travelTimeTables: false, skipUndecisiveSpread: false,
+                                                 reuseRecentredNodes: false)
         var skippedSpread = 0
         for (trial, arrivals) in Self.cases(count: 120, seed: 2026).enumerated() {
             let fast = try #require(locator.locate(arrivals))
