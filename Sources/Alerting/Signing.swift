@@ -52,7 +52,16 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
 
     /// The bytes that are signed: `QWSIG1 <len type> <type> <len payload> <payload>`.
     public static func preAuthenticationEncoding(payloadType: String, payload: Data) -> Data {
-        var out = Data("QWSIG1 \(payloadType.utf8.count) \(payloadType) \(payload.count) ".utf8)
+        // Built in one buffer of the final size (no interpolated intermediate string).
+        let typeLength = String(payloadType.utf8.count).utf8, payloadLength = String(payload.count).utf8
+        var out = Data(capacity: 9 + typeLength.count + payloadType.utf8.count + payloadLength.count + payload.count)
+        out.append(contentsOf: "QWSIG1 ".utf8)
+        out.append(contentsOf: typeLength)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: payloadType.utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: payloadLength)
+        out.append(UInt8(ascii: " "))
         out.append(payload)
         return out
     }
@@ -79,10 +88,14 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
 
     /// `keyId` of a public key: 16 hex digits of SHA-256(raw key).
     public static func keyID(of key: Curve25519.Signing.PublicKey) -> String {
-        SHA256.hash(data: key.rawRepresentation).prefix(8).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(16)
+        for byte in SHA256.hash(data: key.rawRepresentation).prefix(8) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// Parses and verifies a signed envelope; returns the payload bytes when the signature is valid.

@@ -142,7 +142,19 @@ public struct WarningMessage: Sendable, Equatable, Codable {
     }
 
     /// Compact JSON with sorted keys; byte-identical for equal messages.
+    ///
+    /// The bytes are those of Foundation's `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`
+    /// over this type's `Encodable` conformance (``encodedWithJSONEncoder()``), written directly by
+    /// `CanonicalJSONWriter` (one byte buffer, no value tree or key sort); a string with a control character falls
+    /// back to the encoder. A non-finite number throws `EncodingError.invalidValue` either way.
     public func canonicalJSON() throws -> Data {
+        if let bytes = try CanonicalJSONWriter.encode(self) { return Data(bytes) }
+        return try encodedWithJSONEncoder()
+    }
+
+    /// The definition of ``canonicalJSON()``: Foundation's `JSONEncoder` with sorted keys and
+    /// unescaped slashes.
+    func encodedWithJSONEncoder() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)

@@ -207,6 +207,17 @@ public struct EventBuilder: Sendable {
     public init(_ configuration: Configuration) {
         self.configuration = configuration
         self.locator = EventLocator(configuration.locator)
+        // Build the coarse-grid travel-time tables of every station pair now (a small network:
+        // up to 8 stations, 28 pairs), so the first two-station location of a pair does not pay
+        // for them; results do not depend on it (EventLocator.prepare).
+        let positions = configuration.stations.sorted { $0.key < $1.key }.map(\.value)
+        if positions.count <= 8 {
+            var pairs: [[GeoPoint]] = []
+            for a in positions.indices {
+                for b in positions.indices where b > a { pairs.append([positions[a], positions[b]]) }
+            }
+            locator.prepare(stationSets: pairs)
+        }
     }
 
     /// Clears events, the log and the clock.
@@ -330,10 +341,12 @@ public struct EventBuilder: Sendable {
         if events[i].stations.count == 2 {
             log(p.time, .confirmed, events[i].id, p.station, "second station confirms", [.init("stations", 2)])
         }
-        if let reason = apparentVelocityTeleseism(i) {
-            return cancel(i, at: p.time, kind: .teleseism, reason: reason.text, values: reason.values)
+        var solved: Solution?
+        if let reason = apparentVelocityTeleseism(i, solved: &solved) {
+            return cancel(i, at: p.time, kind: .teleseism, reason: reason.text, values: reason.values, solved: solved)
         }
-        return emit(i, at: p.time, reason: "station \(p.station) associated (\(events[i].stations.count) stations)")
+        return emit(i, at: p.time, reason: "station \(p.station) associated (\(events[i].stations.count) stations)",
+                    solved: solved)
     }
 
     private mutating func handleRejection(_ r: StationRejection) -> [EventUpdate] {
@@ -379,10 +392,11 @@ public struct EventBuilder: Sendable {
         events[i].stations[k].latest = s
         if let b = s.backAzimuth { events[i].stations[k].backAzimuth = b }
         if let d = s.distance { events[i].stations[k].distance = d }
-        if let reason = tauCPdTeleseism(s) ?? apparentVelocityTeleseism(i) {
-            return cancel(i, at: s.time, kind: .teleseism, reason: reason.text, values: reason.values)
+        var solved: Solution?
+        if let reason = tauCPdTeleseism(s) ?? apparentVelocityTeleseism(i, solved: &solved) {
+            return cancel(i, at: s.time, kind: .teleseism, reason: reason.text, values: reason.values, solved: solved)
         }
-        return emit(i, at: s.time, reason: "\(s.station) window \(s.parameters.secondsAfterPick) s")
+        return emit(i, at: s.time, reason: "\(s.station) window \(s.parameters.secondsAfterPick) s", solved: solved)
     }
 
     // MARK: - Solution and messages
@@ -487,8 +501,10 @@ public struct EventBuilder: Sendable {
             reason: reason)
     }
 
-    private mutating func emit(_ i: Int, at time: Timestamp, reason: String) -> [EventUpdate] {
-        let sol = solve(events[i])
+    /// `solved`: the solution of the event's current state if it was already computed (by the
+    /// apparent-velocity check of the same input), so the locator does not run twice.
+    private mutating func emit(_ i: Int, at time: Timestamp, reason: String, solved: Solution? = nil) -> [EventUpdate] {
+        let sol = solved ?? solve(events[i])
         for (k, m) in sol.stationMagnitudes.enumerated() {
             guard let m else { continue }
             if events[i].stations[k].firstMagnitude == nil { events[i].stations[k].firstMagnitude = m }
@@ -552,11 +568,11 @@ public struct EventBuilder: Sendable {
     }
 
     private mutating func cancel(_ i: Int, at time: Timestamp, kind: Decision.Kind, reason: String,
-                                 values: [Decision.Value]) -> [EventUpdate] {
+                                 values: [Decision.Value], solved: Solution? = nil) -> [EventUpdate] {
         let wasAlerted = events[i].state == .alerted
         if kind == .teleseism { log(time, .teleseism, events[i].id, nil, reason, values) }
         if wasAlerted {
-            let sol = solve(events[i])
+            let sol = solved ?? solve(events[i])
             let n = events[i].nextUpdateNumber
             events[i].nextUpdateNumber += 1
             events[i].state = .cancelled
@@ -613,7 +629,8 @@ public struct EventBuilder: Sendable {
                  .init("pdDeficitLog10", deficit)])
     }
 
-    private func apparentVelocityTeleseism(_ i: Int) -> (text: String, values: [Decision.Value])? {
+    /// Sets `solved` to the event's solution when it computes one (the caller reuses it).
+    private func apparentVelocityTeleseism(_ i: Int, solved: inout Solution?) -> (text: String, values: [Decision.Value])? {
         let e = events[i]
         let c = configuration
         guard e.stations.count >= 2, let baz = e.stations[0].backAzimuth,
@@ -627,6 +644,7 @@ public struct EventBuilder: Sendable {
         let vApp = dt > 0 ? projected / dt : .infinity
         guard vApp >= c.teleseismApparentVelocityKilometersPerSecond else { return nil }
         let sol = solve(e)
+        solved = sol
         guard let loc = sol.location, loc.dataCount > 0 else { return nil }
         let perDatum = loc.misfit / Double(loc.dataCount)
         guard perDatum >= c.teleseismMisfitPerDatum else { return nil }

@@ -87,10 +87,26 @@ public struct LocationSolution: Sendable, Equatable {
 /// Origin-time σ = `√(σ_t²/n + (σ_h/Vp)²)`.
 /// - Complexity: ≈ 3 700 (coarse) + 441 per 1 km grid (+ its 68 % radius pass) + 25 per pattern
 ///   step χ² evaluations, most of them stopped after the time terms; one scratch allocation per
-///   call (stack for small networks), none per node. Measured (two stations, 64 seeded geometries,
-///   release build, thread CPU time): p50 ≈ 150 µs, p99 ≈ 225 µs, against 390 / 630 µs for the
-///   previous full-evaluation 21 × 21 grids; `Tests/EventBuilderTests/LocatorBruteForceTests`
-///   checks the minimum against a dense brute-force search.
+///   call (stack for small networks), none per node. Three shortcuts leave the result bit-identical
+///   (`Tests/EventBuilderTests/LocatorShortcutTests` compares them with the plain search):
+///   - the coarse grid reads each station's travel times from a ``LocatorTravelTimeTable`` (it
+///     depends only on the station's projected position, h, Vp and the grid, so it is built once
+///     per station set and cached process-wide; ``prepare(stationSets:)`` builds it ahead) and
+///     drops a node when its arrival-time χ² computed with products instead of quotients
+///     already exceeds the best node's χ² by a relative 10⁻¹² (far above the rounding
+///     difference of the two), so no square root and one division per node;
+///   - the 1 km grid's 68 % radius pass (441 complete χ² with `exp`) is skipped when the
+///     Hessian's σ_h ≥ 7 km, where σ_h = max(σ_H, radius < 7 km) is σ_H whatever the radius.
+///   - a re-centred 1 km or pattern grid takes the complete χ² recorded for a node of the grid
+///     before when its coordinates come out bit-identical (``LocatorMisfit/GridMemo``): the pattern
+///     walks of flat valleys (up to 2 × 40 grids) dominate the slowest 1 % of locations.
+///
+///   Measured on `quakewarn bench --event-clock thread-cpu` (the second station's snapshot of 5000
+///   seeded two-station events: location, magnitude, warning, JSON, Ed25519), release build:
+///   p50 ≈ 195 → 97 µs, p99 ≈ 300–340 → 162–170 µs (the first, onsite Alert without the locator:
+///   ≈ 49 → 28 µs, mostly the Ed25519 signature).
+///   `Tests/EventBuilderTests/LocatorBruteForceTests` checks the minimum against a dense
+///   brute-force search.
 public struct EventLocator: Sendable, Equatable {
     public struct Configuration: Sendable, Equatable {
         public var pVelocityKilometersPerSecond: Double
@@ -151,16 +167,67 @@ public struct EventLocator: Sendable, Equatable {
                                 dataCount: 2, method: .onsite)
     }
 
+    /// The projection of a station set: the equirectangular plane about the stations' mean
+    /// position (summed in the given order).
+    static func projection(of locations: [GeoPoint]) -> LocalProjection {
+        var latSum = 0.0, lonSum = 0.0
+        for p in locations { latSum += p.latitudeDegrees; lonSum += p.longitudeDegrees }
+        return LocalProjection(origin: GeoPoint(latitudeDegrees: latSum / Double(locations.count),
+                                                longitudeDegrees: lonSum / Double(locations.count)))
+    }
+
+    /// Half-width of the coarse grid in nodes, and whether its travel times are tabulated.
+    private var coarseGrid: (k: Int, tabulated: Bool) {
+        let k = Int((configuration.gridHalfWidthKilometers / configuration.coarseStepKilometers).rounded())
+        return (k, (2 * k + 1) * (2 * k + 1) <= LocatorTravelTimeCache.maximumNodes)
+    }
+
+    /// Builds the coarse-grid travel-time tables (``LocatorTravelTimeTable``) of each station set
+    /// now, so that the first ``locate(_:)`` of that set (in that order of stations) does not
+    /// pay for them. Optional: `locate` builds missing tables itself. Results do not depend on
+    /// whether this was called.
+    public func prepare(stationSets: [[GeoPoint]]) {
+        guard configuration.isUsable, coarseGrid.tabulated else { return }
+        let c = configuration
+        for set in stationSets where set.count >= 2
+            && set.allSatisfy({ $0.latitudeDegrees.isFinite && $0.longitudeDegrees.isFinite }) {
+            let proj = Self.projection(of: set)
+            let terms = set.map { p -> LocatorTerm in
+                let q = proj.project(p)
+                return LocatorTerm(x: q.eastKilometers, y: q.northKilometers, time: 0, hasBackAzimuth: false,
+                                   backAzimuthDegrees: 0, backAzimuthWeight: 0, hasDistance: false, log10Distance: 0,
+                                   distanceWeight: 0)
+            }
+            _ = terms.withUnsafeBufferPointer { buffer in
+                LocatorTravelTimeCache.shared.tables(for: buffer, depthSquared: c.depthKilometers * c.depthKilometers,
+                                                     velocity: c.pVelocityKilometersPerSecond, k: coarseGrid.k,
+                                                     step: c.coarseStepKilometers)
+            }
+        }
+    }
+
+    /// The shortcuts of ``locate(_:)`` that leave its result unchanged; tests turn them off to
+    /// compare against the plain search.
+    struct SearchShortcuts {
+        /// Coarse grid from ``LocatorTravelTimeTable``s with the product screen (else computed per node).
+        var travelTimeTables = true
+        /// No 1 km spread pass when the Hessian's σ_h ≥ 7 km already decides σ_h.
+        var skipUndecisiveSpread = true
+        /// Re-centred 1 km and pattern grids reuse the complete χ² of bit-identical nodes.
+        var reuseRecentredNodes = true
+    }
+
     /// Grid-search location from ≥ 2 arrivals (nil for fewer).
     public func locate(_ arrivals: [StationArrival]) -> LocationSolution? {
+        locate(arrivals, shortcuts: SearchShortcuts())
+    }
+
+    func locate(_ arrivals: [StationArrival], shortcuts: SearchShortcuts) -> LocationSolution? {
         guard arrivals.count >= 2, configuration.isUsable,
               arrivals.allSatisfy({ $0.location.latitudeDegrees.isFinite && $0.location.longitudeDegrees.isFinite })
         else { return nil }
         let c = configuration
-        var latSum = 0.0, lonSum = 0.0
-        for a in arrivals { latSum += a.location.latitudeDegrees; lonSum += a.location.longitudeDegrees }
-        let proj = LocalProjection(origin: GeoPoint(latitudeDegrees: latSum / Double(arrivals.count),
-                                                    longitudeDegrees: lonSum / Double(arrivals.count)))
+        let proj = Self.projection(of: arrivals.map(\.location))
         let reference = arrivals[0].pickTime
         let n = arrivals.count
         let h2 = c.depthKilometers * c.depthKilometers
@@ -168,11 +235,14 @@ public struct EventLocator: Sendable, Equatable {
         let st2 = c.pickSigmaSeconds * c.pickSigmaSeconds
         let coarseBins = LocatorMisfit.histogramBins(half: c.gridHalfWidthKilometers, step: c.coarseStepKilometers)
         let fineBins = LocatorMisfit.histogramBins(half: 10, step: 1)
-        // One scratch allocation per call (stack for small networks): station terms, travel
-        // times and the spread histogram; nothing is allocated per grid node.
+        let grid = coarseGrid
+        // One scratch allocation per call (stack for small networks): station terms, the
+        // coarse tables' addresses, travel times and the spread histogram; nothing is allocated
+        // per grid node.
         let termStride = MemoryLayout<LocatorTerm>.stride
+        let pointerStride = MemoryLayout<UnsafePointer<Double>>.stride
         let doubles = n + max(coarseBins, fineBins)
-        return withUnsafeTemporaryAllocation(byteCount: n * termStride + doubles * 8,
+        return withUnsafeTemporaryAllocation(byteCount: n * termStride + n * pointerStride + doubles * 8,
                                              alignment: MemoryLayout<LocatorTerm>.alignment) { raw -> LocationSolution? in
             guard let base = raw.baseAddress else { return nil }
             let terms = base.bindMemory(to: LocatorTerm.self, capacity: n)
@@ -186,18 +256,34 @@ public struct EventLocator: Sendable, Equatable {
                     log10Distance: a.distance.map { log10(max($0.kilometers, 1e-3)) } ?? 0,
                     distanceWeight: a.distance.map { 1 / pow(max($0.log10Sigma, 1e-3), 2) } ?? 0))
             }
-            let scratch = (base + n * termStride).bindMemory(to: Double.self, capacity: doubles)
-            let misfit = LocatorMisfit(terms: UnsafeBufferPointer(start: terms, count: n),
+            let termBuffer = UnsafeBufferPointer(start: terms, count: n)
+            let tables = grid.tabulated && shortcuts.travelTimeTables
+                ? LocatorTravelTimeCache.shared.tables(for: termBuffer, depthSquared: h2, velocity: v, k: grid.k,
+                                                       step: c.coarseStepKilometers)
+                : []
+            let pointers = (base + n * termStride).bindMemory(to: UnsafePointer<Double>.self, capacity: n)
+            for (i, table) in tables.enumerated() {
+                (pointers + i).initialize(to: UnsafePointer(table.values))
+            }
+            let scratch = (base + n * termStride + n * pointerStride).bindMemory(to: Double.self, capacity: doubles)
+            let misfit = LocatorMisfit(terms: termBuffer,
                                        travel: UnsafeMutableBufferPointer(start: scratch, count: n),
                                        depthSquared: h2, velocity: v, pickVariance: st2)
             let histogram = UnsafeMutableBufferPointer(start: scratch + n, count: max(coarseBins, fineBins))
-            return solveGrid(misfit, projection: proj, reference: reference, histogram: histogram)
+            return withExtendedLifetime(tables) {
+                solveGrid(misfit, projection: proj, reference: reference, histogram: histogram,
+                          coarseTables: tables.isEmpty ? nil : UnsafePointer(pointers),
+                          skipUndecisiveSpread: shortcuts.skipUndecisiveSpread,
+                          reuseRecentredNodes: shortcuts.reuseRecentredNodes)
+            }
         }
     }
 
     /// The nested grids, the uncertainty and the solution (see the type's documentation).
     private func solveGrid(_ misfit: LocatorMisfit, projection proj: LocalProjection, reference: Timestamp,
-                           histogram: UnsafeMutableBufferPointer<Double>) -> LocationSolution
+                           histogram: UnsafeMutableBufferPointer<Double>,
+                           coarseTables: UnsafePointer<UnsafePointer<Double>>?,
+                           skipUndecisiveSpread: Bool, reuseRecentredNodes: Bool) -> LocationSolution
     {
         let c = configuration
         let n = misfit.terms.count
@@ -224,40 +310,63 @@ public struct EventLocator: Sendable, Equatable {
                 r += coarseStep
             }
         }
-        let coarse = misfit.search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: coarseStep, bound: seed)
+        let coarse = if let coarseTables {
+            misfit.searchTabulated(k: coarseK, step: coarseStep, bound: seed, tables: coarseTables)
+        } else {
+            misfit.search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: coarseStep, bound: seed)
+        }
+        // Two records of the 21 × 21 grid and two of the 5 × 5 pattern grid (3 doubles per node).
+        let fineMemoCount = 21 * 21 * 3
+        let memoStorage = UnsafeMutablePointer<Double>.allocate(capacity: 2 * fineMemoCount + 2 * 75)
+        defer { memoStorage.deallocate() }
+        let fineMemo = memoStorage, patternMemo = memoStorage + 2 * fineMemoCount
         /// A grid re-centred (up to 20 times) while its minimum lies on its edge: walks down a
-        /// narrow, flat χ² valley that a coarser grid only grazed.
-        func walk(from start: LocatorMisfit.Node, half: Double, step: Double, wantSpread: Bool = false)
-            -> LocatorMisfit.SearchResult
+        /// narrow, flat χ² valley that a coarser grid only grazed. Returns the last grid's result
+        /// and centre.
+        func walk(from start: LocatorMisfit.Node, half: Double, step: Double)
+            -> (result: LocatorMisfit.SearchResult, centre: LocatorMisfit.Node)
         {
             var centre = start
-            var r = misfit.search(cx: start.x, cy: start.y, half: half, step: step, bound: start.chi2)
+            var memo = LocatorMisfit.GridMemo(previous: nil, current: fineMemo, shiftI: 0, shiftJ: 0)
+            var r = misfit.search(cx: start.x, cy: start.y, half: half, step: step, bound: start.chi2,
+                                  memo: reuseRecentredNodes ? memo : nil)
             var walks = 0
             while r.onEdge && walks < 20 && max(abs(r.best.x), abs(r.best.y)) < c.gridHalfWidthKilometers {
                 centre = r.best
-                r = misfit.search(cx: r.best.x, cy: r.best.y, half: half, step: step, bound: r.best.chi2)
+                memo = LocatorMisfit.GridMemo(previous: memo.current, current: memo.previous ?? fineMemo + fineMemoCount,
+                                              shiftI: r.bestI, shiftJ: r.bestJ)
+                r = misfit.search(cx: r.best.x, cy: r.best.y, half: half, step: step, bound: r.best.chi2,
+                                  memo: reuseRecentredNodes ? memo : nil)
                 walks += 1
             }
-            if wantSpread {
-                // The 68 % radius of the last grid only (the one whose minimum is returned).
-                let bestI = Int(((r.best.x - centre.x) / step).rounded())
-                let bestJ = Int(((r.best.y - centre.y) / step).rounded())
-                r.spread = misfit.spread(cx: centre.x, cy: centre.y, half: half, step: step, best: r.best,
-                                         bestI: bestI, bestJ: bestJ, histogram: histogram)
-            }
-            return r
+            return (r, centre)
         }
-        let fine = walk(from: coarse.best, half: 10, step: 1, wantSpread: true)
+        let (fine, fineCentre) = walk(from: coarse.best, half: 10, step: 1)
+        /// The 68 % radius of the last 1 km grid only (the one whose minimum is returned); computed
+        /// only where σ_h depends on it.
+        func fineSpread() -> Double {
+            let bestI = Int(((fine.best.x - fineCentre.x) / 1).rounded())
+            let bestJ = Int(((fine.best.y - fineCentre.y) / 1).rounded())
+            return misfit.spread(cx: fineCentre.x, cy: fineCentre.y, half: 10, step: 1, best: fine.best,
+                                 bestI: bestI, bestJ: bestJ, histogram: histogram)
+        }
         // Sub-kilometre refinement on the smooth χ² surface: 5 × 5 pattern grids walked downhill
         // (re-centred while the minimum is on the edge, up to 40 times), at 0.1 km then 0.01 km.
         // (21 × 21 grids at ±1 km and ±0.1 km gave the same minima on the tests' geometries and
         // the brute-force comparison, at 4–8 times the cost: in a flat valley every node of
         // those grids needs its complete χ².)
+        // Re-centred grids share most nodes with the grid before; a node whose coordinates come
+        // out bit-identical takes its recorded complete χ² (LocatorMisfit.GridMemo).
         func descend(from start: LocatorMisfit.Node, step: Double) -> LocatorMisfit.Node {
-            var r = misfit.search(cx: start.x, cy: start.y, half: 2 * step, step: step, bound: start.chi2)
+            var memo = LocatorMisfit.GridMemo(previous: nil, current: patternMemo, shiftI: 0, shiftJ: 0)
+            var r = misfit.search(cx: start.x, cy: start.y, half: 2 * step, step: step, bound: start.chi2,
+                                  memo: reuseRecentredNodes ? memo : nil)
             var walks = 0
             while r.onEdge && walks < 40 && max(abs(r.best.x), abs(r.best.y)) < c.gridHalfWidthKilometers {
-                r = misfit.search(cx: r.best.x, cy: r.best.y, half: 2 * step, step: step, bound: r.best.chi2)
+                memo = LocatorMisfit.GridMemo(previous: memo.current, current: memo.previous ?? patternMemo + 75,
+                                              shiftI: r.bestI, shiftJ: r.bestJ)
+                r = misfit.search(cx: r.best.x, cy: r.best.y, half: 2 * step, step: step, bound: r.best.chi2,
+                                  memo: reuseRecentredNodes ? memo : nil)
                 walks += 1
             }
             return r.best
@@ -280,11 +389,16 @@ public struct EventLocator: Sendable, Equatable {
         if fxx > 0, fyy > 0, det > 0 {
             // C = 2 H⁻¹; trace C = 2 (fxx + fyy) / det.
             sigmaH = (2 * (fxx + fyy) / det).squareRoot()
-            if fine.spread < 7 { sigmaH = max(sigmaH, fine.spread) }
+            // max(σ_H, spread) for a spread < 7 km: with σ_H ≥ 7 km that is σ_H whatever the
+            // spread, so the 441-node spread pass (complete χ² and exp at most nodes) is skipped.
+            if !(skipUndecisiveSpread && sigmaH >= 7) {
+                let spread = fineSpread()
+                if spread < 7 { sigmaH = max(sigmaH, spread) }
+            }
         } else {
             let coarseSpread = misfit.search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers,
                                              step: c.coarseStepKilometers, histogram: histogram).spread
-            sigmaH = max(coarseSpread, fine.spread)
+            sigmaH = max(coarseSpread, fineSpread())
         }
         sigmaH = min(sigmaH, 2 * c.gridHalfWidthKilometers)
         let b = finest

@@ -2,6 +2,7 @@
 // station terms, with early exit, and the nested grids. No heap allocation per node.
 
 import SeismicCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -43,6 +44,7 @@ struct LocatorMisfit {
     let pickVariance: Double
 
     /// χ² at (x, y) km, or any value > `limit` once the partial sum exceeds it.
+    @inline(__always)
     func chi2(_ x: Double, _ y: Double, limit: Double = .infinity) -> Double {
         let n = terms.count
         var sumT = 0.0
@@ -52,14 +54,40 @@ struct LocatorMisfit {
             travel[i] = t
             sumT += terms[i].time - t
         }
+        return completeChi2(x, y, timeTotal: timeChi2(sumT: sumT), limit: limit)
+    }
+
+    /// The arrival-time part of χ² from the travel times in ``travel`` and their sum
+    /// `sumT = Σ (t_i − T_i)` (accumulated in station order, as ``chi2(_:_:limit:)`` does).
+    @inline(__always)
+    func timeChi2(sumT: Double) -> Double {
+        let n = terms.count
         let t0 = sumT / Double(n)
         var total = 0.0
         for i in 0..<n {
             let r = terms[i].time - travel[i] - t0
             total += r * r / pickVariance
         }
+        return total
+    }
+
+    /// χ² at (x, y) from its arrival-time part `total`: adds the back-azimuth and distance terms
+    /// with the early exit of ``chi2(_:_:limit:)`` (the same operations in the same order, so the
+    /// result is bit-identical to it).
+    @inline(__always)
+    func completeChi2(_ x: Double, _ y: Double, timeTotal: Double, limit: Double) -> Double {
+        var complete = false
+        return completeChi2(x, y, timeTotal: timeTotal, limit: limit, complete: &complete)
+    }
+
+    /// The same, setting `complete` when the value returned is the complete χ² (no early exit
+    /// before the last term; an exit after it still returns the complete value).
+    @inline(__always)
+    func completeChi2(_ x: Double, _ y: Double, timeTotal: Double, limit: Double, complete: inout Bool) -> Double {
+        var total = timeTotal
+        complete = false
         if total > limit { return total }
-        for i in 0..<n {
+        for i in 0..<terms.count {
             let term = terms[i]
             guard term.hasBackAzimuth || term.hasDistance else { continue }
             let dx = x - term.x, dy = y - term.y
@@ -71,9 +99,116 @@ struct LocatorMisfit {
                 let rd = term.log10Distance - log10(max((dx * dx + dy * dy).squareRoot(), 1e-3))
                 total += rd * rd * term.distanceWeight
             }
-            if total > limit { return total }
+            if total > limit {
+                complete = i == terms.count - 1
+                return total
+            }
         }
+        complete = true
         return total
+    }
+
+    /// χ² at (x, y) with the early exit of ``chi2(_:_:limit:)``, and whether the value is complete.
+    @inline(__always)
+    func chi2(_ x: Double, _ y: Double, limit: Double, complete: inout Bool) -> Double {
+        let n = terms.count
+        var sumT = 0.0
+        for i in 0..<n {
+            let dx = x - terms[i].x, dy = y - terms[i].y
+            let t = (dx * dx + dy * dy + depthSquared).squareRoot() / velocity
+            travel[i] = t
+            sumT += terms[i].time - t
+        }
+        return completeChi2(x, y, timeTotal: timeChi2(sumT: sumT), limit: limit, complete: &complete)
+    }
+
+    /// ``search(cx:cy:half:step:bound:histogram:)`` of the grid centred on (0, 0) with the travel
+    /// times read from `tables` (one ``LocatorTravelTimeTable`` per station, in term order, built
+    /// for this grid's `k` and `step`) instead of computed: the same χ² values bit for bit (the
+    /// tables hold the same expression), hence the same best node, without the square roots
+    /// and divisions of the travel times.
+    ///
+    /// Screen: before the exact arrival-time χ² (n divisions by σ_t²) a node is dropped when
+    /// `χ²_approx · (1 − 10⁻¹²) > best`, with `χ²_approx` the same sum multiplied by 1/σ_t². Each
+    /// product differs from its quotient by ≤ 2 ulp, so `χ²_approx` is within (n + 2)·2⁻⁵² of the
+    /// exact value (relative, all terms ≥ 0; < 10⁻¹² for n ≤ 1000): a dropped node has an exact
+    /// time χ² above `best`, i.e. it is one `search` also stops after the time terms and does
+    /// not take. Everything else runs the loop of `search`.
+    func searchTabulated(k: Int, step: Double, bound: Double,
+                         tables: UnsafePointer<UnsafePointer<Double>>) -> SearchResult
+    {
+        let n = terms.count
+        let width = 2 * k + 1
+        let cx = 0.0, cy = 0.0
+        let inverseVariance = 1 / pickVariance
+        let screenFactor = 1 - 1e-12
+        var best = Node(x: cx, y: cy, chi2: .infinity)
+        var bestI = 0, bestJ = 0
+        /// The node (i, j) as `search` treats it (after the screen).
+        @inline(__always)
+        func visit(_ i: Int, _ j: Int, x: Double, row: Int) {
+            var sumT = 0.0
+            for s in 0..<n {
+                let t = tables[s][row + j]
+                travel[s] = t
+                sumT += terms[s].time - t
+            }
+            // timeChi2(sumT:), split: the screen with products, then the exact sum.
+            let t0 = sumT / Double(n)
+            var approx = 0.0
+            for s in 0..<n {
+                let r = terms[s].time - travel[s] - t0
+                approx += r * r * inverseVariance
+            }
+            if best.chi2 > 1e-200 && approx * screenFactor > best.chi2 { return }
+            var timeTotal = 0.0
+            for s in 0..<n {
+                let r = terms[s].time - travel[s] - t0
+                timeTotal += r * r / pickVariance
+            }
+            let limit = min(best.chi2, bound)
+            // As in completeChi2's first test; `y` is only needed for the remaining terms.
+            if timeTotal > limit && timeTotal >= best.chi2 { return }
+            let y = cy + Double(j) * step
+            let q = completeChi2(x, y, timeTotal: timeTotal, limit: limit)
+            if q < best.chi2 {
+                best = Node(x: x, y: y, chi2: q)
+                bestI = i
+                bestJ = j
+            }
+        }
+        // Two stations (the usual case): the screen for two nodes at once, lane by lane the same
+        // operations in the same order as `visit`'s (IEEE arithmetic is exact per lane), against
+        // the best χ² before the pair (≥ the one after the first node, so a dropped node stays
+        // dropped); a node that passes goes through `visit`.
+        let time0 = terms[0].time, time1 = n == 2 ? terms[1].time : 0
+        for i in -k...k {
+            let x = cx + Double(i) * step
+            let row = (i + k) * width + k
+            var j = -k
+            if n == 2 {
+                let a = tables[0] + row, b = tables[1] + row
+                while j < k {
+                    let t0a = SIMD2(a[j], a[j + 1]), t1a = SIMD2(b[j], b[j + 1])
+                    let d0 = time0 - t0a, d1 = time1 - t1a
+                    let sumT = (SIMD2<Double>(repeating: 0) + d0) + d1
+                    let t0 = sumT / 2
+                    let r0 = d0 - t0, r1 = d1 - t0
+                    let approx = (SIMD2<Double>(repeating: 0) + r0 * r0 * inverseVariance) + r1 * r1 * inverseVariance
+                    let screen = approx * screenFactor
+                    let limit = best.chi2
+                    if !(limit > 1e-200 && screen[0] > limit) { visit(i, j, x: x, row: row) }
+                    if !(limit > 1e-200 && screen[1] > limit) { visit(i, j + 1, x: x, row: row) }
+                    j += 2
+                }
+            }
+            while j <= k {
+                visit(i, j, x: x, row: row)
+                j += 1
+            }
+        }
+        let onEdge = abs(bestI) == k || abs(bestJ) == k
+        return SearchResult(best: best, onEdge: onEdge, spread: .nan)
     }
 
     /// ``Geodesy/angleDifference(_:_:)`` (a − b wrapped into (−180, 180]) with the same
@@ -94,11 +229,24 @@ struct LocatorMisfit {
         var chi2: Double
     }
 
+    /// Complete χ² values of the previous and the current grid of a re-centred walk (see
+    /// ``search(cx:cy:half:step:bound:histogram:memo:)``).
+    struct GridMemo {
+        var previous: UnsafeMutablePointer<Double>?
+        var current: UnsafeMutablePointer<Double>
+        /// The previous grid's indices of this grid's centre.
+        var shiftI: Int
+        var shiftJ: Int
+    }
+
     struct SearchResult {
         var best: Node
         var onEdge: Bool
         /// Radius about the best node holding 68 % of the posterior mass (NaN unless asked for).
         var spread: Double
+        /// Grid indices of `best` from the centre (set by `search`).
+        var bestI = 0
+        var bestJ = 0
     }
 
     /// Evaluates a (2k+1)² grid centred on (cx, cy) (k = half/step) and returns its best node
@@ -112,17 +260,52 @@ struct LocatorMisfit {
     /// early exit from the first node on.
     /// Nodes whose partial sum exceeds it cannot be the minimum; the minimum itself and every
     /// node tying with it are still evaluated completely, so the result is the same.
+    ///
+    /// `memo`: when given, the complete χ² of every node of this grid is recorded in
+    /// `memo.current` (3 doubles per node, row-major: x, y, χ² or NaN when the node stopped early),
+    /// and a node whose coordinates equal, bit for bit, those of a node recorded with a complete χ²
+    /// in `memo.previous` (the grid this one was re-centred from, on its node (`shiftI`, `shiftJ`))
+    /// takes that value instead of computing it. The best node is the same: it is the first node
+    /// (row-major) with the smallest *complete* χ² ≤ `bound` (a node's partial sums only decide that
+    /// it is not the minimum, and every node with a complete χ² ≤ the limit in force returns it
+    /// exactly, all terms being ≥ 0), and a recorded value is that node's complete χ².
     func search(cx: Double, cy: Double, half: Double, step: Double, bound: Double = .infinity,
-                histogram: UnsafeMutableBufferPointer<Double>? = nil) -> SearchResult
+                histogram: UnsafeMutableBufferPointer<Double>? = nil, memo: GridMemo? = nil) -> SearchResult
     {
         let k = Int((half / step).rounded())
+        let width = 2 * k + 1
         var best = Node(x: cx, y: cy, chi2: .infinity)
         var bestI = 0, bestJ = 0
         for i in -k...k {
             let x = cx + Double(i) * step
             for j in -k...k {
                 let y = cy + Double(j) * step
-                let q = chi2(x, y, limit: min(best.chi2, bound))
+                let q: Double
+                if let memo {
+                    var complete = false
+                    var recorded = Double.nan
+                    if let previous = memo.previous {
+                        let pi = i + memo.shiftI, pj = j + memo.shiftJ
+                        if abs(pi) <= k, abs(pj) <= k {
+                            let o = ((pi + k) * width + pj + k) * 3
+                            if previous[o].bitPattern == x.bitPattern, previous[o + 1].bitPattern == y.bitPattern {
+                                recorded = previous[o + 2]
+                            }
+                        }
+                    }
+                    if recorded.isNaN {
+                        q = chi2(x, y, limit: min(best.chi2, bound), complete: &complete)
+                    } else {
+                        q = recorded
+                        complete = true
+                    }
+                    let o = ((i + k) * width + j + k) * 3
+                    memo.current[o] = x
+                    memo.current[o + 1] = y
+                    memo.current[o + 2] = complete ? q : .nan
+                } else {
+                    q = chi2(x, y, limit: min(best.chi2, bound))
+                }
                 if q < best.chi2 {
                     best = Node(x: x, y: y, chi2: q)
                     bestI = i
@@ -131,7 +314,9 @@ struct LocatorMisfit {
             }
         }
         let onEdge = abs(bestI) == k || abs(bestJ) == k
-        guard let histogram else { return SearchResult(best: best, onEdge: onEdge, spread: .nan) }
+        guard let histogram else {
+            return SearchResult(best: best, onEdge: onEdge, spread: .nan, bestI: bestI, bestJ: bestJ)
+        }
         let radius = spread(cx: cx, cy: cy, half: half, step: step, best: best, bestI: bestI, bestJ: bestJ,
                             histogram: histogram)
         return SearchResult(best: best, onEdge: onEdge, spread: radius)
@@ -177,4 +362,81 @@ struct LocatorMisfit {
     static func histogramBins(half: Double, step: Double) -> Int {
         Int(4 * (2.0).squareRoot() * (half / step).rounded() * 2) + 8
     }
+}
+
+/// P travel times from one station to every node of the coarse grid (the (2k+1)² nodes
+/// `(i·step, j·step)`, |i|, |j| ≤ k, of the local projection), row-major in i:
+/// `T[(i+k)(2k+1) + j+k] = √(dx² + dy² + h²) / Vp`, with `dx = (0 + i·step) − x_s` and
+/// `dy = (0 + j·step) − y_s` written exactly as ``LocatorMisfit/chi2(_:_:limit:)`` computes them,
+/// so a χ² from the table is bit-identical to one computed on the fly.
+///
+/// It depends only on the station's projected position, the depth, Vp and the grid geometry,
+/// not on the picks: the same station set (same projection origin) reuses it for every event
+/// and every update. Immutable after construction.
+final class LocatorTravelTimeTable: @unchecked Sendable {
+    // @unchecked: `values` is written once in init and only read afterwards; it is freed in deinit.
+    let values: UnsafeMutablePointer<Double>
+    let count: Int
+
+    init(stationX sx: Double, stationY sy: Double, depthSquared h2: Double, velocity v: Double, k: Int, step: Double) {
+        let width = 2 * k + 1
+        count = width * width
+        values = .allocate(capacity: count)
+        let cx = 0.0, cy = 0.0
+        var index = 0
+        for i in -k...k {
+            let x = cx + Double(i) * step
+            let dx = x - sx
+            for j in -k...k {
+                let y = cy + Double(j) * step
+                let dy = y - sy
+                values[index] = (dx * dx + dy * dy + h2).squareRoot() / v
+                index += 1
+            }
+        }
+    }
+
+    deinit { values.deallocate() }
+}
+
+/// A process-wide cache of ``LocatorTravelTimeTable``s, keyed by the exact bits of everything a
+/// table depends on. A fixed network has few station sets, so after the first location of a set
+/// (or ``EventLocator/prepare(stationSets:)``) the coarse grid costs no square root.
+///
+/// Bounded: at most ``capacity`` tables (≈ 30 KB each for the default ±300 km / 10 km grid);
+/// when full it is emptied before the next insertion (a new set of stations then pays one
+/// table construction, ≈ the cost of one untabulated coarse pass).
+final class LocatorTravelTimeCache: Sendable {
+    struct Key: Hashable {
+        var x: UInt64, y: UInt64, depthSquared: UInt64, velocity: UInt64, step: UInt64
+        var k: Int
+    }
+
+    static let shared = LocatorTravelTimeCache()
+    /// Largest grid that is tabulated ((2k+1)² ≤ this; the default grid has 3 721 nodes).
+    static let maximumNodes = 40_401
+    static let capacity = 64
+
+    private let tables = Mutex<[Key: LocatorTravelTimeTable]>([:])
+
+    /// The tables of `terms` (in order) for the grid (k, step), built when missing.
+    func tables(for terms: UnsafeBufferPointer<LocatorTerm>, depthSquared: Double, velocity: Double, k: Int,
+                step: Double) -> [LocatorTravelTimeTable]
+    {
+        tables.withLock { cache in
+            terms.map { term in
+                let key = Key(x: term.x.bitPattern, y: term.y.bitPattern, depthSquared: depthSquared.bitPattern,
+                              velocity: velocity.bitPattern, step: step.bitPattern, k: k)
+                if let table = cache[key] { return table }
+                if cache.count >= Self.capacity { cache.removeAll(keepingCapacity: true) }
+                let table = LocatorTravelTimeTable(stationX: term.x, stationY: term.y, depthSquared: depthSquared,
+                                                   velocity: velocity, k: k, step: step)
+                cache[key] = table
+                return table
+            }
+        }
+    }
+
+    /// Number of cached tables (for tests).
+    var count: Int { tables.withLock { $0.count } }
 }

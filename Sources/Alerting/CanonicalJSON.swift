@@ -1,0 +1,172 @@
+// A direct writer for the canonical JSON of a warning (the bytes that are signed), producing the
+// same bytes as Foundation's JSONEncoder with [.sortedKeys, .withoutEscapingSlashes] without its
+// intermediate value tree, key sorting and per-value allocations.
+
+public import Foundation
+import SeismicCore
+
+/// Writes ``WarningMessage/canonicalJSON()`` byte by byte.
+///
+/// The format is the one Foundation's `JSONEncoder` gives with `[.sortedKeys,
+/// .withoutEscapingSlashes]` for ``WarningMessage``'s `Encodable` conformance (that encoder stays
+/// the definition; `Tests/AlertingTests/CanonicalJSONTests` compares the two on random
+/// messages):
+/// - keys in code-point order (the fixed key sets of the message, its epicentre and its targets
+///   are written in that order);
+/// - numbers: integers in decimal; finite doubles as Swift's shortest round-trip `description`
+///   with a trailing `.0` removed (what swift-foundation's encoder does); a non-finite double
+///   throws `EncodingError.invalidValue`, as the encoder does;
+/// - strings: `"` and `\` escaped with a backslash, `/` and all bytes ≥ 0x20 (UTF-8 included)
+///   written as they are. A string with a control character (< 0x20), which the encoder writes
+///   as `\n`, `\u001f`, … (and truncates at NUL), makes the writer return nil so the caller uses
+///   the encoder itself; warnings never contain one in practice (ids are `[A-Za-z0-9._-]`,
+///   names come from the configuration).
+/// - times: ``Timestamp/iso8601`` (digits written directly for years 0…9999).
+///
+/// - Complexity: O(bytes); one growing byte buffer, reserved up front (≈ 400 + 330 per target).
+struct CanonicalJSONWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    /// The canonical JSON of `m`, or nil when a string needs the encoder's control-character escapes.
+    static func encode(_ m: WarningMessage) throws -> [UInt8]? {
+        var w = CanonicalJSONWriter(capacity: 400 + 330 * m.targets.count)
+        guard try w.write(m) else { return nil }
+        return w.bytes
+    }
+
+    private mutating func write(_ m: WarningMessage) throws -> Bool {
+        raw("{\"createdTime\":")
+        time(m.createdTime)
+        raw(",\"depthKilometers\":")
+        try number(m.depthKilometers, "depthKilometers")
+        raw(",\"epicenter\":{\"latitudeDegrees\":")
+        try number(m.epicenter.latitudeDegrees, "latitudeDegrees")
+        raw(",\"longitudeDegrees\":")
+        try number(m.epicenter.longitudeDegrees, "longitudeDegrees")
+        raw("},\"id\":")
+        guard string(m.id) else { return false }
+        raw(",\"magnitude\":")
+        try number(m.magnitude, "magnitude")
+        raw(",\"magnitudeType\":")
+        guard string(m.magnitudeType) else { return false }
+        raw(",\"magnitudeUncertainty\":")
+        try number(m.magnitudeUncertainty, "magnitudeUncertainty")
+        raw(",\"msgType\":")
+        guard string(m.msgType.rawValue) else { return false }
+        raw(",\"numberOfStations\":")
+        integer(m.numberOfStations)
+        raw(",\"originTime\":")
+        time(m.originTime)
+        if let sent = m.sentTime {
+            raw(",\"sentTime\":")
+            time(sent)
+        }
+        raw(",\"status\":")
+        guard string(m.status.rawValue) else { return false }
+        raw(",\"targets\":[")
+        for (k, t) in m.targets.enumerated() {
+            if k > 0 { bytes.append(UInt8(ascii: ",")) }
+            raw("{\"countdownSeconds\":")
+            try number(t.countdownSeconds, "countdownSeconds")
+            raw(",\"epicentralDistanceKilometers\":")
+            try number(t.epicentralDistanceKilometers, "epicentralDistanceKilometers")
+            raw(",\"kind\":")
+            guard string(t.kind.rawValue) else { return false }
+            raw(",\"name\":")
+            guard string(t.name) else { return false }
+            raw(",\"predictedIntensity\":")
+            try number(t.predictedIntensity, "predictedIntensity")
+            raw(",\"predictedIntensitySigma\":")
+            try number(t.predictedIntensitySigma, "predictedIntensitySigma")
+            raw(",\"sWaveArrivalTime\":")
+            time(t.sWaveArrivalTime)
+            raw(",\"warningLevel\":")
+            guard string(t.warningLevel.rawValue) else { return false }
+            bytes.append(UInt8(ascii: "}"))
+        }
+        raw("],\"updateNumber\":")
+        integer(m.updateNumber)
+        bytes.append(UInt8(ascii: "}"))
+        return true
+    }
+
+    private mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// A JSON string; false (nothing useful written) if `s` has a control character.
+    private mutating func string(_ s: String) -> Bool {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case 0..<0x20: return false
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(b)
+            default:
+                bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+        return true
+    }
+
+    private mutating func integer(_ v: Int) {
+        bytes.append(contentsOf: String(v).utf8)
+    }
+
+    private mutating func number(_ v: Double, _ key: String) throws {
+        guard v.isFinite else {
+            throw EncodingError.invalidValue(v, EncodingError.Context(
+                codingPath: [], debugDescription: "Unable to encode Double.\(v) directly in JSON (\(key))."))
+        }
+        let text = v.description.utf8
+        // swift-foundation's JSONEncoder drops a trailing ".0" (1.0 → 1, 1e+16 stays).
+        if text.count >= 2, text.last == UInt8(ascii: "0"), text[text.index(text.endIndex, offsetBy: -2)] == UInt8(ascii: ".") {
+            bytes.append(contentsOf: text.dropLast(2))
+        } else {
+            bytes.append(contentsOf: text)
+        }
+    }
+
+    /// `"` + ``Timestamp/iso8601`` + `"`.
+    private mutating func time(_ t: Timestamp) {
+        bytes.append(UInt8(ascii: "\""))
+        let c = t.components
+        guard (0...9999).contains(c.year) else {
+            bytes.append(contentsOf: t.iso8601.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
+        digits(c.year, 4)
+        bytes.append(UInt8(ascii: "-"))
+        digits(c.month, 2)
+        bytes.append(UInt8(ascii: "-"))
+        digits(c.day, 2)
+        bytes.append(UInt8(ascii: "T"))
+        digits(c.hour, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(c.minute, 2)
+        bytes.append(UInt8(ascii: ":"))
+        digits(c.second, 2)
+        bytes.append(UInt8(ascii: "."))
+        if c.nanosecond % 1000 == 0 { digits(c.nanosecond / 1000, 6) } else { digits(c.nanosecond, 9) }
+        bytes.append(UInt8(ascii: "Z"))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `v` (0 ≤ v < 10^width) in exactly `width` decimal digits, zero-padded.
+    private mutating func digits(_ v: Int, _ width: Int) {
+        let start = bytes.count
+        for _ in 0..<width { bytes.append(UInt8(ascii: "0")) }
+        var rest = v
+        var i = start + width - 1
+        while rest > 0 && i >= start {
+            bytes[i] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            i -= 1
+        }
+    }
+}
