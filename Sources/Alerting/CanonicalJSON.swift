@@ -2,7 +2,7 @@
 // same bytes as Foundation's JSONEncoder with [.sortedKeys, .withoutEscapingSlashes] without its
 // intermediate value tree, key sorting and per-value allocations.
 
-public import Foundation
+import Foundation
 import SeismicCore
 
 /// Writes ``WarningMessage/canonicalJSON()`` byte by byte.
