@@ -193,24 +193,48 @@ public struct ReplayPipeline: Sendable {
     /// processed in (start time, stream id) order once every expected stream has delivered data
     /// past them. Every component therefore sees the same block sequence for any input chunking.
     public mutating func process(_ block: SampleBlock) -> [PipelineRecord] {
+        var out: [PipelineRecord] = []
+        process(block) { out.append($0) }
+        return out
+    }
+
+    /// ``process(_:)`` that hands each record to `emit` as soon as it is released: the records
+    /// a slice releases are emitted right after that slice, before the block's later slices are
+    /// processed, so a warning leaves while the rest of a long record is still being worked on
+    /// (the live daemon's critical path). The records and their order are exactly those of
+    /// ``process(_:)`` (which is this function collecting into an array).
+    ///
+    /// Releasing after every slice gives the same records as releasing once per block: every
+    /// record a later slice enqueues is stamped at or after that slice's start, which is at or
+    /// after the release threshold (the minimum processed watermark) at the time, and the event
+    /// builder's clock is advanced on the same fixed grid either way.
+    ///
+    /// `issued` is called with each warning the moment the warning issuer creates it: before its
+    /// CAP rendering and before the records released with it, so a caller can send it on at once.
+    /// The same warning is still emitted afterwards, in order, as ``PipelineRecord/warning(_:capXML:)``.
+    public mutating func process(_ block: SampleBlock, issued: (WarningMessage) -> Void = { _ in },
+                                 emit: (PipelineRecord) -> Void) {
         let id = block.streamID
         guard channelToStation[id] != nil else {
             if ignoredStreams.insert(id).inserted {
-                return [.notice(time: block.startTime, message: "\(id): not in the configuration; stream ignored")]
+                emit(.notice(time: block.startTime, message: "\(id): not in the configuration; stream ignored"))
             }
-            return []
+            return
         }
-        guard !block.samples.isEmpty, block.samplingRateHz.isFinite, block.samplingRateHz > 0 else { return [] }
+        guard !block.samples.isEmpty, block.samplingRateHz.isFinite, block.samplingRateHz > 0 else { return }
         var input = inputs[id] ?? InputStream()
         input.append(block, sliceNanoseconds: sliceNanoseconds)
         inputs[id] = input
         let end = block.endTimeExclusive
         receivedWatermarks[id] = max(receivedWatermarks[id] ?? end, end)
         if firstDataTime == nil { firstDataTime = block.startTime }
-        var out: [PipelineRecord] = []
-        if let timeout = configuration.stallTimeoutSeconds { out = updateGate(timeout: timeout, now: end) }
-        if let t = minimumWatermark(receivedWatermarks) { processSlices(endingBy: t) }
-        return out + release(upTo: releaseThreshold())
+        if let timeout = configuration.stallTimeoutSeconds {
+            for r in updateGate(timeout: timeout, now: end) { emit(r) }
+        }
+        if let t = minimumWatermark(receivedWatermarks) {
+            processSlices(endingBy: t, releasing: true, issued: issued, emit: emit)
+        }
+        for r in release(upTo: releaseThreshold(), issued: issued) { emit(r) }
     }
 
     /// The expected streams that currently gate processing (see "Stalled streams" above).
@@ -245,7 +269,12 @@ public struct ReplayPipeline: Sendable {
     }
 
     /// Processes the queued slices that end at or before `time`, in (start, stream) order.
-    private mutating func processSlices(endingBy time: Timestamp?) {
+    ///
+    /// With `releasing`, the records each slice releases are emitted after it (see ``process(_:emit:)``);
+    /// without, they stay pending for the caller's ``release(upTo:)``.
+    private mutating func processSlices(endingBy time: Timestamp?, releasing: Bool = false,
+                                        issued: (WarningMessage) -> Void = { _ in },
+                                        emit: (PipelineRecord) -> Void = { _ in }) {
         var ready: [(index: Int, slice: SampleBlock)] = []
         for id in inputs.keys {
             guard var input = inputs[id] else { continue }
@@ -262,7 +291,12 @@ public struct ReplayPipeline: Sendable {
             if a.slice.streamID != b.slice.streamID { return a.slice.streamID < b.slice.streamID }
             return a.index < b.index
         }
-        for r in ready { processSlice(r.slice) }
+        for r in ready {
+            processSlice(r.slice)
+            if releasing {
+                for record in release(upTo: releaseThreshold(), issued: issued) { emit(record) }
+            }
+        }
     }
 
     private mutating func processSlice(_ block: SampleBlock) {
@@ -431,7 +465,8 @@ public struct ReplayPipeline: Sendable {
         return low.adding(nanoseconds: -Int64((configuration.holdBackSeconds * 1e9).rounded()))
     }
 
-    private mutating func release(upTo threshold: Timestamp?) -> [PipelineRecord] {
+    private mutating func release(upTo threshold: Timestamp?,
+                                  issued: (WarningMessage) -> Void = { _ in }) -> [PipelineRecord] {
         guard let threshold else { return [] }
         var ready: [Pending] = []
         var keep: [Pending] = []
@@ -442,30 +477,31 @@ public struct ReplayPipeline: Sendable {
         ready.sort(by: <)
         var out: [PipelineRecord] = []
         for p in ready {
-            out += advanceClock(to: p.time)
+            out += advanceClock(to: p.time, issued: issued)
             switch p.item {
             case .notice(let message):
                 out.append(.notice(time: p.time, message: message))
             case .pick(let pick, let feeds):
                 out.append(.pick(pick, knownAt: p.time))
-                if feeds { out += ingest(.pick(StationPick(pick))) }
+                if feeds { out += ingest(.pick(StationPick(pick)), issued: issued) }
             case .rejection(let r, let feeds):
                 out.append(.rejection(r, knownAt: p.time))
-                if feeds { out += ingest(.rejection(StationRejection(r))) }
+                if feeds { out += ingest(.rejection(StationRejection(r)), issued: issued) }
             case .snapshot(let code, let pickTime, let parameters):
                 let station = stations[code]
                 // Onsite results computed (in data time) by the time the snapshot is available.
                 let baz = station?.backAzimuth[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }
                 let dist = station?.distance[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }
                 out += ingest(.snapshot(StationSnapshot(station: code, pickTime: pickTime, time: p.time,
-                                                        parameters: parameters, backAzimuth: baz, distance: dist)))
+                                                        parameters: parameters, backAzimuth: baz, distance: dist)),
+                              issued: issued)
             }
         }
-        return out + advanceClock(to: threshold)
+        return out + advanceClock(to: threshold, issued: issued)
     }
 
     /// Advances the event builder's clock on the fixed grid up to `time`.
-    private mutating func advanceClock(to time: Timestamp) -> [PipelineRecord] {
+    private mutating func advanceClock(to time: Timestamp, issued: (WarningMessage) -> Void) -> [PipelineRecord] {
         let tickNs = Int64((configuration.clockTickSeconds * 1e9).rounded())
         let target = time.nanosecondsSinceEpoch / tickNs
         var out: [PipelineRecord] = []
@@ -473,27 +509,27 @@ public struct ReplayPipeline: Sendable {
         // Bound the work after a long data gap: jump to the last few ticks.
         if target - k > 100_000 { k = target - 100_000 }
         while k <= target {
-            out += handle(builder.advance(to: Timestamp(nanosecondsSinceEpoch: k * tickNs)))
+            out += handle(builder.advance(to: Timestamp(nanosecondsSinceEpoch: k * tickNs)), issued: issued)
             k += 1
         }
         clockTick = max(clockTick ?? target, target)
         return out
     }
 
-    private mutating func ingest(_ input: EventBuilderInput) -> [PipelineRecord] {
-        handle(builder.ingest(input))
+    private mutating func ingest(_ input: EventBuilderInput, issued: (WarningMessage) -> Void) -> [PipelineRecord] {
+        handle(builder.ingest(input), issued: issued)
     }
 
-    private mutating func handle(_ updates: [EventUpdate]) -> [PipelineRecord] {
+    private mutating func handle(_ updates: [EventUpdate], issued: (WarningMessage) -> Void) -> [PipelineRecord] {
         var out: [PipelineRecord] = builder.drainDecisions().map { .decision($0) }
         for u in updates {
             out.append(.event(u))
-            out += warning(for: u)
+            out += warning(for: u, issued: issued)
         }
         return out
     }
 
-    private mutating func warning(for u: EventUpdate) -> [PipelineRecord] {
+    private mutating func warning(for u: EventUpdate, issued: (WarningMessage) -> Void) -> [PipelineRecord] {
         do {
             let message: WarningMessage?
             switch u.messageType {
@@ -511,6 +547,7 @@ public struct ReplayPipeline: Sendable {
                 message = try issuer.issue(solution, now: u.time)
             }
             guard let message else { return [] }
+            issued(message)  // before the CAP rendering (off the critical path of the caller's send)
             let xml = renderer.render(message, earlier: issuer.earlierMessages(before: message))
             return [.warning(message, capXML: xml)]
         } catch {
