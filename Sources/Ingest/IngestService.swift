@@ -146,6 +146,8 @@ public final class IngestService: Service, Sendable {
         ])
         let client = self.client
         let processor = self.processor
+        // Sinks connect now (the relay), so the first warning does not pay the connect.
+        await processor.startSinks()
         let runError: (any Error)?
         do {
             try await withGracefulShutdownHandler {
@@ -188,9 +190,9 @@ public final class IngestService: Service, Sendable {
         case .record(let record, let sequence):
             state.withLock { $0.lastRecord = .now }
             await processor.process(record, sequence: sequence, clock: nil)
-        case .recordWithBytes(let record, let sequence, let bytes):
+        case .recordWithBytes(let record, let sequence, let bytes, let arrivalNanos):
             state.withLock { $0.lastRecord = .now }
-            await processor.process(record, sequence: sequence, clock: ClockQuality(record: bytes))
+            await processor.process(record, sequence: sequence, clock: ClockQuality(record: bytes), arrivalNanos: arrivalNanos)
         case .decodeError(let text):
             metrics.decodeErrors.increment()
             await processor.countDecodeError()
@@ -242,13 +244,20 @@ actor Processor {
         })
     }
 
+    func startSinks() async {
+        for s in sinks { await s.start() }
+    }
+
     func countDecodeError() { statistics.decodeErrors += 1 }
     func countReconnect() { statistics.reconnects += 1 }
 
-    func process(_ record: MiniSEEDRecord, sequence: Int, clock: ClockQuality?) async {
+    /// - Parameter arrivalNanos: CLOCK_REALTIME when the record's last byte was read from the
+    ///   socket (``SeedLinkClientEvent/recordWithBytes(_:sequence:bytes:arrivalNanos:)``); now if nil.
+    func process(_ record: MiniSEEDRecord, sequence: Int, clock: ClockQuality?, arrivalNanos socketArrival: Int64? = nil) async {
         guard !finished else { return }
         let arrival = ContinuousClock.now
-        let arrivalNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
+        let startNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
+        let arrivalNanos = socketArrival ?? startNanos
         let id = record.streamID
         let code = id.description
         guard configured.contains(id) else {
@@ -263,13 +272,16 @@ actor Processor {
         guards[id] = g
         metrics.count(decision, station: code)
         statistics.streams[code, default: .init()].decisions[decision.kind.rawValue, default: 0] += 1
-        let meta: Logger.Metadata = ["stream": "\(code)", "sequence": "\(sequence)", "decision": "\(decision.kind.rawValue)",
-                                     "start": "\(record.startTime.iso8601)", "samples": "\(record.sampleCount)",
-                                     "offsetSeconds": "\(decision.offsetSeconds)"]
+        // Built only when logged (the in-order case is on every record's path).
+        func meta() -> Logger.Metadata {
+            ["stream": "\(code)", "sequence": "\(sequence)", "decision": "\(decision.kind.rawValue)",
+             "start": "\(record.startTime.iso8601)", "samples": "\(record.sampleCount)",
+             "offsetSeconds": "\(decision.offsetSeconds)"]
+        }
         switch decision.kind {
-        case .first, .inOrder: logger.trace("record", metadata: meta)
-        case .gap, .partialOverlap, .rateChange, .timeJumpForward: logger.notice("record accepted", metadata: meta)
-        case .exactDuplicate, .duplicate, .outOfOrder, .timeJumpBackward, .empty: logger.warning("record dropped", metadata: meta)
+        case .first, .inOrder: logger.trace("record", metadata: meta())
+        case .gap, .partialOverlap, .rateChange, .timeJumpForward: logger.notice("record accepted", metadata: meta())
+        case .exactDuplicate, .duplicate, .outOfOrder, .timeJumpBackward, .empty: logger.warning("record dropped", metadata: meta())
         }
         guard decision.kind.isAccepted else { return }
         var block = record.block
@@ -290,7 +302,16 @@ actor Processor {
         stationMetrics.latency.set(Date().timeIntervalSince1970 - endSeconds)
 
         let pipelineStart = ContinuousClock.now
-        let released = pipeline.process(block)
+        // Each warning leaves from inside the pipeline call, as soon as the slice that produced it
+        // is processed (signed and handed to the immediate sinks, i.e. the relay); the rest of
+        // the record's slices, the files and the logs come after.
+        // (`issued` comes before the warning's CAP rendering; each warning is later emitted once,
+        // in the same order, as a `.warning` record.)
+        var released: [PipelineRecord] = []
+        var prepared: [PreparedWarning] = []
+        pipeline.process(block, issued: { m in
+            prepared.append(dispatch(m, arrivalNanos: arrivalNanos, startNanos: startNanos))
+        }, emit: { released.append($0) })
         let pipelineTime = ContinuousClock.now - pipelineStart
         if pipelineTime > .milliseconds(1) {  // over the whole 1 ms budget (design.md) by itself
             logger.debug("slow pipeline step", metadata: ["stream": "\(code)", "samples": "\(block.samples.count)",
@@ -301,7 +322,7 @@ actor Processor {
             metrics.processingLatency.record(ContinuousClock.now - arrival)
         } else {
             // Sinks (e.g. the relay) learn which record's arrival produced each warning.
-            await IngestTrace.$recordArrivalNanos.withValue(arrivalNanos) { await take(released) }
+            await IngestTrace.$recordArrivalNanos.withValue(arrivalNanos) { await take(released, prepared: prepared) }
             metrics.processingLatency.record(ContinuousClock.now - arrival)
         }
         writeStatisticsIfDue()
@@ -322,22 +343,60 @@ actor Processor {
         writeStatistics()
     }
 
-    private func take(_ records: [PipelineRecord]) async {
+    /// A warning already signed and offered to the immediate sinks.
+    struct PreparedWarning {
+        var id: String
+        var updateNumber: Int
+        var envelope: SignedEnvelope?
+        /// Per sink (index in ``sinks``): it took the warning in ``WarningSink/deliverImmediately``.
+        var taken: [Bool]
+    }
+
+    /// The critical path of one warning: sign it and hand it to every sink that takes warnings
+    /// synchronously (the relay queue), before anything else happens.
+    private func dispatch(_ m: WarningMessage, arrivalNanos: Int64?, startNanos: Int64?) -> PreparedWarning {
+        let releasedNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
+        var envelope: SignedEnvelope?
+        if let sign {
+            do { envelope = try sign(m) } catch {
+                logger.error("warning not signed", metadata: ["id": "\(m.id)", "error": "\(error)"])
+            }
+        }
+        var taken = [Bool](repeating: false, count: sinks.count)
+        for (i, s) in sinks.enumerated() {
+            do {
+                taken[i] = try s.deliverImmediately(m, envelope: envelope, trace: WarningTrace(
+                    recordArrivalNanos: arrivalNanos, processingStartNanos: startNanos, releasedNanos: releasedNanos))
+            } catch {
+                taken[i] = true  // failed for good (e.g. unsigned): not offered again
+                metrics.sinkErrors.increment()
+                logger.error("warning sink failed", metadata: ["id": "\(m.id)", "error": "\(error)"])
+            }
+        }
+        return PreparedWarning(id: m.id, updateNumber: m.updateNumber, envelope: envelope, taken: taken)
+    }
+
+    /// - Parameter prepared: the warnings of `records` already dispatched, in order (or none).
+    private func take(_ records: [PipelineRecord], prepared: [PreparedWarning] = []) async {
         // Warnings leave first: sign each and hand it to the sinks (the relay) before any
         // local file is written, so disk I/O for picks, decisions and CAP files never delays a
         // warning on its way out. The output directory still receives every record in order.
+        // Warnings dispatched while the pipeline ran (``dispatch``) only go to the sinks that
+        // did not take them then.
         var envelopes: [Int: SignedEnvelope] = [:]
+        var next = 0
         for (index, r) in records.enumerated() {
             guard case .warning(let m, _) = r else { continue }
-            var envelope: SignedEnvelope?
-            if let sign {
-                do { envelope = try sign(m) } catch {
-                    logger.error("warning not signed", metadata: ["id": "\(m.id)", "error": "\(error)"])
-                }
+            let p: PreparedWarning
+            if next < prepared.count, prepared[next].id == m.id, prepared[next].updateNumber == m.updateNumber {
+                p = prepared[next]
+                next += 1
+            } else {
+                p = dispatch(m, arrivalNanos: IngestTrace.recordArrivalNanos, startNanos: nil)
             }
-            envelopes[index] = envelope
-            for s in sinks {
-                do { try await s.deliver(m, envelope: envelope) } catch {
+            envelopes[index] = p.envelope
+            for (i, s) in sinks.enumerated() where !p.taken[i] {
+                do { try await s.deliver(m, envelope: p.envelope) } catch {
                     metrics.sinkErrors.increment()
                     logger.error("warning sink failed", metadata: ["id": "\(m.id)", "error": "\(error)"])
                 }

@@ -11,10 +11,39 @@ public protocol WarningSink: Sendable {
     func deliver(_ warning: WarningMessage, envelope: SignedEnvelope?) async throws
     /// Makes everything delivered so far durable (called on shutdown).
     func flush() async throws
+    /// Called once when the daemon starts, before the first record (e.g. to connect eagerly).
+    func start() async
+    /// The critical path: called synchronously as soon as the pipeline releases a warning (before
+    /// the rest of the record's slices, file writes and logs). Returns true when the sink took the
+    /// warning; ``deliver(_:envelope:)`` is then not called for it. The default returns false.
+    /// Must not block: queue and return.
+    func deliverImmediately(_ warning: WarningMessage, envelope: SignedEnvelope?, trace: WarningTrace) throws -> Bool
+}
+
+/// Wall-clock stamps (CLOCK_REALTIME, ns since the epoch) of one warning's way through the
+/// daemon, for latency accounting across processes (`relay-latency.jsonl`).
+public struct WarningTrace: Sendable, Equatable {
+    /// The last byte of the record whose processing released the warning was read from the
+    /// SeedLink socket (nil if unknown).
+    public var recordArrivalNanos: Int64?
+    /// The daemon's processor started on that record (after any queueing behind earlier records).
+    public var processingStartNanos: Int64?
+    /// The pipeline released the warning.
+    public var releasedNanos: Int64?
+
+    public init(recordArrivalNanos: Int64? = nil, processingStartNanos: Int64? = nil, releasedNanos: Int64? = nil) {
+        self.recordArrivalNanos = recordArrivalNanos
+        self.processingStartNanos = processingStartNanos
+        self.releasedNanos = releasedNanos
+    }
 }
 
 extension WarningSink {
     public func flush() async throws {}
+    public func start() async {}
+    public func deliverImmediately(_ warning: WarningMessage, envelope: SignedEnvelope?, trace: WarningTrace) throws -> Bool {
+        false
+    }
 }
 
 /// The daemon's output files, with the line formats of `quakewarn replay` (``ReplayOutputs``
