@@ -158,6 +158,9 @@ public struct ReplayPipeline: Sendable {
     private var gate: Set<StreamID>
     /// Start of the first block received (the implicit watermark of a stream that never delivered).
     private var firstDataTime: Timestamp?
+    /// While ``process(_:issued:emit:)`` runs: the warnings whose CAP XML is still to be rendered,
+    /// with the earlier messages of their event at their issue (nil: render at once).
+    private var deferredCAP: [(message: WarningMessage, earlier: [WarningMessage])]?
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
@@ -198,20 +201,22 @@ public struct ReplayPipeline: Sendable {
         return out
     }
 
-    /// ``process(_:)`` that hands each record to `emit` as soon as it is released: the records
-    /// a slice releases are emitted right after that slice, before the block's later slices are
-    /// processed, so a warning leaves while the rest of a long record is still being worked on
-    /// (the live daemon's critical path). The records and their order are exactly those of
-    /// ``process(_:)`` (which is this function collecting into an array).
+    /// ``process(_:)`` for the live daemon's critical path: `issued` gets each warning the moment
+    /// the warning issuer creates it, and `emit` gets every record (warnings included, in order)
+    /// once the block is done. The records and their order are exactly those of ``process(_:)``
+    /// (which is this function collecting into an array).
     ///
-    /// Releasing after every slice gives the same records as releasing once per block: every
-    /// record a later slice enqueues is stamped at or after that slice's start, which is at or
-    /// after the release threshold (the minimum processed watermark) at the time, and the event
-    /// builder's clock is advanced on the same fixed grid either way.
-    ///
-    /// `issued` is called with each warning the moment the warning issuer creates it: before its
-    /// CAP rendering and before the records released with it, so a caller can send it on at once.
-    /// The same warning is still emitted afterwards, in order, as ``PipelineRecord/warning(_:capXML:)``.
+    /// What is moved off the path of a warning:
+    /// - the block's later slices: records are released after every 0.25 s slice, so a warning is
+    ///   issued right after the slice that produced it, not after the whole block (a 512-byte
+    ///   record carries 2–4 s of one channel). Releasing after every slice gives the same records
+    ///   as releasing once per block: every record a later slice enqueues is stamped at or after
+    ///   that slice's start, which is at or after the release threshold (the minimum processed
+    ///   watermark) at the time, and the event builder's clock is advanced on the same fixed grid
+    ///   either way;
+    /// - CAP rendering: the CAP 1.2 XML of the block's warnings is rendered after its last slice
+    ///   (from the message and the earlier messages of its event as they were at its issue, so the
+    ///   XML is the same), not between one warning and the next.
     public mutating func process(_ block: SampleBlock, issued: (WarningMessage) -> Void = { _ in },
                                  emit: (PipelineRecord) -> Void) {
         let id = block.streamID
@@ -228,13 +233,24 @@ public struct ReplayPipeline: Sendable {
         let end = block.endTimeExclusive
         receivedWatermarks[id] = max(receivedWatermarks[id] ?? end, end)
         if firstDataTime == nil { firstDataTime = block.startTime }
-        if let timeout = configuration.stallTimeoutSeconds {
-            for r in updateGate(timeout: timeout, now: end) { emit(r) }
-        }
+        var out: [PipelineRecord] = []
+        if let timeout = configuration.stallTimeoutSeconds { out = updateGate(timeout: timeout, now: end) }
+        deferredCAP = []
         if let t = minimumWatermark(receivedWatermarks) {
-            processSlices(endingBy: t, releasing: true, issued: issued, emit: emit)
+            processSlices(endingBy: t, releasing: true, issued: issued, emit: { out.append($0) })
         }
-        for r in release(upTo: releaseThreshold(), issued: issued) { emit(r) }
+        out += release(upTo: releaseThreshold(), issued: issued)
+        let jobs = deferredCAP ?? []
+        deferredCAP = nil
+        var next = 0
+        for r in out {
+            if case .warning(let m, _) = r, next < jobs.count {
+                emit(.warning(m, capXML: renderer.render(jobs[next].message, earlier: jobs[next].earlier)))
+                next += 1
+            } else {
+                emit(r)
+            }
+        }
     }
 
     /// The expected streams that currently gate processing (see "Stalled streams" above).
@@ -548,7 +564,12 @@ public struct ReplayPipeline: Sendable {
             }
             guard let message else { return [] }
             issued(message)  // before the CAP rendering (off the critical path of the caller's send)
-            let xml = renderer.render(message, earlier: issuer.earlierMessages(before: message))
+            let earlier = issuer.earlierMessages(before: message)
+            if deferredCAP != nil {  // rendered at the end of process(_:issued:emit:)
+                deferredCAP?.append((message, earlier))
+                return [.warning(message, capXML: "")]
+            }
+            let xml = renderer.render(message, earlier: earlier)
             return [.warning(message, capXML: xml)]
         } catch {
             return [.notice(time: u.time, message: "\(u.id): no warning for update \(u.updateNumber): \(error)")]
