@@ -227,6 +227,9 @@ actor Processor {
     private let statsFile: URL?
     private var statsWritten = ContinuousClock.now
     private var finished = false
+    /// Output files, non-immediate sinks and the statistics file, written in order off the path
+    /// of the next record.
+    private let later = BackgroundQueue()
 
     init(pipeline: ReplayPipeline, output: JSONLDirectorySink?, sinks: [any WarningSink],
          sign: (@Sendable (WarningMessage) throws -> SignedEnvelope)?, metrics: IngestMetrics, logger: Logger,
@@ -333,6 +336,7 @@ actor Processor {
         guard !finished else { return }
         finished = true
         await take(pipeline.finish())
+        await later.drain()  // every queued output written before the flush
         for s in sinks + (output.map { [$0] } ?? []) {
             do { try await s.flush() } catch {
                 metrics.sinkErrors.increment()
@@ -341,6 +345,7 @@ actor Processor {
         }
         do { try await output?.close() } catch { logger.error("output close failed", metadata: ["error": "\(error)"]) }
         writeStatistics()
+        await later.drain()
     }
 
     /// A warning already signed and offered to the immediate sinks.
@@ -378,30 +383,13 @@ actor Processor {
 
     /// - Parameter prepared: the warnings of `records` already dispatched, in order (or none).
     private func take(_ records: [PipelineRecord], prepared: [PreparedWarning] = []) async {
-        // Warnings leave first: sign each and hand it to the sinks (the relay) before any
-        // local file is written, so disk I/O for picks, decisions and CAP files never delays a
-        // warning on its way out. The output directory still receives every record in order.
-        // Warnings dispatched while the pipeline ran (``dispatch``) only go to the sinks that
-        // did not take them then.
+        // Warnings already left (``dispatch``, from inside the pipeline call); the rest is not
+        // urgent. Counters and logs are done here; the sinks that did not take a warning at once,
+        // and the output files, are written in order by the background queue, so that neither
+        // delays the next record.
         var envelopes: [Int: SignedEnvelope] = [:]
+        var pendingSinks: [(index: Int, sinks: [Int])] = []
         var next = 0
-        for (index, r) in records.enumerated() {
-            guard case .warning(let m, _) = r else { continue }
-            let p: PreparedWarning
-            if next < prepared.count, prepared[next].id == m.id, prepared[next].updateNumber == m.updateNumber {
-                p = prepared[next]
-                next += 1
-            } else {
-                p = dispatch(m, arrivalNanos: IngestTrace.recordArrivalNanos, startNanos: nil)
-            }
-            envelopes[index] = p.envelope
-            for (i, s) in sinks.enumerated() where !p.taken[i] {
-                do { try await s.deliver(m, envelope: p.envelope) } catch {
-                    metrics.sinkErrors.increment()
-                    logger.error("warning sink failed", metadata: ["id": "\(m.id)", "error": "\(error)"])
-                }
-            }
-        }
         for (index, r) in records.enumerated() {
             switch r {
             case .pick(let p, _):
@@ -415,24 +403,45 @@ actor Processor {
                 logger.info("event update", metadata: ["eventUpdates": "\(statistics.events)"])
             case .notice(let t, let message):
                 logger.notice("pipeline notice", metadata: ["time": "\(t?.iso8601 ?? "-")", "message": "\(message)"])
-            default: break
-            }
-            if let output {
-                do { try await output.write(r) } catch {
-                    metrics.sinkErrors.increment()
-                    logger.error("output write failed", metadata: ["error": "\(error)"])
+            case .warning(let m, _):
+                let p: PreparedWarning
+                if next < prepared.count, prepared[next].id == m.id, prepared[next].updateNumber == m.updateNumber {
+                    p = prepared[next]
+                    next += 1
+                } else {
+                    p = dispatch(m, arrivalNanos: IngestTrace.recordArrivalNanos, startNanos: nil)
                 }
-            }
-            if case .warning(let m, _) = r {
+                envelopes[index] = p.envelope
+                let left = sinks.indices.filter { !p.taken[$0] }
+                if !left.isEmpty { pendingSinks.append((index, left)) }
                 statistics.warnings += 1
                 metrics.warnings.increment()
                 logger.notice("warning", metadata: ["line": "\(ReplayOutputs.humanLine(m))"])
-                let envelope = envelopes[index] ?? nil
-                if let output {
-                    do { try await output.deliver(m, envelope: envelope) } catch {
+            default: break
+            }
+        }
+        let (sinks, output, metrics, logger) = (self.sinks, self.output, self.metrics, self.logger)
+        let deliveries = pendingSinks
+        let signed = envelopes
+        later.enqueue {
+            // Sinks first (in pipeline order), then the files.
+            for (index, indices) in deliveries {
+                guard case .warning(let m, _) = records[index] else { continue }
+                for i in indices {
+                    do { try await sinks[i].deliver(m, envelope: signed[index]) } catch {
                         metrics.sinkErrors.increment()
-                        logger.error("output write failed", metadata: ["id": "\(m.id)", "error": "\(error)"])
+                        logger.error("warning sink failed", metadata: ["id": "\(m.id)", "error": "\(error)"])
                     }
+                }
+            }
+            guard let output else { return }
+            for (index, r) in records.enumerated() {
+                do {
+                    try await output.write(r)
+                    if case .warning(let m, _) = r { try await output.deliver(m, envelope: signed[index]) }
+                } catch {
+                    metrics.sinkErrors.increment()
+                    logger.error("output write failed", metadata: ["error": "\(error)"])
                 }
             }
         }
@@ -443,16 +452,56 @@ actor Processor {
         writeStatistics()
     }
 
-    /// Writes `ingest-stats.json` atomically.
+    /// Writes `ingest-stats.json` atomically (on the background queue, after the outputs queued
+    /// so far).
     func writeStatistics() {
         statsWritten = .now
         guard let statsFile else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        do {
-            try encoder.encode(statistics).write(to: statsFile, options: .atomic)
-        } catch {
-            logger.error("statistics not written", metadata: ["file": "\(statsFile.path)", "error": "\(error)"])
+        let (snapshot, logger) = (statistics, self.logger)
+        later.enqueue {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            do {
+                try encoder.encode(snapshot).write(to: statsFile, options: .atomic)
+            } catch {
+                logger.error("statistics not written", metadata: ["file": "\(statsFile.path)", "error": "\(error)"])
+            }
         }
+    }
+}
+
+/// A serial queue of async jobs run in order on a task of its own (started at the first job).
+final class BackgroundQueue: Sendable {
+    typealias Job = @Sendable () async -> Void
+    private struct State {
+        var continuation: AsyncStream<Job>.Continuation?
+        var task: Task<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    /// Queues `job` after every job queued before.
+    func enqueue(_ job: @escaping Job) {
+        state.withLock { s in
+            if s.continuation == nil {
+                let (stream, continuation) = AsyncStream<Job>.makeStream()
+                s.continuation = continuation
+                s.task = Task {
+                    for await job in stream { await job() }
+                }
+            }
+            s.continuation?.yield(job)
+        }
+    }
+
+    /// Waits until every job queued so far has run (the queue restarts at the next job).
+    func drain() async {
+        let task = state.withLock { s -> Task<Void, Never>? in
+            s.continuation?.finish()
+            s.continuation = nil
+            let t = s.task
+            s.task = nil
+            return t
+        }
+        await task?.value
     }
 }
