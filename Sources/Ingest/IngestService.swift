@@ -352,7 +352,7 @@ actor Processor {
     struct PreparedWarning {
         var id: String
         var updateNumber: Int
-        var envelope: SignedEnvelope?
+        var envelope: LazyEnvelope?
         /// Per sink (index in ``sinks``): it took the warning in ``WarningSink/deliverImmediately``.
         var taken: [Bool]
     }
@@ -361,12 +361,8 @@ actor Processor {
     /// synchronously (the relay queue), before anything else happens.
     private func dispatch(_ m: WarningMessage, arrivalNanos: Int64?, startNanos: Int64?) -> PreparedWarning {
         let releasedNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
-        var envelope: SignedEnvelope?
-        if let sign {
-            do { envelope = try sign(m) } catch {
-                logger.error("warning not signed", metadata: ["id": "\(m.id)", "error": "\(error)"])
-            }
-        }
+        // Signed by the first sink that sends it (on its own thread), or by the output queue.
+        let envelope = sign.map { LazyEnvelope(m, sign: $0) }
         var taken = [Bool](repeating: false, count: sinks.count)
         for (i, s) in sinks.enumerated() {
             do {
@@ -387,7 +383,7 @@ actor Processor {
         // urgent. Counters and logs are done here; the sinks that did not take a warning at once,
         // and the output files, are written in order by the background queue, so that neither
         // delays the next record.
-        var envelopes: [Int: SignedEnvelope] = [:]
+        var envelopes: [Int: LazyEnvelope] = [:]
         var pendingSinks: [(index: Int, sinks: [Int])] = []
         var next = 0
         for (index, r) in records.enumerated() {
@@ -422,8 +418,14 @@ actor Processor {
         }
         let (sinks, output, metrics, logger) = (self.sinks, self.output, self.metrics, self.logger)
         let deliveries = pendingSinks
-        let signed = envelopes
+        let lazy = envelopes
         later.enqueue {
+            var signed: [Int: SignedEnvelope] = [:]
+            for (index, e) in lazy {
+                do { signed[index] = try e.get() } catch {
+                    logger.error("warning not signed", metadata: ["id": "\(e.warning.id)", "error": "\(error)"])
+                }
+            }
             // Sinks first (in pipeline order), then the files.
             for (index, indices) in deliveries {
                 guard case .warning(let m, _) = records[index] else { continue }

@@ -59,8 +59,13 @@ public final class RelayWarningSink: WarningSink, Sendable {
     private let endpoint: @Sendable () async throws -> (host: String, port: Int)
 
     private struct Item: Sendable {
+        enum Content: Sendable {
+            case line(Data)
+            /// Signed and encoded by ``pump()`` on the event loop.
+            case lazy(LazyEnvelope)
+        }
         var serial: Int
-        var line: Data
+        var content: Content
         var id: String
         var updateNumber: Int
         var trace: WarningTrace
@@ -146,8 +151,10 @@ public final class RelayWarningSink: WarningSink, Sendable {
         try enqueue(warning, envelope: envelope, trace: WarningTrace(recordArrivalNanos: IngestTrace.recordArrivalNanos))
     }
 
-    public func deliverImmediately(_ warning: WarningMessage, envelope: SignedEnvelope?, trace: WarningTrace) throws -> Bool {
-        try enqueue(warning, envelope: envelope, trace: trace)
+    /// Queues the warning; it is signed on the sink's event loop right before it is sent.
+    public func deliverImmediately(_ warning: WarningMessage, envelope: LazyEnvelope?, trace: WarningTrace) throws -> Bool {
+        guard let envelope else { throw RelayWarningSinkError.unsigned(id: warning.id, updateNumber: warning.updateNumber) }
+        add(warning, content: .lazy(envelope), trace: trace)
         return true
     }
 
@@ -155,7 +162,10 @@ public final class RelayWarningSink: WarningSink, Sendable {
     /// - Throws: ``RelayWarningSinkError/unsigned(id:updateNumber:)``; the envelope's encoding error.
     public func enqueue(_ warning: WarningMessage, envelope: SignedEnvelope?, trace: WarningTrace) throws {
         guard let envelope else { throw RelayWarningSinkError.unsigned(id: warning.id, updateNumber: warning.updateNumber) }
-        let line = try envelope.encoded()
+        add(warning, content: .line(try envelope.encoded()), trace: trace)
+    }
+
+    private func add(_ warning: WarningMessage, content: Item.Content, trace: WarningTrace) {
         let queued = Timestamp.wallClockNow().nanosecondsSinceEpoch
         let (lost, connect) = state.withLock { s -> (Item?, Bool) in
             var lost: Item?
@@ -166,7 +176,7 @@ public final class RelayWarningSink: WarningSink, Sendable {
                     s.dropped += 1
                 }
             }
-            s.queue.append(Item(serial: s.nextSerial, line: line, id: warning.id, updateNumber: warning.updateNumber,
+            s.queue.append(Item(serial: s.nextSerial, content: content, id: warning.id, updateNumber: warning.updateNumber,
                                 trace: trace, queuedNanos: queued))
             s.nextSerial += 1
             let connect = !s.started && !s.closed
@@ -213,15 +223,42 @@ public final class RelayWarningSink: WarningSink, Sendable {
     /// Puts queued envelopes on the wire, up to ``maximumInFlight``, in queue order.
     private func pump() {
         loop.preconditionInEventLoop()
+        // Sign what is still unsigned (outside the lock: Ed25519 takes ~0.1 ms); an envelope
+        // that cannot be signed is dropped with an error (re-trying cannot help).
+        let unsigned = state.withLock { s -> [(Int, LazyEnvelope)] in
+            guard s.client != nil, !s.closed else { return [] }
+            var out: [(Int, LazyEnvelope)] = []
+            var i = s.head + s.inFlight
+            while i < min(s.queue.count, s.head + maximumInFlight) {
+                if case .lazy(let e) = s.queue[i].content { out.append((s.queue[i].serial, e)) }
+                i += 1
+            }
+            return out
+        }
+        var encoded: [Int: Result<Data, any Error>] = [:]
+        for (serial, e) in unsigned { encoded[serial] = Result { try e.get().encoded() } }
+        var failures: [(Item, any Error)] = []
         let (client, generation, batch) = state.withLock { s -> (RelayInputClient?, Int, [(Int, Data)]) in
+            var i = s.head + s.inFlight
+            while i < s.queue.count {
+                guard case .lazy = s.queue[i].content, let r = encoded[s.queue[i].serial] else { i += 1; continue }
+                switch r {
+                case .success(let line): s.queue[i].content = .line(line); i += 1
+                case .failure(let error): failures.append((s.queue.remove(at: i), error)); s.rejected += 1
+                }
+            }
             guard let client = s.client, !s.closed else { return (nil, 0, []) }
             var batch: [(Int, Data)] = []
             while s.inFlight < maximumInFlight, s.head + s.inFlight < s.queue.count {
                 let item = s.queue[s.head + s.inFlight]
-                batch.append((item.serial, item.line))
+                guard case .line(let line) = item.content else { break }  // signed at the next pump
+                batch.append((item.serial, line))
                 s.inFlight += 1
             }
             return (client, s.generation, batch)
+        }
+        for (item, error) in failures {
+            logger.error("warning not signed; not sent", metadata: ["id": "\(item.id)", "update": "\(item.updateNumber)", "error": "\(error)"])
         }
         guard let client else { return }
         for (serial, line) in batch {

@@ -34,8 +34,8 @@ struct InProcessRelayTests {
         await relay.sink.start()
         for update in 0..<5 {
             let m = RelayWarningSinkTests.warning("ev-in", update: update)
-            #expect(try relay.sink.deliverImmediately(m, envelope: try SignedEnvelope.sign(m, with: keys.privateKey),
-                                                      trace: WarningTrace()))
+            let envelope = try SignedEnvelope.sign(m, with: keys.privateKey)
+            #expect(try relay.sink.deliverImmediately(m, envelope: LazyEnvelope(m) { _ in envelope }, trace: WarningTrace()))
         }
         try await relay.sink.flush()
         #expect(relay.sink.delivered == 5)

@@ -150,9 +150,16 @@ struct RelayWarningSinkTests {
         #expect(!sink.isConnected)
         await sink.start()
         try await waitUntil(20, "the eager connection") { sink.isConnected }
-        let envelopes = try (0..<200).map { update in
+        // Envelopes are signed lazily, by the sink, once each.
+        let raw = keys.privateKey.rawRepresentation
+        let signatures = Atomic<Int>(0)
+        let sign: @Sendable (WarningMessage) throws -> SignedEnvelope = { m in
+            signatures.add(1, ordering: .relaxed)
+            return try SignedEnvelope.sign(m, with: Curve25519.Signing.PrivateKey(rawRepresentation: raw))
+        }
+        let envelopes = (0..<200).map { update in
             let m = Self.warning("ev-p", update: update)
-            return (m, try SignedEnvelope.sign(m, with: keys.privateKey))
+            return (m, LazyEnvelope(m, sign: sign))
         }
         for (update, (m, envelope)) in envelopes.enumerated() {
             // The critical path's entry point: synchronous, returns at once.
@@ -163,6 +170,9 @@ struct RelayWarningSinkTests {
         try await sink.flush()
         #expect(sink.delivered == 200)
         #expect(sink.pending == 0)
+        #expect(signatures.load(ordering: .relaxed) == 200)
+        #expect(try envelopes[7].1.get() == SignedEnvelope.sign(envelopes[7].0, with: keys.privateKey))
+        #expect(signatures.load(ordering: .relaxed) == 200, "get() after the sink signed does not sign again")
         await sink.close()
         await relay.stop()
         #expect(try Self.keysInOutbox(keys) == (0..<200).map { "ev-p#\($0)" })
@@ -198,5 +208,34 @@ struct RelayWarningSinkTests {
         await second.stop()
         // Re-sent duplicates are acknowledged without a second outbox entry.
         #expect(try Self.keysInOutbox(keys) == (0..<100).map { "ev-r#\($0)" })
+    }
+
+    @Test("a warning whose signing fails is dropped with an error; the ones after it are delivered")
+    func unsignableWarningIsDropped() async throws {
+        let keys = try Keys()
+        defer { keys.remove() }
+        let relay = try await Self.startRelay(keys)
+        let sink = try RelayWarningSink(host: "127.0.0.1", port: relay.port, token: keys.token)
+        await sink.start()
+        let raw = keys.privateKey.rawRepresentation
+        struct NoKey: Error {}
+        for update in 0..<3 {
+            let m = Self.warning("ev-s", update: update)
+            let envelope = LazyEnvelope(m) { m in
+                if m.updateNumber == 1 { throw NoKey() }
+                return try SignedEnvelope.sign(m, with: Curve25519.Signing.PrivateKey(rawRepresentation: raw))
+            }
+            #expect(try sink.deliverImmediately(m, envelope: envelope, trace: WarningTrace()))
+        }
+        // No signing key at all: refused at once.
+        #expect(throws: RelayWarningSinkError.self) {
+            try sink.deliverImmediately(Self.warning("ev-u"), envelope: nil, trace: WarningTrace())
+        }
+        try await sink.flush()
+        #expect(sink.delivered == 2)
+        #expect(sink.rejected == 1)
+        await sink.close()
+        await relay.stop()
+        #expect(try Self.keysInOutbox(keys) == ["ev-s#0", "ev-s#2"])
     }
 }
