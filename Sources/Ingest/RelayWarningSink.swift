@@ -223,58 +223,62 @@ public final class RelayWarningSink: WarningSink, Sendable {
     /// Puts queued envelopes on the wire, up to ``maximumInFlight``, in queue order.
     private func pump() {
         loop.preconditionInEventLoop()
-        // Sign what is still unsigned (outside the lock: Ed25519 takes ~0.1 ms); an envelope
-        // that cannot be signed is dropped with an error (re-trying cannot help).
-        let unsigned = state.withLock { s -> [(Int, LazyEnvelope)] in
-            guard s.client != nil, !s.closed else { return [] }
-            var out: [(Int, LazyEnvelope)] = []
-            var i = s.head + s.inFlight
-            while i < min(s.queue.count, s.head + maximumInFlight) {
-                if case .lazy(let e) = s.queue[i].content { out.append((s.queue[i].serial, e)) }
-                i += 1
-            }
-            return out
+        enum Step {
+            case idle
+            case sign(serial: Int, LazyEnvelope)
+            case send(RelayInputClient, generation: Int, serial: Int, Data)
         }
-        var encoded: [Int: Result<Data, any Error>] = [:]
-        for (serial, e) in unsigned { encoded[serial] = Result { try e.get().encoded() } }
-        var failures: [(Item, any Error)] = []
-        let (client, generation, batch) = state.withLock { s -> (RelayInputClient?, Int, [(Int, Data)]) in
-            var i = s.head + s.inFlight
-            while i < s.queue.count {
-                guard case .lazy = s.queue[i].content, let r = encoded[s.queue[i].serial] else { i += 1; continue }
-                switch r {
-                case .success(let line): s.queue[i].content = .line(line); i += 1
-                case .failure(let error): failures.append((s.queue.remove(at: i), error)); s.rejected += 1
+        // One envelope at a time, so the first one is on the wire before the next is signed.
+        while true {
+            let step = state.withLock { s -> Step in
+                guard let client = s.client, !s.closed, s.inFlight < maximumInFlight,
+                      s.head + s.inFlight < s.queue.count else { return .idle }
+                let item = s.queue[s.head + s.inFlight]
+                switch item.content {
+                case .lazy(let envelope):
+                    return .sign(serial: item.serial, envelope)
+                case .line(let line):
+                    s.inFlight += 1
+                    return .send(client, generation: s.generation, serial: item.serial, line)
                 }
             }
-            guard let client = s.client, !s.closed else { return (nil, 0, []) }
-            var batch: [(Int, Data)] = []
-            while s.inFlight < maximumInFlight, s.head + s.inFlight < s.queue.count {
-                let item = s.queue[s.head + s.inFlight]
-                guard case .line(let line) = item.content else { break }  // signed at the next pump
-                batch.append((item.serial, line))
-                s.inFlight += 1
-            }
-            return (client, s.generation, batch)
-        }
-        for (item, error) in failures {
-            logger.error("warning not signed; not sent", metadata: ["id": "\(item.id)", "update": "\(item.updateNumber)", "error": "\(error)"])
-        }
-        guard let client else { return }
-        for (serial, line) in batch {
-            let submission = client.submit(line: line)
-            submission.written.whenSuccess { [self] in
-                let now = Timestamp.wallClockNow().nanosecondsSinceEpoch
-                state.withLock { s in
-                    guard s.generation == generation else { return }
-                    for i in s.head..<min(s.queue.count, s.head + s.inFlight) where s.queue[i].serial == serial {
-                        s.queue[i].writtenNanos = now
-                        break
+            switch step {
+            case .idle:
+                return
+            case .sign(let serial, let envelope):
+                // Outside the lock (Ed25519 takes ~0.1 ms); an envelope that cannot be signed is
+                // dropped with an error: re-trying cannot help.
+                let encoded = Result { try envelope.get().encoded() }
+                let failed = state.withLock { s -> Item? in
+                    guard let i = s.queue[s.head...].firstIndex(where: { $0.serial == serial }) else { return nil }
+                    switch encoded {
+                    case .success(let line):
+                        s.queue[i].content = .line(line)
+                        return nil
+                    case .failure:
+                        s.rejected += 1
+                        return s.queue.remove(at: i)
                     }
                 }
-            }
-            submission.reply.whenComplete { [self] result in
-                handle(result, serial: serial, generation: generation)
+                if let failed, case .failure(let error) = encoded {
+                    logger.error("warning not signed; not sent",
+                                 metadata: ["id": "\(failed.id)", "update": "\(failed.updateNumber)", "error": "\(error)"])
+                }
+            case .send(let client, let generation, let serial, let line):
+                let submission = client.submit(line: line)
+                submission.written.whenSuccess { [self] in
+                    let now = Timestamp.wallClockNow().nanosecondsSinceEpoch
+                    state.withLock { s in
+                        guard s.generation == generation else { return }
+                        for i in s.head..<min(s.queue.count, s.head + s.inFlight) where s.queue[i].serial == serial {
+                            s.queue[i].writtenNanos = now
+                            break
+                        }
+                    }
+                }
+                submission.reply.whenComplete { [self] result in
+                    handle(result, serial: serial, generation: generation)
+                }
             }
         }
     }
