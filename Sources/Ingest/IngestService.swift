@@ -45,9 +45,11 @@ public struct IngestStatistics: Sendable, Codable, Equatable {
 ///
 /// The pipeline is the one `quakewarn replay` runs (data-time driven, 0.25 s slices), with
 /// ``IngestConfiguration/streamTimeoutSeconds`` as its stall timeout, so a stalled station stops
-/// holding the others back. Each record is processed to the end (sinks awaited) before the
-/// client reads the next one, so the SeedLink state file never runs ahead of the records handed
-/// to the pipeline (results the pipeline still holds back are released at shutdown).
+/// holding the others back. Each record goes through the pipeline, and its warnings are signed and
+/// queued in the immediate sinks (the relay), before the client reads the next one, so the
+/// SeedLink state file never runs ahead of the records handed to the pipeline (results the
+/// pipeline still holds back are released at shutdown). Output files and the other sinks are
+/// written in order on a background queue, which shutdown drains before flushing the sinks.
 ///
 /// On graceful shutdown (SIGTERM/SIGINT through the ``ServiceGroup``) the client stops after
 /// the record in hand, the pipeline is finished (held records released, as at the end of a
