@@ -17,7 +17,7 @@
 # 512-byte records into records of at most S s (`quakewarn feed --max-record-seconds S`), default
 # 1 (EEW stations send ~1 s packets, and design.md's budget is per packet); `file` serves the
 # files' own 512-byte records (2–4 s of data each, so more slices per packet: slower).
-# QW_E2E_SKIP_BUILD=1 uses the existing binary. QW_E2E_RELAY=inprocess runs the relay inside
+# QW_E2E_SKIP_BUILD=1 uses the existing binary; QW_E2E_BINARY=PATH another one (A/B runs). QW_E2E_RELAY=inprocess runs the relay inside
 # the ingest daemon (ingest.yaml `relay: {configuration: relay.yaml}`) instead of as a process.
 # Needs mosquitto (Debian package; scripts/ensure-deps.sh installs it). Loopback only.
 set -euo pipefail
@@ -33,7 +33,7 @@ fi
 FEED_ARGS=()
 RECORD_SECONDS=${QW_E2E_RECORD_SECONDS:-1}
 if [ "$RECORD_SECONDS" != file ]; then FEED_ARGS=(--max-record-seconds "$RECORD_SECONDS"); fi
-QW="$ROOT/.build/$BUILD/quakewarn"
+QW="${QW_E2E_BINARY:-$ROOT/.build/$BUILD/quakewarn}"
 
 WORK=$(mktemp -d /tmp/quakewarn-e2e.XXXXXX)
 PIDS=()
