@@ -312,11 +312,16 @@ actor Processor {
         // the record's slices, the files and the logs come after.
         // (`issued` comes before the warning's CAP rendering; each warning is later emitted once,
         // in the same order, as a `.warning` record.)
+        // The CAP XML is rendered on the background queue with the files (PendingCAP).
         var released: [PipelineRecord] = []
+        var caps: [Int: PendingCAP] = [:]
         var prepared: [PreparedWarning] = []
         pipeline.process(block, issued: { m in
             prepared.append(dispatch(m, arrivalNanos: arrivalNanos, startNanos: startNanos))
-        }, emit: { released.append($0) })
+        }, emitDeferringCAP: { r, cap in
+            if let cap { caps[released.count] = cap }
+            released.append(r)
+        })
         let pipelineTime = ContinuousClock.now - pipelineStart
         if pipelineTime > .milliseconds(1) {  // over the whole 1 ms budget (design.md) by itself
             logger.debug("slow pipeline step", metadata: ["stream": "\(code)", "samples": "\(block.samples.count)",
@@ -327,7 +332,7 @@ actor Processor {
             metrics.processingLatency.record(ContinuousClock.now - arrival)
         } else {
             // Sinks (e.g. the relay) learn which record's arrival produced each warning.
-            await IngestTrace.$recordArrivalNanos.withValue(arrivalNanos) { await take(released, prepared: prepared) }
+            await IngestTrace.$recordArrivalNanos.withValue(arrivalNanos) { await take(released, prepared: prepared, caps: caps) }
             metrics.processingLatency.record(ContinuousClock.now - arrival)
         }
         writeStatisticsIfDue()
@@ -389,7 +394,9 @@ actor Processor {
     }
 
     /// - Parameter prepared: the warnings of `records` already dispatched, in order (or none).
-    private func take(_ records: [PipelineRecord], prepared: [PreparedWarning] = []) async {
+    /// - Parameter caps: CAP renderings left to do, by index in `records` (their records carry "").
+    private func take(_ records: [PipelineRecord], prepared: [PreparedWarning] = [],
+                      caps: [Int: PendingCAP] = [:]) async {
         // Warnings already left (``dispatch``, from inside the pipeline call); the rest is not
         // urgent. Counters and logs are done here; the sinks that did not take a warning at once,
         // and the output files, are written in order by the background queue, so that neither
@@ -448,7 +455,9 @@ actor Processor {
                 }
             }
             guard let output else { return }
-            for (index, r) in records.enumerated() {
+            for (index, record) in records.enumerated() {
+                var r = record
+                if let cap = caps[index], case .warning(let m, _) = r { r = .warning(m, capXML: cap.render()) }
                 do {
                     try await output.write(r)
                     if case .warning(let m, _) = r { try await output.deliver(m, envelope: signed[index]) }

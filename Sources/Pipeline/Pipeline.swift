@@ -219,10 +219,21 @@ public struct ReplayPipeline: Sendable {
     ///   XML is the same), not between one warning and the next.
     public mutating func process(_ block: SampleBlock, issued: (WarningMessage) -> Void = { _ in },
                                  emit: (PipelineRecord) -> Void) {
+        processCore(block, issued: issued) { r, cap in
+            if let cap, case .warning(let m, _) = r {
+                emit(.warning(m, capXML: cap.render()))
+            } else {
+                emit(r)
+            }
+        }
+    }
+
+    private mutating func processCore(_ block: SampleBlock, issued: (WarningMessage) -> Void,
+                                      emit: (PipelineRecord, PendingCAP?) -> Void) {
         let id = block.streamID
         guard channelToStation[id] != nil else {
             if ignoredStreams.insert(id).inserted {
-                emit(.notice(time: block.startTime, message: "\(id): not in the configuration; stream ignored"))
+                emit(.notice(time: block.startTime, message: "\(id): not in the configuration; stream ignored"), nil)
             }
             return
         }
@@ -245,12 +256,22 @@ public struct ReplayPipeline: Sendable {
         var next = 0
         for r in out {
             if case .warning(let m, _) = r, next < jobs.count {
-                emit(.warning(m, capXML: renderer.render(jobs[next].message, earlier: jobs[next].earlier)))
+                emit(.warning(m, capXML: ""), PendingCAP(message: jobs[next].message, earlier: jobs[next].earlier,
+                                                         renderer: renderer))
                 next += 1
             } else {
-                emit(r)
+                emit(r, nil)
             }
         }
+    }
+
+    /// ``process(_:issued:emit:)`` that leaves the CAP rendering to the caller: a warning is
+    /// emitted as `.warning(message, capXML: "")` together with its ``PendingCAP``, whose
+    /// ``PendingCAP/render()`` gives the XML ``process(_:)`` would have put there (e.g. on another
+    /// thread, after the next record). Every other record comes with nil.
+    public mutating func process(_ block: SampleBlock, issued: (WarningMessage) -> Void = { _ in },
+                                 emitDeferringCAP emit: (PipelineRecord, PendingCAP?) -> Void) {
+        processCore(block, issued: issued, emit: emit)
     }
 
     /// The expected streams that currently gate processing (see "Stalled streams" above).
@@ -575,6 +596,18 @@ public struct ReplayPipeline: Sendable {
             return [.notice(time: u.time, message: "\(u.id): no warning for update \(u.updateNumber): \(error)")]
         }
     }
+}
+
+/// The CAP 1.2 rendering of one warning, left to the caller by
+/// ``ReplayPipeline/process(_:issued:emitDeferringCAP:)``: the message, the earlier messages of its
+/// event as they were when it was issued, and the pipeline's renderer.
+public struct PendingCAP: Sendable {
+    public let message: WarningMessage
+    public let earlier: [WarningMessage]
+    let renderer: CAPRenderer
+
+    /// The XML (`CAPRenderer.render(_:earlier:)`), the same as ``ReplayPipeline/process(_:)`` gives.
+    public func render() -> String { renderer.render(message, earlier: earlier) }
 }
 
 /// One stream's input, re-cut into epoch-aligned slices (boundaries where the sample time crosses

@@ -60,4 +60,36 @@ struct PerSliceEmissionTests {
         // first of them is emitted: the hook is earlier than the records, not merely the same.
         #expect(emittedAtIssue.enumerated().contains { k, emittedBefore in emittedBefore < k }, "\(emittedAtIssue)")
     }
+
+    @Test("emitDeferringCAP: warnings come with an empty capXML and a PendingCAP whose render() is the XML process(_:) gives; other records are unchanged")
+    func deferredCAPRendersTheSameXML() throws {
+        let segments = try Scenario.segments("longquan-m5.8")
+        let q = try Scenario.configuration()
+        var pipeline = ReplayPipeline(.init(quakeWarn: q, expectedStreams: Set(segments.map(\.streamID))))
+        var records: [PipelineRecord] = []
+        var pending = 0
+        for block in ReplaySchedule.blocks(from: segments, chunkSeconds: 1) {
+            pipeline.process(block, emitDeferringCAP: { r, cap in
+                if case .warning(let m, let xml) = r {
+                    #expect(xml.isEmpty)
+                    if let cap {
+                        pending += 1
+                        records.append(.warning(m, capXML: cap.render()))
+                        return
+                    }
+                    Issue.record("a warning without its PendingCAP")
+                } else {
+                    #expect(cap == nil)
+                }
+                records.append(r)
+            })
+        }
+        records += pipeline.finish()
+        var outputs = ReplayOutputs()
+        for r in records { try outputs.add(r) }
+        let reference = try Scenario.run(segments, chunkSeconds: 1).0
+        #expect(pending > 0)
+        #expect(!outputs.cap.isEmpty)
+        #expect(Scenario.files(outputs) == Scenario.files(reference))
+    }
 }
