@@ -19,6 +19,7 @@ import Yams
 ///   reconnect: { initialDelaySeconds: 0.5, maximumDelaySeconds: 30, jitter: 0.1 }
 /// output: { directory: ingest-out }  # picks/events/decisions/warnings JSONL like replay
 /// relay: { host: 127.0.0.1, port: 7400, tokenFile: relay.token }   # optional
+/// # or, to run the relay inside this process: relay: { configuration: relay.yaml }
 /// signing: { privateKeyFile: keys/quakewarn-signing.key }         # optional
 /// metrics: { host: 127.0.0.1, port: 9464 }                        # optional (port 0: any)
 /// streamTimeoutSeconds: 10           # data-time skew after which a lagging stream stops gating
@@ -84,10 +85,15 @@ public struct IngestConfiguration: Sendable, Equatable {
         public var port: Int
         /// Absolute path (resolved).
         public var tokenFile: String?
-        public init(host: String, port: Int, tokenFile: String?) {
+        /// Absolute path of a relay configuration (the file `quakewarn relay --config` reads): the
+        /// relay then runs inside the ingest process and ``host``, ``port`` and ``tokenFile`` are
+        /// unused (its input section gives them; port 0 is fine).
+        public var configurationFile: String?
+        public init(host: String, port: Int, tokenFile: String?, configurationFile: String? = nil) {
             self.host = host
             self.port = port
             self.tokenFile = tokenFile
+            self.configurationFile = configurationFile
         }
     }
 
@@ -235,10 +241,17 @@ private struct Reader {
         }
         var relay: IngestConfiguration.Relay?
         if let n = top["relay"] {
-            let m = try mapping(n, "relay", allowed: ["host", "port", "tokenFile"])
-            guard let port = try port(m, "port", "relay") else { throw fail("relay.port", "required key is missing") }
-            relay = .init(host: try string(m, "host", "relay") ?? "127.0.0.1", port: port,
-                          tokenFile: try string(m, "tokenFile", "relay").map(resolve))
+            let m = try mapping(n, "relay", allowed: ["host", "port", "tokenFile", "configuration"])
+            if let c = try string(m, "configuration", "relay") {
+                for key in ["host", "port", "tokenFile"] where m[key] != nil {
+                    throw fail("relay.\(key)", "not allowed with relay.configuration (the in-process relay's input section gives it)")
+                }
+                relay = .init(host: "127.0.0.1", port: 0, tokenFile: nil, configurationFile: resolve(c))
+            } else {
+                guard let port = try port(m, "port", "relay") else { throw fail("relay.port", "required key is missing") }
+                relay = .init(host: try string(m, "host", "relay") ?? "127.0.0.1", port: port,
+                              tokenFile: try string(m, "tokenFile", "relay").map(resolve))
+            }
         }
         var privateKey: String?
         if let n = top["signing"] {

@@ -4,8 +4,11 @@
 public import Alerting
 import Foundation
 public import Logging
+import NIOCore
+import NIOPosix
 import Relay
 import SeismicCore
+import Synchronization
 
 
 /// Wall-clock context of the record being processed, for latency accounting across processes.
@@ -17,157 +20,394 @@ public enum IngestTrace {
 
 }
 
-/// Delivers each warning's Ed25519 envelope to the relay (`quakewarn relay`), in order.
+/// Delivers each warning's Ed25519 envelope to the relay (`quakewarn relay`), in order, pipelined.
 ///
-/// - ``deliver(_:envelope:)`` only queues (it never waits on the network, so a relay outage never
-///   stalls the station pipeline); one drain task sends the queue in order and waits for each
-///   ack, which the relay gives only after its outbox commit.
-/// - On a connection failure the same envelope is re-sent after reconnecting (capped exponential
-///   backoff, 50 ms … 5 s): the relay acknowledges a re-sent (id, update) as a duplicate, so
-///   delivery is at-least-once without duplicates downstream.
+/// - ``start()`` connects at once (the daemon calls it at start-up), so the first warning does
+///   not pay the TCP connect and the QWRI/1 handshake; the sink stays connected, reconnecting
+///   after a failure with capped exponential backoff (50 ms … 5 s).
+/// - ``enqueue(_:envelope:trace:)`` (the daemon's critical path, called
+///   synchronously as soon as the pipeline releases a warning) and ``deliver(_:envelope:)`` only
+///   queue and wake the sender; they never wait on the network, so a relay outage never stalls
+///   the station pipeline.
+/// - Up to ``maximumInFlight`` envelopes are on the wire at once; the relay answers each line in
+///   order (an ack only after its outbox commit), so the sink matches replies to the queue head.
+///   All sending and reply handling runs on one event loop, so lines go out in queue order.
+/// - On a connection failure every unacknowledged envelope is re-sent, in order, after the
+///   reconnect: the relay acknowledges a re-sent (id, update) as a duplicate, so delivery is
+///   at-least-once without duplicates downstream.
 /// - A warning the relay *rejects* (bad signature, unknown key) is logged and dropped: re-sending
 ///   it cannot succeed. Unsigned warnings are refused here (the relay would reject them).
-/// - The queue is bounded (``maximumQueued``); when full the oldest warning is dropped with an
-///   error log rather than growing without bound during a long relay outage.
+/// - The queue is bounded (``maximumQueued``); when full the oldest warning not yet on the wire
+///   is dropped with an error log rather than growing without bound during a long relay outage.
 /// - ``flush()`` waits (up to ``flushTimeoutSeconds``) until the queue is empty.
 ///
-/// With `latencyLog`, one JSON line per acknowledged warning records
-/// `{"id","updateNumber","recordArrivalNanos","queuedNanos","ackNanos"}` (CLOCK_REALTIME), where
-/// `recordArrivalNanos` is ``IngestTrace/recordArrivalNanos`` of the record that produced the warning.
-public actor RelayWarningSink: WarningSink {
+/// With `latencyLog`, one JSON line per acknowledged warning records (CLOCK_REALTIME, ns)
+/// `{"id","updateNumber","recordArrivalNanos","processingStartNanos","releasedNanos","queuedNanos","writtenNanos","ackNanos"}`:
+/// the arrival of the record that produced the warning (its last byte read from the SeedLink
+/// socket), the processor starting on that record, the warning's release by the pipeline, its queueing here (signed), the write of its bytes to
+/// the relay socket (of the send that was acknowledged) and the relay's ack.
+public final class RelayWarningSink: WarningSink, Sendable {
     public let host: String
     public let port: Int
     private let token: String
     private let logger: Logger
     public let maximumQueued: Int
+    public let maximumInFlight: Int
     public let flushTimeoutSeconds: Double
+    /// Every connection, send and reply of this sink runs on this loop.
+    private let loop: any EventLoop
+    private let endpoint: @Sendable () async throws -> (host: String, port: Int)
 
-    private struct Item {
-        var envelope: SignedEnvelope
+    private struct Item: Sendable {
+        enum Content: Sendable {
+            case line(Data)
+            /// Signed and encoded by ``pump()`` on the event loop.
+            case lazy(LazyEnvelope)
+        }
+        var serial: Int
+        var content: Content
         var id: String
         var updateNumber: Int
-        var recordArrivalNanos: Int64?
+        var trace: WarningTrace
         var queuedNanos: Int64
+        var writtenNanos: Int64?
     }
 
-    private var queue: [Item] = []
-    private var head = 0
-    private var client: RelayInputClient?
-    private var draining = false
-    private var latencyLog: FileHandle?
-    public private(set) var delivered = 0
-    public private(set) var rejected = 0
-    public private(set) var dropped = 0
+    private struct State: Sendable {
+        var queue: [Item] = []
+        var head = 0
+        /// `queue[head ..< head + inFlight]` are on the wire of connection `generation`.
+        var inFlight = 0
+        var nextSerial = 0
+        var client: RelayInputClient?
+        var generation = 0
+        var connecting = false
+        var backoffMilliseconds = 50
+        var started = false
+        var closed = false
+        var delivered = 0
+        var rejected = 0
+        var dropped = 0
+        var latencyLog: FileHandle?
+        var pending: Int { queue.count - head }
+    }
 
-    public init(host: String, port: Int, token: String, latencyLogPath: String? = nil, maximumQueued: Int = 10_000,
-                flushTimeoutSeconds: Double = 10, logger: Logger = Logger(label: "quakewarn.ingest.relay")) throws {
+    private let state: Mutex<State>
+
+    /// A sink for the relay at `host:port`.
+    public convenience init(host: String, port: Int, token: String, latencyLogPath: String? = nil,
+                            maximumQueued: Int = 10_000, maximumInFlight: Int = 64, flushTimeoutSeconds: Double = 10,
+                            logger: Logger = Logger(label: "quakewarn.ingest.relay")) throws {
+        try self.init(host: host, port: port, endpoint: { (host, port) }, token: token, latencyLogPath: latencyLogPath,
+                      maximumQueued: maximumQueued, maximumInFlight: maximumInFlight,
+                      flushTimeoutSeconds: flushTimeoutSeconds, logger: logger)
+    }
+
+    /// A sink whose relay address is known only at run time (an in-process relay listening on
+    /// port 0): `endpoint` is awaited before each connection attempt.
+    public init(host: String, port: Int, endpoint: @escaping @Sendable () async throws -> (host: String, port: Int),
+                token: String, latencyLogPath: String? = nil, maximumQueued: Int = 10_000,
+                maximumInFlight: Int = 64, flushTimeoutSeconds: Double = 10,
+                logger: Logger = Logger(label: "quakewarn.ingest.relay")) throws {
         self.host = host
         self.port = port
+        self.endpoint = endpoint
         self.token = token
         self.logger = logger
         self.maximumQueued = max(1, maximumQueued)
+        self.maximumInFlight = max(1, maximumInFlight)
         self.flushTimeoutSeconds = flushTimeoutSeconds
+        self.loop = MultiThreadedEventLoopGroup.singleton.next()
+        var initial = State()
         if let latencyLogPath {
             guard FileManager.default.createFile(atPath: latencyLogPath, contents: nil),
                   let handle = FileHandle(forWritingAtPath: latencyLogPath) else {
                 throw RelayWarningSinkError.cannotOpen(latencyLogPath)
             }
-            latencyLog = handle
+            initial.latencyLog = handle
         }
+        state = Mutex(initial)
     }
 
+    /// Connects now (and keeps reconnecting) instead of at the first warning.
+    public func start() async {
+        let go = state.withLock { s -> Bool in
+            guard !s.started, !s.closed else { return false }
+            s.started = true
+            return true
+        }
+        if go { connectSoon(afterMilliseconds: 0) }
+    }
+
+    public var delivered: Int { state.withLock { $0.delivered } }
+    public var rejected: Int { state.withLock { $0.rejected } }
+    public var dropped: Int { state.withLock { $0.dropped } }
+    /// Number of warnings not yet acknowledged by the relay.
+    public var pending: Int { state.withLock { $0.pending } }
+    /// Connected to the relay (handshake done) right now.
+    public var isConnected: Bool { state.withLock { $0.client != nil } }
+
     public func deliver(_ warning: WarningMessage, envelope: SignedEnvelope?) async throws {
+        try enqueue(warning, envelope: envelope, trace: WarningTrace(recordArrivalNanos: IngestTrace.recordArrivalNanos))
+    }
+
+    /// Queues the warning; it is signed on the sink's event loop right before it is sent.
+    public func deliverImmediately(_ warning: WarningMessage, envelope: LazyEnvelope?, trace: WarningTrace) throws -> Bool {
         guard let envelope else { throw RelayWarningSinkError.unsigned(id: warning.id, updateNumber: warning.updateNumber) }
-        if queue.count - head >= maximumQueued {
-            let lost = queue[head]
-            head += 1
-            dropped += 1
+        add(warning, content: .lazy(envelope), trace: trace)
+        return true
+    }
+
+    /// Queues one signed warning and wakes the sender; returns at once.
+    /// - Throws: ``RelayWarningSinkError/unsigned(id:updateNumber:)``; the envelope's encoding error.
+    public func enqueue(_ warning: WarningMessage, envelope: SignedEnvelope?, trace: WarningTrace) throws {
+        guard let envelope else { throw RelayWarningSinkError.unsigned(id: warning.id, updateNumber: warning.updateNumber) }
+        add(warning, content: .line(try envelope.encoded()), trace: trace)
+    }
+
+    private func add(_ warning: WarningMessage, content: Item.Content, trace: WarningTrace) {
+        let queued = Timestamp.wallClockNow().nanosecondsSinceEpoch
+        let (lost, connect) = state.withLock { s -> (Item?, Bool) in
+            var lost: Item?
+            if s.pending >= maximumQueued {
+                let index = s.head + s.inFlight
+                if index < s.queue.count {
+                    lost = s.queue.remove(at: index)
+                    s.dropped += 1
+                }
+            }
+            s.queue.append(Item(serial: s.nextSerial, content: content, id: warning.id, updateNumber: warning.updateNumber,
+                                trace: trace, queuedNanos: queued))
+            s.nextSerial += 1
+            let connect = !s.started && !s.closed
+            s.started = true
+            return (lost, connect)
+        }
+        if let lost {
             logger.error("relay queue full: oldest warning dropped",
                          metadata: ["id": "\(lost.id)", "update": "\(lost.updateNumber)", "queued": "\(maximumQueued)"])
         }
-        queue.append(Item(envelope: envelope, id: warning.id, updateNumber: warning.updateNumber,
-                          recordArrivalNanos: IngestTrace.recordArrivalNanos, queuedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch))
-        if !draining {
-            draining = true
-            Task { await self.drain() }
-        }
+        if connect { connectSoon(afterMilliseconds: 0) }
+        loop.execute { self.pump() }
     }
-
-    /// Number of warnings not yet acknowledged by the relay.
-    public var pending: Int { queue.count - head }
 
     public func flush() async throws {
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(flushTimeoutSeconds * 1000)))
         while pending > 0 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: .milliseconds(2))
         }
-        if pending > 0 {
-            throw RelayWarningSinkError.notDrained(pending: pending, host: host, port: port)
+        let left = pending
+        if left > 0 {
+            throw RelayWarningSinkError.notDrained(pending: left, host: host, port: port)
         }
+        state.withLock { try? $0.latencyLog?.synchronize() }
     }
 
+    /// Stops reconnecting and closes the connection and the latency log.
     public func close() async {
+        let client = state.withLock { s -> RelayInputClient? in
+            s.closed = true
+            s.generation += 1
+            s.inFlight = 0
+            let c = s.client
+            s.client = nil
+            try? s.latencyLog?.close()
+            s.latencyLog = nil
+            return c
+        }
         await client?.close()
-        client = nil
-        try? latencyLog?.close()
-        latencyLog = nil
     }
 
-    private func drain() async {
-        var backoffMilliseconds = 50
-        while head < queue.count {
-            let item = queue[head]
-            do {
-                let connection: RelayInputClient
-                if let client {
-                    connection = client
-                } else {
-                    connection = try await RelayInputClient.connect(host: host, port: port, token: token)
-                    client = connection
-                    logger.info("connected to the relay", metadata: ["relay": "\(host):\(port)"])
+    // MARK: - Sending (on `loop`)
+
+    /// Puts queued envelopes on the wire, up to ``maximumInFlight``, in queue order.
+    private func pump() {
+        loop.preconditionInEventLoop()
+        enum Step {
+            case idle
+            case sign(serial: Int, LazyEnvelope)
+            case send(RelayInputClient, generation: Int, serial: Int, Data)
+        }
+        // One envelope at a time, so the first one is on the wire before the next is signed.
+        while true {
+            let step = state.withLock { s -> Step in
+                guard let client = s.client, !s.closed, s.inFlight < maximumInFlight,
+                      s.head + s.inFlight < s.queue.count else { return .idle }
+                let item = s.queue[s.head + s.inFlight]
+                switch item.content {
+                case .lazy(let envelope):
+                    return .sign(serial: item.serial, envelope)
+                case .line(let line):
+                    s.inFlight += 1
+                    return .send(client, generation: s.generation, serial: item.serial, line)
                 }
-                let ack = try await connection.send(item.envelope)
-                let ackNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
-                backoffMilliseconds = 50
-                delivered += 1
-                head += 1
-                logger.debug("relay ack", metadata: ["id": "\(ack.id)", "update": "\(ack.update)", "duplicate": "\(ack.duplicate)"])
-                writeLatency(item, ackNanos: ackNanos)
-            } catch let error as RelayInputClientError {
-                if case let .rejected(code, _, detail) = error {
-                    rejected += 1
-                    head += 1
-                    logger.error("relay rejected a warning; not re-sent",
-                                 metadata: ["id": "\(item.id)", "update": "\(item.updateNumber)", "code": "\(code)", "detail": "\(detail)"])
-                    continue
-                }
-                await reconnectLater(error, &backoffMilliseconds)
-            } catch {
-                await reconnectLater(error, &backoffMilliseconds)
             }
-            if head > 1024 && head * 2 > queue.count {
-                queue.removeFirst(head)
-                head = 0
+            switch step {
+            case .idle:
+                return
+            case .sign(let serial, let envelope):
+                // Outside the lock (Ed25519 takes ~0.1 ms); an envelope that cannot be signed is
+                // dropped with an error: re-trying cannot help.
+                let encoded = Result { try envelope.get().encoded() }
+                let failed = state.withLock { s -> Item? in
+                    guard let i = s.queue[s.head...].firstIndex(where: { $0.serial == serial }) else { return nil }
+                    switch encoded {
+                    case .success(let line):
+                        s.queue[i].content = .line(line)
+                        return nil
+                    case .failure:
+                        s.rejected += 1
+                        return s.queue.remove(at: i)
+                    }
+                }
+                if let failed, case .failure(let error) = encoded {
+                    logger.error("warning not signed; not sent",
+                                 metadata: ["id": "\(failed.id)", "update": "\(failed.updateNumber)", "error": "\(error)"])
+                }
+            case .send(let client, let generation, let serial, let line):
+                let submission = client.submit(line: line)
+                submission.written.whenSuccess { [self] in
+                    let now = Timestamp.wallClockNow().nanosecondsSinceEpoch
+                    state.withLock { s in
+                        guard s.generation == generation else { return }
+                        for i in s.head..<min(s.queue.count, s.head + s.inFlight) where s.queue[i].serial == serial {
+                            s.queue[i].writtenNanos = now
+                            break
+                        }
+                    }
+                }
+                submission.reply.whenComplete { [self] result in
+                    handle(result, serial: serial, generation: generation)
+                }
             }
         }
-        draining = false
     }
 
-    private func reconnectLater(_ error: any Error, _ backoffMilliseconds: inout Int) async {
-        logger.warning("relay unreachable; will retry", metadata: [
-            "relay": "\(host):\(port)", "error": "\(error)", "retryMilliseconds": "\(backoffMilliseconds)", "pending": "\(pending)"])
-        await client?.close()
-        client = nil
-        try? await Task.sleep(for: .milliseconds(backoffMilliseconds))
-        backoffMilliseconds = min(backoffMilliseconds * 2, 5_000)
+    private func handle(_ result: Result<RelayReply, any Error>, serial: Int, generation: Int) {
+        let ackNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
+        let outcome = state.withLock { s -> Outcome in
+            guard s.generation == generation, !s.closed else { return .ignored }
+            if case .failure(let error) = result { return Self.fail(&s, reason: "\(error)") }
+            guard s.inFlight > 0, s.queue[s.head].serial == serial else {
+                return Self.fail(&s, reason: "a reply that does not match the oldest envelope in flight")
+            }
+            switch result {
+            case .success(.ack(let ack)):
+                let item = s.queue[s.head]
+                s.head += 1
+                s.inFlight -= 1
+                s.delivered += 1
+                s.backoffMilliseconds = 50
+                if let log = s.latencyLog { Self.writeLatency(item, ackNanos: ackNanos, to: log) }
+                compact(&s)
+                return .acked(item, ack)
+            case .success(.reject(let code, _, let detail)):
+                let item = s.queue[s.head]
+                s.head += 1
+                s.inFlight -= 1
+                s.rejected += 1
+                compact(&s)
+                return .rejected(item, code, detail)
+            case .success(let other):
+                return Self.fail(&s, reason: "\(RelayInputClientError.protocolViolation("\(other)"))")
+            case .failure(let error):
+                return Self.fail(&s, reason: "\(error)")
+            }
+        }
+        switch outcome {
+        case .ignored:
+            return
+        case .acked(_, let ack):
+            logger.debug("relay ack", metadata: ["id": "\(ack.id)", "update": "\(ack.update)", "duplicate": "\(ack.duplicate)"])
+            pump()
+        case .rejected(let item, let code, let detail):
+            logger.error("relay rejected a warning; not re-sent",
+                         metadata: ["id": "\(item.id)", "update": "\(item.updateNumber)", "code": "\(code)", "detail": "\(detail)"])
+            pump()
+        case .failed(let client, let reason):
+            let (delay, waiting) = state.withLock { s -> (Int, Int) in
+                let d = s.backoffMilliseconds
+                s.backoffMilliseconds = min(d * 2, 5_000)
+                return (d, s.pending)
+            }
+            logger.warning("relay connection lost; will reconnect", metadata: [
+                "relay": "\(host):\(port)", "error": "\(reason)", "retryMilliseconds": "\(delay)", "pending": "\(waiting)"])
+            if let client { Task { await client.close() } }
+            connectSoon(afterMilliseconds: delay)
+        }
+
+        func compact(_ s: inout State) {
+            if s.head > 1024 && s.head * 2 > s.queue.count {
+                s.queue.removeFirst(s.head)
+                s.head = 0
+            }
+        }
     }
 
-    private func writeLatency(_ item: Item, ackNanos: Int64) {
-        guard let latencyLog else { return }
-        let arrival = item.recordArrivalNanos.map(String.init) ?? "null"
-        let line = "{\"id\":\(JSONText.quoted(item.id)),\"updateNumber\":\(item.updateNumber),\"recordArrivalNanos\":\(arrival),"
-            + "\"queuedNanos\":\(item.queuedNanos),\"ackNanos\":\(ackNanos)}\n"
-        latencyLog.write(Data(line.utf8))
+    private enum Outcome {
+        case ignored
+        case acked(Item, RelayAck)
+        case rejected(Item, String, String)
+        case failed(RelayInputClient?, String)
+    }
+
+    /// The connection failed: forget it; every unacknowledged envelope is re-sent after the reconnect.
+    private static func fail(_ s: inout State, reason: String) -> Outcome {
+        let client = s.client
+        s.client = nil
+        s.generation += 1
+        s.inFlight = 0
+        return .failed(client, reason)
+    }
+
+    /// Connects after `delay` ms (once at a time) and then sends what is queued.
+    private func connectSoon(afterMilliseconds delay: Int) {
+        let go = state.withLock { s -> Bool in
+            guard !s.connecting, !s.closed, s.client == nil else { return false }
+            s.connecting = true
+            return true
+        }
+        guard go else { return }
+        Task { [self] in
+            if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
+            do {
+                let address = try await endpoint()
+                let client = try await RelayInputClient.connect(host: address.host, port: address.port, token: token, group: loop)
+                let keep = state.withLock { s -> Bool in
+                    s.connecting = false
+                    guard !s.closed else { return false }
+                    s.client = client
+                    s.generation += 1
+                    s.inFlight = 0
+                    return true
+                }
+                guard keep else {
+                    await client.close()
+                    return
+                }
+                logger.info("connected to the relay", metadata: ["relay": "\(host):\(port)"])
+                loop.execute { self.pump() }
+            } catch {
+                let (next, waiting) = state.withLock { s -> (Int, Int) in
+                    s.connecting = false
+                    let d = s.backoffMilliseconds
+                    s.backoffMilliseconds = min(d * 2, 5_000)
+                    return (d, s.pending)
+                }
+                logger.warning("relay unreachable; will retry", metadata: [
+                    "relay": "\(host):\(port)", "error": "\(error)", "retryMilliseconds": "\(next)", "pending": "\(waiting)"])
+                connectSoon(afterMilliseconds: next)
+            }
+        }
+    }
+
+    private static func writeLatency(_ item: Item, ackNanos: Int64, to log: FileHandle) {
+        func field(_ v: Int64?) -> String { v.map(String.init) ?? "null" }
+        let line = "{\"id\":\(JSONText.quoted(item.id)),\"updateNumber\":\(item.updateNumber),"
+            + "\"recordArrivalNanos\":\(field(item.trace.recordArrivalNanos)),"
+            + "\"processingStartNanos\":\(field(item.trace.processingStartNanos)),\"releasedNanos\":\(field(item.trace.releasedNanos)),"
+            + "\"queuedNanos\":\(item.queuedNanos),\"writtenNanos\":\(field(item.writtenNanos)),\"ackNanos\":\(ackNanos)}\n"
+        log.write(Data(line.utf8))
     }
 }
 

@@ -1,6 +1,7 @@
 public import Alerting
 public import Foundation
 public import Pipeline
+import Synchronization
 
 /// Where the daemon delivers warnings: the JSONL directory (``JSONLDirectorySink``), and, added
 /// by the integrator, an adapter to the relay's input client. ``IngestService`` calls every sink
@@ -11,10 +12,67 @@ public protocol WarningSink: Sendable {
     func deliver(_ warning: WarningMessage, envelope: SignedEnvelope?) async throws
     /// Makes everything delivered so far durable (called on shutdown).
     func flush() async throws
+    /// Called once when the daemon starts, before the first record (e.g. to connect eagerly).
+    func start() async
+    /// The critical path: called synchronously as soon as the pipeline releases a warning (before
+    /// the rest of the record's slices, file writes and logs). Returns true when the sink took the
+    /// warning; ``deliver(_:envelope:)`` is then not called for it. The default returns false.
+    /// Must not block: queue and return.
+    ///
+    /// `envelope` signs on first use (nil: no signing key): a sink that queues can sign on its own
+    /// thread, so the pipeline goes on to its next slice meanwhile.
+    func deliverImmediately(_ warning: WarningMessage, envelope: LazyEnvelope?, trace: WarningTrace) throws -> Bool
+}
+
+/// A warning's Ed25519 envelope, computed once, by whichever thread asks first (Ed25519 is
+/// deterministic, so the envelope does not depend on who signs).
+public final class LazyEnvelope: Sendable {
+    public let warning: WarningMessage
+    private let sign: @Sendable (WarningMessage) throws -> SignedEnvelope
+    private let result = Mutex<Result<SignedEnvelope, any Error>?>(nil)
+
+    public init(_ warning: WarningMessage, sign: @escaping @Sendable (WarningMessage) throws -> SignedEnvelope) {
+        self.warning = warning
+        self.sign = sign
+    }
+
+    /// The envelope (signing now if nobody has yet).
+    /// - Throws: the signing error (the same one on every call).
+    public func get() throws -> SignedEnvelope {
+        let r = result.withLock { r -> Result<SignedEnvelope, any Error> in
+            if let r { return r }
+            let new = Result { try sign(warning) }
+            r = new
+            return new
+        }
+        return try r.get()
+    }
+}
+
+/// Wall-clock stamps (CLOCK_REALTIME, ns since the epoch) of one warning's way through the
+/// daemon, for latency accounting across processes (`relay-latency.jsonl`).
+public struct WarningTrace: Sendable, Equatable {
+    /// The last byte of the record whose processing released the warning was read from the
+    /// SeedLink socket (nil if unknown).
+    public var recordArrivalNanos: Int64?
+    /// The daemon's processor started on that record (after any queueing behind earlier records).
+    public var processingStartNanos: Int64?
+    /// The pipeline released the warning.
+    public var releasedNanos: Int64?
+
+    public init(recordArrivalNanos: Int64? = nil, processingStartNanos: Int64? = nil, releasedNanos: Int64? = nil) {
+        self.recordArrivalNanos = recordArrivalNanos
+        self.processingStartNanos = processingStartNanos
+        self.releasedNanos = releasedNanos
+    }
 }
 
 extension WarningSink {
     public func flush() async throws {}
+    public func start() async {}
+    public func deliverImmediately(_ warning: WarningMessage, envelope: LazyEnvelope?, trace: WarningTrace) throws -> Bool {
+        false
+    }
 }
 
 /// The daemon's output files, with the line formats of `quakewarn replay` (``ReplayOutputs``

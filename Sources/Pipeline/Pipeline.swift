@@ -158,6 +158,9 @@ public struct ReplayPipeline: Sendable {
     private var gate: Set<StreamID>
     /// Start of the first block received (the implicit watermark of a stream that never delivered).
     private var firstDataTime: Timestamp?
+    /// While ``process(_:issued:emit:)`` runs: the warnings whose CAP XML is still to be rendered,
+    /// with the earlier messages of their event at their issue (nil: render at once).
+    private var deferredCAP: [(message: WarningMessage, earlier: [WarningMessage])]?
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
@@ -193,14 +196,48 @@ public struct ReplayPipeline: Sendable {
     /// processed in (start time, stream id) order once every expected stream has delivered data
     /// past them. Every component therefore sees the same block sequence for any input chunking.
     public mutating func process(_ block: SampleBlock) -> [PipelineRecord] {
+        var out: [PipelineRecord] = []
+        process(block) { out.append($0) }
+        return out
+    }
+
+    /// ``process(_:)`` for the live daemon's critical path: `issued` gets each warning the moment
+    /// the warning issuer creates it, and `emit` gets every record (warnings included, in order)
+    /// once the block is done. The records and their order are exactly those of ``process(_:)``
+    /// (which is this function collecting into an array).
+    ///
+    /// What is moved off the path of a warning:
+    /// - the block's later slices: records are released after every 0.25 s slice, so a warning is
+    ///   issued right after the slice that produced it, not after the whole block (a 512-byte
+    ///   record carries 2–4 s of one channel). Releasing after every slice gives the same records
+    ///   as releasing once per block: every record a later slice enqueues is stamped at or after
+    ///   that slice's start, which is at or after the release threshold (the minimum processed
+    ///   watermark) at the time, and the event builder's clock is advanced on the same fixed grid
+    ///   either way;
+    /// - CAP rendering: the CAP 1.2 XML of the block's warnings is rendered after its last slice
+    ///   (from the message and the earlier messages of its event as they were at its issue, so the
+    ///   XML is the same), not between one warning and the next.
+    public mutating func process(_ block: SampleBlock, issued: (WarningMessage) -> Void = { _ in },
+                                 emit: (PipelineRecord) -> Void) {
+        processCore(block, issued: issued) { r, cap in
+            if let cap, case .warning(let m, _) = r {
+                emit(.warning(m, capXML: cap.render()))
+            } else {
+                emit(r)
+            }
+        }
+    }
+
+    private mutating func processCore(_ block: SampleBlock, issued: (WarningMessage) -> Void,
+                                      emit: (PipelineRecord, PendingCAP?) -> Void) {
         let id = block.streamID
         guard channelToStation[id] != nil else {
             if ignoredStreams.insert(id).inserted {
-                return [.notice(time: block.startTime, message: "\(id): not in the configuration; stream ignored")]
+                emit(.notice(time: block.startTime, message: "\(id): not in the configuration; stream ignored"), nil)
             }
-            return []
+            return
         }
-        guard !block.samples.isEmpty, block.samplingRateHz.isFinite, block.samplingRateHz > 0 else { return [] }
+        guard !block.samples.isEmpty, block.samplingRateHz.isFinite, block.samplingRateHz > 0 else { return }
         var input = inputs[id] ?? InputStream()
         input.append(block, sliceNanoseconds: sliceNanoseconds)
         inputs[id] = input
@@ -209,8 +246,32 @@ public struct ReplayPipeline: Sendable {
         if firstDataTime == nil { firstDataTime = block.startTime }
         var out: [PipelineRecord] = []
         if let timeout = configuration.stallTimeoutSeconds { out = updateGate(timeout: timeout, now: end) }
-        if let t = minimumWatermark(receivedWatermarks) { processSlices(endingBy: t) }
-        return out + release(upTo: releaseThreshold())
+        deferredCAP = []
+        if let t = minimumWatermark(receivedWatermarks) {
+            processSlices(endingBy: t, releasing: true, issued: issued, emit: { out.append($0) })
+        }
+        out += release(upTo: releaseThreshold(), issued: issued)
+        let jobs = deferredCAP ?? []
+        deferredCAP = nil
+        var next = 0
+        for r in out {
+            if case .warning(let m, _) = r, next < jobs.count {
+                emit(.warning(m, capXML: ""), PendingCAP(message: jobs[next].message, earlier: jobs[next].earlier,
+                                                         renderer: renderer))
+                next += 1
+            } else {
+                emit(r, nil)
+            }
+        }
+    }
+
+    /// ``process(_:issued:emit:)`` that leaves the CAP rendering to the caller: a warning is
+    /// emitted as `.warning(message, capXML: "")` together with its ``PendingCAP``, whose
+    /// ``PendingCAP/render()`` gives the XML ``process(_:)`` would have put there (e.g. on another
+    /// thread, after the next record). Every other record comes with nil.
+    public mutating func process(_ block: SampleBlock, issued: (WarningMessage) -> Void = { _ in },
+                                 emitDeferringCAP emit: (PipelineRecord, PendingCAP?) -> Void) {
+        processCore(block, issued: issued, emit: emit)
     }
 
     /// The expected streams that currently gate processing (see "Stalled streams" above).
@@ -245,7 +306,12 @@ public struct ReplayPipeline: Sendable {
     }
 
     /// Processes the queued slices that end at or before `time`, in (start, stream) order.
-    private mutating func processSlices(endingBy time: Timestamp?) {
+    ///
+    /// With `releasing`, the records each slice releases are emitted after it (see ``process(_:emit:)``);
+    /// without, they stay pending for the caller's ``release(upTo:)``.
+    private mutating func processSlices(endingBy time: Timestamp?, releasing: Bool = false,
+                                        issued: (WarningMessage) -> Void = { _ in },
+                                        emit: (PipelineRecord) -> Void = { _ in }) {
         var ready: [(index: Int, slice: SampleBlock)] = []
         for id in inputs.keys {
             guard var input = inputs[id] else { continue }
@@ -262,7 +328,12 @@ public struct ReplayPipeline: Sendable {
             if a.slice.streamID != b.slice.streamID { return a.slice.streamID < b.slice.streamID }
             return a.index < b.index
         }
-        for r in ready { processSlice(r.slice) }
+        for r in ready {
+            processSlice(r.slice)
+            if releasing {
+                for record in release(upTo: releaseThreshold(), issued: issued) { emit(record) }
+            }
+        }
     }
 
     private mutating func processSlice(_ block: SampleBlock) {
@@ -431,7 +502,8 @@ public struct ReplayPipeline: Sendable {
         return low.adding(nanoseconds: -Int64((configuration.holdBackSeconds * 1e9).rounded()))
     }
 
-    private mutating func release(upTo threshold: Timestamp?) -> [PipelineRecord] {
+    private mutating func release(upTo threshold: Timestamp?,
+                                  issued: (WarningMessage) -> Void = { _ in }) -> [PipelineRecord] {
         guard let threshold else { return [] }
         var ready: [Pending] = []
         var keep: [Pending] = []
@@ -442,30 +514,31 @@ public struct ReplayPipeline: Sendable {
         ready.sort(by: <)
         var out: [PipelineRecord] = []
         for p in ready {
-            out += advanceClock(to: p.time)
+            out += advanceClock(to: p.time, issued: issued)
             switch p.item {
             case .notice(let message):
                 out.append(.notice(time: p.time, message: message))
             case .pick(let pick, let feeds):
                 out.append(.pick(pick, knownAt: p.time))
-                if feeds { out += ingest(.pick(StationPick(pick))) }
+                if feeds { out += ingest(.pick(StationPick(pick)), issued: issued) }
             case .rejection(let r, let feeds):
                 out.append(.rejection(r, knownAt: p.time))
-                if feeds { out += ingest(.rejection(StationRejection(r))) }
+                if feeds { out += ingest(.rejection(StationRejection(r)), issued: issued) }
             case .snapshot(let code, let pickTime, let parameters):
                 let station = stations[code]
                 // Onsite results computed (in data time) by the time the snapshot is available.
                 let baz = station?.backAzimuth[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }
                 let dist = station?.distance[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }
                 out += ingest(.snapshot(StationSnapshot(station: code, pickTime: pickTime, time: p.time,
-                                                        parameters: parameters, backAzimuth: baz, distance: dist)))
+                                                        parameters: parameters, backAzimuth: baz, distance: dist)),
+                              issued: issued)
             }
         }
-        return out + advanceClock(to: threshold)
+        return out + advanceClock(to: threshold, issued: issued)
     }
 
     /// Advances the event builder's clock on the fixed grid up to `time`.
-    private mutating func advanceClock(to time: Timestamp) -> [PipelineRecord] {
+    private mutating func advanceClock(to time: Timestamp, issued: (WarningMessage) -> Void) -> [PipelineRecord] {
         let tickNs = Int64((configuration.clockTickSeconds * 1e9).rounded())
         let target = time.nanosecondsSinceEpoch / tickNs
         var out: [PipelineRecord] = []
@@ -473,27 +546,27 @@ public struct ReplayPipeline: Sendable {
         // Bound the work after a long data gap: jump to the last few ticks.
         if target - k > 100_000 { k = target - 100_000 }
         while k <= target {
-            out += handle(builder.advance(to: Timestamp(nanosecondsSinceEpoch: k * tickNs)))
+            out += handle(builder.advance(to: Timestamp(nanosecondsSinceEpoch: k * tickNs)), issued: issued)
             k += 1
         }
         clockTick = max(clockTick ?? target, target)
         return out
     }
 
-    private mutating func ingest(_ input: EventBuilderInput) -> [PipelineRecord] {
-        handle(builder.ingest(input))
+    private mutating func ingest(_ input: EventBuilderInput, issued: (WarningMessage) -> Void) -> [PipelineRecord] {
+        handle(builder.ingest(input), issued: issued)
     }
 
-    private mutating func handle(_ updates: [EventUpdate]) -> [PipelineRecord] {
+    private mutating func handle(_ updates: [EventUpdate], issued: (WarningMessage) -> Void) -> [PipelineRecord] {
         var out: [PipelineRecord] = builder.drainDecisions().map { .decision($0) }
         for u in updates {
             out.append(.event(u))
-            out += warning(for: u)
+            out += warning(for: u, issued: issued)
         }
         return out
     }
 
-    private mutating func warning(for u: EventUpdate) -> [PipelineRecord] {
+    private mutating func warning(for u: EventUpdate, issued: (WarningMessage) -> Void) -> [PipelineRecord] {
         do {
             let message: WarningMessage?
             switch u.messageType {
@@ -511,12 +584,30 @@ public struct ReplayPipeline: Sendable {
                 message = try issuer.issue(solution, now: u.time)
             }
             guard let message else { return [] }
-            let xml = renderer.render(message, earlier: issuer.earlierMessages(before: message))
+            issued(message)  // before the CAP rendering (off the critical path of the caller's send)
+            let earlier = issuer.earlierMessages(before: message)
+            if deferredCAP != nil {  // rendered at the end of process(_:issued:emit:)
+                deferredCAP?.append((message, earlier))
+                return [.warning(message, capXML: "")]
+            }
+            let xml = renderer.render(message, earlier: earlier)
             return [.warning(message, capXML: xml)]
         } catch {
             return [.notice(time: u.time, message: "\(u.id): no warning for update \(u.updateNumber): \(error)")]
         }
     }
+}
+
+/// The CAP 1.2 rendering of one warning, left to the caller by
+/// ``ReplayPipeline/process(_:issued:emitDeferringCAP:)``: the message, the earlier messages of its
+/// event as they were when it was issued, and the pipeline's renderer.
+public struct PendingCAP: Sendable {
+    public let message: WarningMessage
+    public let earlier: [WarningMessage]
+    let renderer: CAPRenderer
+
+    /// The XML (`CAPRenderer.render(_:earlier:)`), the same as ``ReplayPipeline/process(_:)`` gives.
+    public func render() -> String { renderer.render(message, earlier: earlier) }
 }
 
 /// One stream's input, re-cut into epoch-aligned slices (boundaries where the sample time crosses

@@ -6,11 +6,16 @@ import Histogram
 /// `Benchmarks/scripts/e2e-latency.sh` (feed → ingest → relay → Mosquitto → subscriber).
 ///
 /// Joins, by (id, updateNumber), the ingest daemon's relay latency log (`relay-latency.jsonl`:
-/// `recordArrivalNanos` of the record whose processing produced the warning, `queuedNanos` when
-/// the warning left the pipeline, `ackNanos` when the relay acknowledged its outbox commit) with
+/// `recordArrivalNanos` when the last byte of the record whose processing produced the warning
+/// was read from the SeedLink socket, `releasedNanos` when the pipeline issued the warning (before its CAP rendering),
+/// `processingStartNanos` when the ingest processor started on that record (after queueing behind
+/// earlier records), `queuedNanos` when it was signed and queued for the relay, `writtenNanos` when its bytes were
+/// written to the relay socket, `ackNanos` when the relay acknowledged its outbox commit) with
 /// the subscriber's receipts (`quakewarn subscribe` lines: `receivedNanos`), all CLOCK_REALTIME
 /// on one machine. Prints HdrHistogram p50/p99/p99.9/max per segment, and a verdict against
-/// design.md's end-to-end budget (packet in → warning out ≤ 1 ms at p99): exit 1 when over.
+/// design.md's budget (packet bytes in → warning bytes out ≤ 1 ms at p99, i.e. arrival →
+/// written to the relay socket; older logs without `writtenNanos`: arrival → subscriber): exit 1
+/// when over.
 struct BenchEndToEndReport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "e2e-report",
@@ -67,32 +72,43 @@ struct BenchEndToEndReport: ParsableCommand {
         func histogram() -> Histogram<UInt64> {
             Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
         }
-        var endToEnd = histogram(), pipeline = histogram(), toAck = histogram(), toSubscriber = histogram()
+        // Segments: (name, from field, to field); "received" is the subscriber's receipt.
+        let segments: [(String, String, String)] = [
+            ("packet arrival -> subscriber receipt", "recordArrivalNanos", "received"),
+            ("packet arrival -> warning bytes written to relay", "recordArrivalNanos", "writtenNanos"),
+            ("  arrival -> processor starts on the record", "recordArrivalNanos", "processingStartNanos"),
+            ("  processor start -> warning issued by the pipeline", "processingStartNanos", "releasedNanos"),
+            ("  issued -> signed, queued for the relay", "releasedNanos", "queuedNanos"),
+            ("  queued -> written to the relay socket", "queuedNanos", "writtenNanos"),
+            ("packet arrival -> relay ack", "recordArrivalNanos", "ackNanos"),
+            ("  written -> relay ack (QWRI/1 + outbox commit)", "writtenNanos", "ackNanos"),
+            ("  relay ack -> subscriber (MQTT QoS 1 via broker)", "ackNanos", "received"),
+        ]
+        var histograms = segments.map { _ in histogram() }
         var joined = 0, missing = 0, untraced = 0
         var seen = Set<Key>()
         for object in sent {
             guard let id = object["id"] as? String, let update = (object["updateNumber"] as? NSNumber)?.intValue,
-                  let queued = Self.int64(object["queuedNanos"]), let acked = Self.int64(object["ackNanos"]) else { continue }
+                  Self.int64(object["ackNanos"]) != nil else { continue }
             let key = Key(id: id, update: update)
             guard seen.insert(key).inserted else { continue }
             guard let received = receipt[key] else { missing += 1; continue }
-            guard let arrival = Self.int64(object["recordArrivalNanos"]) else { untraced += 1; continue }
+            guard Self.int64(object["recordArrivalNanos"]) != nil else { untraced += 1; continue }
             joined += 1
-            _ = endToEnd.record(UInt64(max(0, received - arrival)))
-            _ = pipeline.record(UInt64(max(0, queued - arrival)))
-            _ = toAck.record(UInt64(max(0, acked - queued)))
-            _ = toSubscriber.record(UInt64(max(0, received - acked)))
+            for (i, (_, from, to)) in segments.enumerated() {
+                guard let a = Self.int64(object[from]), let b = to == "received" ? received : Self.int64(object[to]) else { continue }
+                _ = histograms[i].record(UInt64(max(0, b - a)))
+            }
         }
         guard joined > 0 else {
             throw Self.fail("\(latency), \(received): no warning appears in both logs (\(missing) sent without receipt)")
         }
-        let rows: [(String, Histogram<UInt64>)] = [
-            ("packet arrival -> subscriber receipt", endToEnd),
-            ("  arrival -> warning signed (ingest pipeline)", pipeline),
-            ("  signed -> relay ack (QWRI/1 + outbox commit)", toAck),
-            ("  relay ack -> subscriber (MQTT QoS 1 via broker)", toSubscriber),
-        ]
-        let p99 = Double(endToEnd.valueAtPercentile(99)) / 1000
+        let rows = zip(segments.map(\.0), histograms).filter { $0.1.totalCount > 0 }
+        // design.md's budget is packet bytes in -> warning bytes out (written to the relay
+        // socket); logs without the write stamp fall back to the subscriber receipt.
+        let budgetRow = histograms[1].totalCount > 0 ? histograms[1] : histograms[0]
+        let budgetName = histograms[1].totalCount > 0 ? "packet in -> warning bytes out" : "packet in -> subscriber"
+        let p99 = Double(budgetRow.valueAtPercentile(99)) / 1000
         let verdict = p99 <= budgetMicroseconds ? "within budget" : "OVER budget"
         if json {
             for (name, h) in rows {
@@ -109,7 +125,9 @@ struct BenchEndToEndReport: ParsableCommand {
                     .map { String(format: "%12.1f", Double($0) / 1000) }.joined()
                 print(name.padding(toLength: 52, withPad: " ", startingAt: 0) + cells)
             }
-            print("budget: packet in -> warning out p99 <= \(Int(budgetMicroseconds)) us: \(verdict) (p99 \(String(format: "%.1f", p99)) us)")
+            let e2e = Double(histograms[0].valueAtPercentile(99)) / 1000
+            print("end to end (to the subscriber): p99 \(String(format: "%.1f", e2e)) us")
+            print("budget: \(budgetName) p99 <= \(Int(budgetMicroseconds)) us: \(verdict) (p99 \(String(format: "%.1f", p99)) us)")
         }
         if missing > 0 || p99 > budgetMicroseconds { throw ExitCode(1) }
     }

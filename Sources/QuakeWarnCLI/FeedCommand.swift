@@ -47,8 +47,16 @@ struct FeedCommand: ParsableCommand {
     @Flag(help: "Restart the files after the last record (sequence numbers keep increasing).")
     var loop = false
 
+    @Option(help: ArgumentHelp(
+        "Re-cut records so that each holds at most this many seconds of data (e.g. 1, as EEW stations send).",
+        discussion: "Samples and times are unchanged; only the record boundaries move. Default: serve the files' records."))
+    var maxRecordSeconds: Double?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is outside 0...65535") }
+        if let s = maxRecordSeconds, !(s.isFinite && s > 0) {
+            throw ValidationError("--max-record-seconds \(s) must be a positive number of seconds")
+        }
         guard SeedLinkFeedSpeed(speed) != nil else {
             throw ValidationError("--speed '\(speed)' must be realtime, max or a positive number")
         }
@@ -57,7 +65,12 @@ struct FeedCommand: ParsableCommand {
     func run() throws {
         let feed: SeedLinkFeed
         do {
-            feed = try SeedLinkFeed.load(paths: paths)
+            let loaded = try SeedLinkFeed.load(paths: paths)
+            if let seconds = maxRecordSeconds {
+                feed = try loaded.splittingRecords(maximumSeconds: seconds)
+            } else {
+                feed = loaded
+            }
         } catch {
             Console.error("error: \(error.reason)")
             throw ExitCode(2)
@@ -65,7 +78,8 @@ struct FeedCommand: ParsableCommand {
         for problem in feed.problems { Console.error("warning: \(problem)") }
         let repacked = feed.records.filter(\.repacked).count
         let streams = Set(feed.records.map(\.streamID)).count
-        Console.error("serving \(feed.records.count) packets (\(repacked) repacked to 512 bytes) of \(streams) streams, speed \(speed)\(loop ? ", looping" : "")")
+        let cut = maxRecordSeconds.map { ", at most \($0) s per record" } ?? ""
+        Console.error("serving \(feed.records.count) packets (\(repacked) repacked to 512 bytes) of \(streams) streams, speed \(speed)\(cut)\(loop ? ", looping" : "")")
         let server = SeedLinkServer(feed: feed,
                                     configuration: .init(host: host, port: port, speed: SeedLinkFeedSpeed(speed) ?? .max, loop: loop),
                                     log: { Console.error($0) })

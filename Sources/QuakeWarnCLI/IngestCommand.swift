@@ -66,13 +66,28 @@ struct IngestCommand: ParsableCommand {
         }
         let logger = Logger(label: "quakewarn.ingest")
         var sinks: [any WarningSink] = []
-        if let relay = ingest.relay {
+        var relayService: RelayService?
+        let latencyLog = ingest.outputDirectory.map { ($0 as NSString).appendingPathComponent("relay-latency.jsonl") }
+        if let relay = ingest.relay, let relayFile = relay.configurationFile {
+            // The relay runs in this process (docs/ingest.md "In-process relay").
+            guard sign != nil else { throw Self.fail("\(config): relay: needs signing.privateKeyFile (the relay accepts only signed warnings)") }
+            do {
+                if let directory = ingest.outputDirectory {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                }
+                let inProcess = try InProcessRelay(configurationFile: relayFile, latencyLogPath: latencyLog)
+                relayService = inProcess.service
+                sinks.append(inProcess.sink)
+            } catch {
+                throw Self.fail("\(error)")
+            }
+            logger.notice("warnings go to the in-process relay", metadata: ["relayConfiguration": "\(relayFile)"])
+        } else if let relay = ingest.relay {
             // The relay accepts only signed warnings from token holders.
             guard sign != nil else { throw Self.fail("\(config): relay: needs signing.privateKeyFile (the relay accepts only signed warnings)") }
             guard let tokenFile = relay.tokenFile else { throw Self.fail("\(config): relay.tokenFile: required when relay is set") }
             do {
                 let token = try RelayConfiguration.readSecret(path: tokenFile, key: "relay.tokenFile")
-                let latencyLog = ingest.outputDirectory.map { ($0 as NSString).appendingPathComponent("relay-latency.jsonl") }
                 if let directory = ingest.outputDirectory {
                     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 }
@@ -89,8 +104,13 @@ struct IngestCommand: ParsableCommand {
         } catch {
             throw Self.fail("\(ingest.outputDirectory ?? "output"): \(error)")
         }
+        // Graceful shutdown runs in reverse order: the ingest daemon (flushing its sinks) stops
+        // before an in-process relay.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let relayService { services.append(.init(service: relayService)) }
+        services.append(.init(service: service))
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         let done = DispatchSemaphore(value: 0)
         let failure = ErrorBox()
         Task {

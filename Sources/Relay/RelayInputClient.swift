@@ -146,6 +146,34 @@ public final class RelayInputClient: Sendable {
         try? await channel.close()
     }
 
+    /// The event loop of the connection (callbacks of ``submit(line:)`` run on it).
+    public var eventLoop: any EventLoop { channel.eventLoop }
+
+    /// One line handed to the relay by ``submit(line:)``.
+    public struct Submission: Sendable {
+        /// Succeeds when the line's bytes were written to the socket (the kernel has them).
+        public let written: EventLoopFuture<Void>
+        /// The relay's reply: ``RelayReply/ack(_:)`` after its outbox commit, or a rejection.
+        public let reply: EventLoopFuture<RelayReply>
+    }
+
+    /// Writes one line (a newline is appended) without waiting for anything: for pipelining
+    /// (many lines in flight, replies matched in order). Lines go on the wire in the order of the
+    /// calls when they are made from one thread or from the connection's event loop. Both
+    /// futures fail with ``RelayInputClientError/connectionClosed`` (or NIO's error) when the
+    /// connection ends first: the line may or may not have been committed, re-send it (the relay
+    /// recognises a duplicate).
+    public func submit(line: Data) -> Submission {
+        var buffer = channel.allocator.buffer(capacity: line.count + 1)
+        buffer.writeBytes(line)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        let reply = channel.eventLoop.makePromise(of: RelayReply.self)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { reply.fail($0) }
+        channel.writeAndFlush(RelayInputClientHandler.Request(line: buffer, promise: reply), promise: written)
+        return Submission(written: written.futureResult, reply: reply.futureResult)
+    }
+
     private func request(_ line: Data) async throws -> RelayReply {
         var buffer = channel.allocator.buffer(capacity: line.count + 1)
         buffer.writeBytes(line)

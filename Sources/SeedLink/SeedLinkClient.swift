@@ -13,7 +13,12 @@ public enum SeedLinkClientEvent: Sendable {
     /// A decoded data record with its sequence number and its 512 raw bytes (header flags,
     /// Blockette 1001 timing quality); sent instead of ``record(_:sequence:)`` when
     /// ``SeedLinkClient/Configuration/deliversRecordBytes`` is set.
-    case recordWithBytes(MiniSEEDRecord, sequence: Int, bytes: [UInt8])
+    ///
+    /// `arrivalNanos` is the wall clock (CLOCK_REALTIME, ns since the epoch) at which the socket
+    /// read that completed the packet (its last byte) reached the client's channel pipeline, on
+    /// the event loop, before any queueing in the client: the start of "packet bytes in" for
+    /// latency accounting (design.md's budget).
+    case recordWithBytes(MiniSEEDRecord, sequence: Int, bytes: [UInt8], arrivalNanos: Int64)
     /// A packet whose record could not be decoded, or skipped bytes; the stream continues.
     case decodeError(String)
     /// A complete INFO answer that was not a keep-alive (XML text).
@@ -78,7 +83,7 @@ public final class SeedLinkClient: Sendable {
         public var stateFile: String?
         /// 0 saves after every record.
         public var stateSaveIntervalSeconds: Double
-        /// Report records as ``SeedLinkClientEvent/recordWithBytes(_:sequence:bytes:)`` (with the raw record).
+        /// Report records as ``SeedLinkClientEvent/recordWithBytes(_:sequence:bytes:arrivalNanos:)`` (with the raw record).
         public var deliversRecordBytes = false
 
         public init(host: String, port: Int = 18000, stations: [Station], keepAliveSeconds: Double? = 30,
@@ -218,14 +223,15 @@ public final class SeedLinkClient: Sendable {
 
     /// One connection: connect, handshake, stream until the connection ends.
     private func session(_ onEvent: @escaping @Sendable (SeedLinkClientEvent) async -> Void) async -> Outcome {
-        let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let asyncChannel: NIOAsyncChannel<StampedRead, ByteBuffer>
         do {
             asyncChannel = try await ClientBootstrap(group: group)
                 .connectTimeout(.milliseconds(Int64(configuration.connectTimeoutSeconds * 1000)))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        try channel.pipeline.syncOperations.addHandler(ReadStampHandler())
+                        return try NIOAsyncChannel<StampedRead, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
         } catch {
@@ -255,11 +261,11 @@ public final class SeedLinkClient: Sendable {
                             return line.trimmingTerminators
                         }
                         guard pending.count < 4096 else { throw SessionFailure.closed("reply line longer than 4096 bytes") }
-                        guard var buffer = try await iterator.next() else {
+                        guard var read = try await iterator.next() else {
                             throw SessionFailure.closed("connection closed during the handshake")
                         }
                         self.touch()
-                        pending += buffer.readBytes(length: buffer.readableBytes) ?? []
+                        pending += read.bytes.readBytes(length: read.bytes.readableBytes) ?? []
                     }
                 }
                 func send(_ command: SeedLinkCommand) async throws {
@@ -331,6 +337,9 @@ public final class SeedLinkClient: Sendable {
                     }
                     var decoder = SeedLinkFrameDecoder()
                     decoder.append(pending)
+                    // Frames are drained after each read, so every frame `next()` returns was
+                    // completed by the last read: its stamp is the packet's arrival.
+                    var lastReadNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
                     var infoText = ""
                     var lastSaved = NIODeadline.now()
                     readLoop: while true {
@@ -349,7 +358,7 @@ public final class SeedLinkClient: Sendable {
                                     let key = SeedLinkStateFile.key(network: decoded.streamID.network, station: decoded.streamID.station)
                                     self.shared.withLock { $0.sequences[key] = sequence }
                                     if self.configuration.deliversRecordBytes {
-                                        await onEvent(.recordWithBytes(decoded, sequence: sequence, bytes: record))
+                                        await onEvent(.recordWithBytes(decoded, sequence: sequence, bytes: record, arrivalNanos: lastReadNanos))
                                     } else {
                                         await onEvent(.record(decoded, sequence: sequence))
                                     }
@@ -381,9 +390,10 @@ public final class SeedLinkClient: Sendable {
                                 await onEvent(.decodeError("\(self.source): skipped \(count) bytes at stream offset \(offset) that are not a SeedLink packet"))
                             }
                         }
-                        guard var buffer = try await iterator.next() else { break readLoop }
+                        guard var read = try await iterator.next() else { break readLoop }
                         self.touch()
-                        if let bytes = buffer.readBytes(length: buffer.readableBytes) { decoder.append(bytes) }
+                        lastReadNanos = read.wallNanos
+                        if let bytes = read.bytes.readBytes(length: read.bytes.readableBytes) { decoder.append(bytes) }
                     }
                     group.cancelAll()
                 }
@@ -402,3 +412,25 @@ public final class SeedLinkClient: Sendable {
         shared.withLock { $0.lastByte = .now() }
     }
 }
+
+/// One socket read with the wall clock at which it reached the channel pipeline.
+struct StampedRead: Sendable {
+    var bytes: ByteBuffer
+    /// CLOCK_REALTIME, ns since the epoch.
+    var wallNanos: Int64
+}
+
+/// Stamps every read on the event loop, before the async consumer's queue, so a record's arrival
+/// time does not include the time it waited for the consumer (the pipeline of earlier records).
+final class ReadStampHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = StampedRead
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let stamped = StampedRead(bytes: unwrapInboundIn(data), wallNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch)
+        context.fireChannelRead(wrapInboundOut(stamped))
+    }
+}
+
+@available(*, unavailable)
+extension ReadStampHandler: Sendable {}
