@@ -30,14 +30,33 @@ public final class RelayService: Service {
     /// Wall-clock stamps of the entry being accepted; written and read on the input loop only.
     private let acceptStamps = AcceptStamps()
 
+    /// Commit and PUBLISH stamps of the entries accepted by the direct batch being processed
+    /// (nil outside one: socket input is not recorded).
     private final class AcceptStamps: Sendable {
-        let value = Mutex<(committed: Int64, published: Int64?)?>(nil)
+        struct Stamp: Sendable {
+            var eventId: String
+            var updateNumber: Int
+            var committed: Int64
+            var published: Int64?
+        }
+        let value = Mutex<[Stamp]?>(nil)
+    }
+
+    private struct DirectSubmission: Sendable {
+        var line: RelayInputLine
+        var completion: @Sendable (RelayInProcessResult) -> Void
     }
 
     private struct DirectInput: Sendable {
         var intake: RelayIntake
         var loop: any EventLoop
         var lines: Int
+        /// Submitted, not yet taken by a batch on the loop.
+        var pending: [DirectSubmission] = []
+        /// A batch task is queued on the loop.
+        var scheduled = false
+        /// The service stops: no new submissions (the queued batch task still answers the pending ones).
+        var closed = false
     }
 
     private struct RuntimeState: Sendable {
@@ -147,7 +166,10 @@ public final class RelayService: Service {
             tracker.add(sequence: entry.sequence, receivedAt: entry.receivedAt)
             let published = forwarder.enqueue(entry)
             let publishedNanos = published ? Timestamp.wallClockNow().nanosecondsSinceEpoch : nil
-            acceptStamps.value.withLock { $0 = (committedNanos, publishedNanos) }
+            acceptStamps.value.withLock {
+                $0?.append(.init(eventId: entry.eventId, updateNumber: entry.updateNumber, committed: committedNanos,
+                                 published: publishedNanos))
+            }
             if let broadcaster {
                 broadcaster.broadcast(text: String(decoding: entry.envelope, as: UTF8.self))
                 metrics.websocketLatency.recordNanoseconds(
@@ -157,17 +179,19 @@ public final class RelayService: Service {
             return published
         }
         direct.withLock { $0 = DirectInput(intake: intake, loop: inputGroup.next(), lines: 0) }
-        defer { direct.withLock { $0 = nil } }
+        // Pending direct submissions are answered by the batch task already queued on the loop
+        // (it runs before the loop shuts down); clearing `direct` stops new ones.
+        defer { direct.withLock { $0?.closed = true } }
         do {
             try await serve(intake: intake, forwarder: forwarder, tracker: tracker, token: token, group: inputGroup,
                             pendingAtStart: pending.count)
         } catch {
             // No direct submission may reach the loop once it shuts down.
-            direct.withLock { $0 = nil }
+            direct.withLock { $0?.closed = true }
             try? await inputGroup.shutdownGracefully()
             throw error
         }
-        direct.withLock { $0 = nil }
+        direct.withLock { $0?.closed = true }
         try? await inputGroup.shutdownGracefully()
     }
 
@@ -222,8 +246,10 @@ public final class RelayService: Service {
     ///
     /// The work runs on the relay's input event loop, the thread of the socket input, the outbox
     /// commits and the broker client, so the PUBLISH leaves on the thread that committed it, and
-    /// submissions are handled in call order (interleaved with socket input lines). Returns at
-    /// once; `completion` is called on that loop, after the commit (`reply` is an
+    /// submissions are handled in call order (interleaved with socket input lines). Lines
+    /// submitted while the loop is busy (e.g. with the previous commit) are committed together
+    /// in one transaction (group commit, as the lines of one socket read). Returns at once;
+    /// `completion` is called on that loop, after the commit (`reply` is an
     /// ``RelayReply/ack(_:)`` only then), and must not block.
     ///
     /// - Returns: false when the service is not running (not started yet, or stopped): nothing
@@ -231,30 +257,49 @@ public final class RelayService: Service {
     ///   submissions are taken.
     @discardableResult
     public func submitInProcess(line: Data, completion: @escaping @Sendable (RelayInProcessResult) -> Void) -> Bool {
-        let acceptStamps = self.acceptStamps
-        return direct.withLock { d -> Bool in
-            guard d != nil else { return false }
-            d?.lines += 1
-            guard let input = d else { return false }
-            let lineNumber = input.lines
+        direct.withLock { d -> Bool in
+            guard var input = d, !input.closed else { return false }
+            input.lines += 1
+            input.pending.append(DirectSubmission(
+                line: RelayInputLine(line: line, lineNumber: input.lines, received: ContinuousClock.now), completion: completion))
+            let schedule = !input.scheduled
+            input.scheduled = true
+            d = input
             // Under the lock: the loop is not shut down before `direct` is cleared.
-            input.loop.execute {
-                let started = Timestamp.wallClockNow().nanosecondsSinceEpoch
-                acceptStamps.value.withLock { $0 = nil }
-                let text = input.intake.process(lines: [RelayInputLine(line: line, lineNumber: lineNumber,
-                                                                      received: ContinuousClock.now)],
-                                                peer: "in-process")[0]
-                let stamps = acceptStamps.value.withLock { s -> (committed: Int64, published: Int64?)? in
-                    defer { s = nil }
-                    return s
-                }
-                let reply = RelayReply(line: Data(text.utf8))
-                    ?? .reject(code: RelayRejection.outboxFailure, line: lineNumber, detail: "unreadable reply \(text)")
-                completion(RelayInProcessResult(reply: reply, startedNanos: started,
-                                                committedNanos: stamps?.committed, publishedNanos: stamps?.published,
-                                                repliedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch))
-            }
+            if schedule { input.loop.execute { [self] in processDirectBatch() } }
             return true
+        }
+    }
+
+    /// On the input loop: every line submitted so far, verified one by one and committed in one
+    /// transaction (group commit: the updates of a burst, submitted while the previous commit
+    /// ran, share the next one), then each completion, in order.
+    private func processDirectBatch() {
+        let started = Timestamp.wallClockNow().nanosecondsSinceEpoch
+        guard let (intake, batch) = direct.withLock({ d -> (RelayIntake, [DirectSubmission])? in
+            guard var input = d else { return nil }
+            let batch = input.pending
+            input.pending = []
+            input.scheduled = false
+            d = input
+            return (input.intake, batch)
+        }), !batch.isEmpty else { return }
+        acceptStamps.value.withLock { $0 = [] }
+        let texts = intake.process(lines: batch.map(\.line), peer: "in-process")
+        let stamps = acceptStamps.value.withLock { s -> [AcceptStamps.Stamp] in
+            defer { s = nil }
+            return s ?? []
+        }
+        for (submission, text) in zip(batch, texts) {
+            let reply = RelayReply(line: Data(text.utf8))
+                ?? .reject(code: RelayRejection.outboxFailure, line: submission.line.lineNumber, detail: "unreadable reply \(text)")
+            var stamp: AcceptStamps.Stamp?
+            if case .ack(let ack) = reply, !ack.duplicate {
+                stamp = stamps.first { $0.eventId == ack.id && $0.updateNumber == ack.update }
+            }
+            submission.completion(RelayInProcessResult(
+                reply: reply, startedNanos: started, committedNanos: stamp?.committed, publishedNanos: stamp?.published,
+                repliedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch))
         }
     }
 
