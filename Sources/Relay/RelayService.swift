@@ -180,13 +180,13 @@ public final class RelayService: Service {
         }
         direct.withLock { $0 = DirectInput(intake: intake, loop: inputGroup.next(), lines: 0) }
         // Pending direct submissions are answered by the batch task already queued on the loop
-        // (it runs before the loop shuts down); clearing `direct` stops new ones.
+        // (it runs before the loop shuts down); `closed` stops new ones.
         defer { direct.withLock { $0?.closed = true } }
         do {
             try await serve(intake: intake, forwarder: forwarder, tracker: tracker, token: token, group: inputGroup,
                             pendingAtStart: pending.count)
         } catch {
-            // No direct submission may reach the loop once it shuts down.
+            // No new direct submission may reach the loop once it shuts down.
             direct.withLock { $0?.closed = true }
             try? await inputGroup.shutdownGracefully()
             throw error
