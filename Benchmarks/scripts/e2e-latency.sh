@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # End-to-end latency harness (issue 8): packet in → warning out, across real processes.
 #
-#   quakewarn feed (SeedLink, loopback) ─► quakewarn ingest ─► quakewarn relay ─► Mosquitto ─►
+#   quakewarn feed (SeedLink, loopback) ─► quakewarn ingest (+ in-process relay) ─► Mosquitto ─►
 #   quakewarn subscribe (MQTT, timestamps receipt with CLOCK_REALTIME)
+#
+# By default the relay runs inside the ingest daemon (design.md: "the in-process path is the
+# embedded default"), fed directly (DirectRelaySink: verify, outbox commit, MQTT PUBLISH on the
+# relay's input loop, no socket); the log then has the PUBLISH written to the broker socket
+# (design.md's "warning bytes out"). QW_E2E_RELAY=process runs `quakewarn relay` as its own
+# process fed over QWRI/1 (then "warning bytes out" is the write to the relay socket);
+# QW_E2E_RELAY=inprocess-socket runs it in-process but fed over loopback QWRI/1 (A/B).
 #
 # For every warning, from the arrival of the packet whose processing released it (the wall clock
 # when the read that completed the packet, its last byte, reached the SeedLink client's channel),
@@ -17,8 +24,9 @@
 # 512-byte records into records of at most S s (`quakewarn feed --max-record-seconds S`), default
 # 1 (EEW stations send ~1 s packets, and design.md's budget is per packet); `file` serves the
 # files' own 512-byte records (2–4 s of data each, so more slices per packet: slower).
-# QW_E2E_SKIP_BUILD=1 uses the existing binary; QW_E2E_BINARY=PATH another one (A/B runs). QW_E2E_RELAY=inprocess runs the relay inside
-# the ingest daemon (ingest.yaml `relay: {configuration: relay.yaml}`) instead of as a process.
+# QW_E2E_SKIP_BUILD=1 uses the existing binary; QW_E2E_BINARY=PATH another one (A/B runs).
+# QW_E2E_RELAY=inprocess (default: ingest.yaml `relay: {configuration: relay.yaml}`, direct
+# hand-off) | inprocess-socket | process (see above).
 # Needs mosquitto (Debian package; scripts/ensure-deps.sh installs it). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -68,14 +76,18 @@ verification: {publicKeyFiles: [keys/quakewarn-signing.pub]}
 outbox: {path: outbox.sqlite}
 mqtt: {host: 127.0.0.1, port: $MQTT_TEST_PORT, username: $MQTT_TEST_USER, passwordFile: mqtt.password}
 YAML
-RELAY_MODE=${QW_E2E_RELAY:-process}
-if [ "$RELAY_MODE" = inprocess ]; then
+RELAY_MODE=${QW_E2E_RELAY:-inprocess}
+if [ "$RELAY_MODE" = inprocess ] || [ "$RELAY_MODE" = inprocess-socket ]; then
     RELAY_SECTION="relay: {configuration: relay.yaml}"
-else
+    if [ "$RELAY_MODE" = inprocess-socket ]; then export QW_INGEST_RELAY_TRANSPORT=socket; else export QW_INGEST_RELAY_TRANSPORT=direct; fi
+elif [ "$RELAY_MODE" = process ]; then
     "$QW" relay --config "$WORK/relay.yaml" --log-level warning 2> "$WORK/relay.err" &
     PIDS+=($!)
     RELAY_PORT=$(wait_for_line "$WORK/relay.err" "relay: input listening on" 60 | sed -E 's/.*127\.0\.0\.1:([0-9]+).*/\1/')
     RELAY_SECTION="relay: {host: 127.0.0.1, port: $RELAY_PORT, tokenFile: input.token}"
+else
+    echo "e2e: QW_E2E_RELAY must be inprocess, inprocess-socket or process (got '$RELAY_MODE')" >&2
+    exit 2
 fi
 
 if [ $# -eq 0 ]; then

@@ -67,6 +67,7 @@ struct IngestCommand: ParsableCommand {
         let logger = Logger(label: "quakewarn.ingest")
         var sinks: [any WarningSink] = []
         var relayService: RelayService?
+        var inProcessTransport = ""
         let latencyLog = ingest.outputDirectory.map { ($0 as NSString).appendingPathComponent("relay-latency.jsonl") }
         if let relay = ingest.relay, let relayFile = relay.configurationFile {
             // The relay runs in this process (docs/ingest.md "In-process relay").
@@ -75,13 +76,19 @@ struct IngestCommand: ParsableCommand {
                 if let directory = ingest.outputDirectory {
                     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 }
-                let inProcess = try InProcessRelay(configurationFile: relayFile, latencyLogPath: latencyLog)
+                // QW_INGEST_RELAY_TRANSPORT=socket: the loopback QWRI/1 path instead (A/B runs).
+                let transport = ProcessInfo.processInfo.environment["QW_INGEST_RELAY_TRANSPORT"]
+                    .flatMap(InProcessRelay.Transport.init(rawValue:)) ?? .direct
+                let inProcess = try InProcessRelay(configurationFile: relayFile, latencyLogPath: latencyLog,
+                                                   transport: transport)
                 relayService = inProcess.service
+                inProcessTransport = inProcess.transport.rawValue
                 sinks.append(inProcess.sink)
             } catch {
                 throw Self.fail("\(error)")
             }
-            logger.notice("warnings go to the in-process relay", metadata: ["relayConfiguration": "\(relayFile)"])
+            logger.notice("warnings go to the in-process relay", metadata: ["relayConfiguration": "\(relayFile)",
+                                                                             "transport": "\(inProcessTransport)"])
         } else if let relay = ingest.relay {
             // The relay accepts only signed warnings from token holders.
             guard sign != nil else { throw Self.fail("\(config): relay: needs signing.privateKeyFile (the relay accepts only signed warnings)") }

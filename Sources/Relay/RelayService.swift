@@ -1,3 +1,4 @@
+public import Foundation
 public import Logging
 import MQTT
 import NIOCore
@@ -24,6 +25,39 @@ public final class RelayService: Service {
     let stageObserver: (any RelayStageObserver)?
     private let ports = ListeningPorts()
     private let state = Mutex<RuntimeState?>(nil)
+    /// The intake and its event loop while the service runs (``submitInProcess(line:completion:)``).
+    private let direct = Mutex<DirectInput?>(nil)
+    /// Wall-clock stamps of the entry being accepted; written and read on the input loop only.
+    private let acceptStamps = AcceptStamps()
+
+    /// Commit and PUBLISH stamps of the entries accepted by the direct batch being processed
+    /// (nil outside one: socket input is not recorded).
+    private final class AcceptStamps: Sendable {
+        struct Stamp: Sendable {
+            var eventId: String
+            var updateNumber: Int
+            var committed: Int64
+            var published: Int64?
+        }
+        let value = Mutex<[Stamp]?>(nil)
+    }
+
+    private struct DirectSubmission: Sendable {
+        var line: RelayInputLine
+        var completion: @Sendable (RelayInProcessResult) -> Void
+    }
+
+    private struct DirectInput: Sendable {
+        var intake: RelayIntake
+        var loop: any EventLoop
+        var lines: Int
+        /// Submitted, not yet taken by a batch on the loop.
+        var pending: [DirectSubmission] = []
+        /// A batch task is queued on the loop.
+        var scheduled = false
+        /// The service stops: no new submissions (the queued batch task still answers the pending ones).
+        var closed = false
+    }
 
     private struct RuntimeState: Sendable {
         var forwarder: MQTTForwarder
@@ -125,10 +159,17 @@ public final class RelayService: Service {
 
         let metrics = self.metrics
         let broadcaster = self.broadcaster
+        let acceptStamps = self.acceptStamps
         let intake = RelayIntake(verifier: verifier, outbox: outbox, metrics: metrics, logger: logger,
                                  stageObserver: stageObserver) { entry in
+            let committedNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
             tracker.add(sequence: entry.sequence, receivedAt: entry.receivedAt)
             let published = forwarder.enqueue(entry)
+            let publishedNanos = published ? Timestamp.wallClockNow().nanosecondsSinceEpoch : nil
+            acceptStamps.value.withLock {
+                $0?.append(.init(eventId: entry.eventId, updateNumber: entry.updateNumber, committed: committedNanos,
+                                 published: publishedNanos))
+            }
             if let broadcaster {
                 broadcaster.broadcast(text: String(decoding: entry.envelope, as: UTF8.self))
                 metrics.websocketLatency.recordNanoseconds(
@@ -137,13 +178,20 @@ public final class RelayService: Service {
             metrics.queueDepth.set(Double(tracker.count))
             return published
         }
+        direct.withLock { $0 = DirectInput(intake: intake, loop: inputGroup.next(), lines: 0) }
+        // Pending direct submissions are answered by the batch task already queued on the loop
+        // (it runs before the loop shuts down); `closed` stops new ones.
+        defer { direct.withLock { $0?.closed = true } }
         do {
             try await serve(intake: intake, forwarder: forwarder, tracker: tracker, token: token, group: inputGroup,
                             pendingAtStart: pending.count)
         } catch {
+            // No new direct submission may reach the loop once it shuts down.
+            direct.withLock { $0?.closed = true }
             try? await inputGroup.shutdownGracefully()
             throw error
         }
+        direct.withLock { $0?.closed = true }
         try? await inputGroup.shutdownGracefully()
     }
 
@@ -190,6 +238,71 @@ public final class RelayService: Service {
         logger.notice("relay stopped", metadata: ["unacknowledged": "\(tracker.count)"])
     }
 
+    /// The in-process input (the relay embedded in `quakewarn ingest`): handles one signed
+    /// envelope line (``SignedEnvelope/encoded()``) exactly as a QWRI/1 input line — Ed25519
+    /// verification, outbox commit, then the MQTT PUBLISH written to the broker socket (when the
+    /// broker is connected and the in-flight window has room; otherwise the forwarder's queue
+    /// sends it) and the WebSocket broadcast — without a socket or an authentication handshake.
+    ///
+    /// The work runs on the relay's input event loop, the thread of the socket input, the outbox
+    /// commits and the broker client, so the PUBLISH leaves on the thread that committed it, and
+    /// submissions are handled in call order (interleaved with socket input lines). Lines
+    /// submitted while the loop is busy (e.g. with the previous commit) are committed together
+    /// in one transaction (group commit, as the lines of one socket read). Returns at once;
+    /// `completion` is called on that loop, after the commit (`reply` is an
+    /// ``RelayReply/ack(_:)`` only then), and must not block.
+    ///
+    /// - Returns: false when the service is not running (not started yet, or stopped): nothing
+    ///   was done and `completion` is not called. ``waitUntilListening()`` returns once
+    ///   submissions are taken.
+    @discardableResult
+    public func submitInProcess(line: Data, completion: @escaping @Sendable (RelayInProcessResult) -> Void) -> Bool {
+        direct.withLock { d -> Bool in
+            guard var input = d, !input.closed else { return false }
+            input.lines += 1
+            input.pending.append(DirectSubmission(
+                line: RelayInputLine(line: line, lineNumber: input.lines, received: ContinuousClock.now), completion: completion))
+            let schedule = !input.scheduled
+            input.scheduled = true
+            d = input
+            // Under the lock: the loop is not shut down before `direct` is cleared.
+            if schedule { input.loop.execute { [self] in processDirectBatch() } }
+            return true
+        }
+    }
+
+    /// On the input loop: every line submitted so far, verified one by one and committed in one
+    /// transaction (group commit: the updates of a burst, submitted while the previous commit
+    /// ran, share the next one), then each completion, in order.
+    private func processDirectBatch() {
+        let started = Timestamp.wallClockNow().nanosecondsSinceEpoch
+        guard let (intake, batch) = direct.withLock({ d -> (RelayIntake, [DirectSubmission])? in
+            guard var input = d else { return nil }
+            let batch = input.pending
+            input.pending = []
+            input.scheduled = false
+            d = input
+            return (input.intake, batch)
+        }), !batch.isEmpty else { return }
+        acceptStamps.value.withLock { $0 = [] }
+        let texts = intake.process(lines: batch.map(\.line), peer: "in-process")
+        let stamps = acceptStamps.value.withLock { s -> [AcceptStamps.Stamp] in
+            defer { s = nil }
+            return s ?? []
+        }
+        for (submission, text) in zip(batch, texts) {
+            let reply = RelayReply(line: Data(text.utf8))
+                ?? .reject(code: RelayRejection.outboxFailure, line: submission.line.lineNumber, detail: "unreadable reply \(text)")
+            var stamp: AcceptStamps.Stamp?
+            if case .ack(let ack) = reply, !ack.duplicate {
+                stamp = stamps.first { $0.eventId == ack.id && $0.updateNumber == ack.update }
+            }
+            submission.completion(RelayInProcessResult(
+                reply: reply, startedNanos: started, committedNanos: stamp?.committed, publishedNanos: stamp?.published,
+                repliedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch))
+        }
+    }
+
     /// Refreshes the oldest-age and depth gauges every 0.5 s until `stop` finishes.
     private static func updateGauges(metrics: RelayMetrics, tracker: UnackedTracker, until stop: BatchQueue<Void>) async {
         while !stop.isFinished && !Task.isCancelled {
@@ -197,6 +310,32 @@ public final class RelayService: Service {
             metrics.queueDepth.set(Double(tracker.count))
             try? await Task.sleep(for: .milliseconds(100))
         }
+    }
+}
+
+/// The outcome of one ``RelayService/submitInProcess(line:completion:)``, with wall-clock
+/// stamps (CLOCK_REALTIME, ns since the epoch) for latency accounting.
+public struct RelayInProcessResult: Sendable, Equatable {
+    /// What the QWRI/1 input would have answered: ``RelayReply/ack(_:)`` after the outbox commit
+    /// (`duplicate` when the outbox already had it), or ``RelayReply/reject(code:line:detail:)``.
+    public var reply: RelayReply
+    /// The relay's input loop started on the line (after the hand-off from the caller's thread).
+    public var startedNanos: Int64
+    /// The outbox commit returned (nil unless newly accepted).
+    public var committedNanos: Int64?
+    /// The MQTT PUBLISH was written to the broker socket, right after the commit on the same
+    /// thread (nil when it went through the forwarder's queue instead: broker not connected or
+    /// window full; or not newly accepted).
+    public var publishedNanos: Int64?
+    /// The reply was ready (right before `completion`).
+    public var repliedNanos: Int64
+
+    public init(reply: RelayReply, startedNanos: Int64, committedNanos: Int64?, publishedNanos: Int64?, repliedNanos: Int64) {
+        self.reply = reply
+        self.startedNanos = startedNanos
+        self.committedNanos = committedNanos
+        self.publishedNanos = publishedNanos
+        self.repliedNanos = repliedNanos
     }
 }
 

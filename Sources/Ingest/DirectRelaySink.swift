@@ -1,0 +1,232 @@
+// The in-process relay's intake without a socket: each signed warning goes straight to
+// RelayService.submitInProcess (verify, outbox commit, MQTT PUBLISH on the relay's input loop).
+
+public import Alerting
+public import Foundation
+public import Logging
+public import Relay
+import SeismicCore
+import Synchronization
+
+/// Delivers each signed warning to an in-process ``RelayService`` through
+/// ``RelayService/submitInProcess(line:completion:)``: no loopback TCP, no QWRI/1 framing, no
+/// sink event loop. The ingest processor encodes the envelope and hands it to the relay's
+/// input event loop (one hop), which verifies it, commits it to the outbox and writes the MQTT
+/// PUBLISH to the broker socket on the same thread.
+///
+/// Guarantees (as ``RelayWarningSink``):
+/// - **Verification**: the relay checks the Ed25519 signature exactly as for socket input; a
+///   forged or unsigned warning is rejected (logged, counted in ``rejected``, not re-tried).
+/// - **Ack after commit**: a warning counts as ``delivered`` only when the relay acknowledged its
+///   outbox commit; from then on the relay's outbox makes it at-least-once to the broker.
+/// - **Order**: submissions are queued on the relay's loop in call order (under this sink's
+///   lock), and warnings that arrive before the relay runs wait in a backlog that is submitted,
+///   in order, before any later one.
+/// - **Never blocks**: ``deliverImmediately(_:envelope:trace:)`` encodes (the envelope is signed
+///   already by the daemon) and queues; verification and the commit run on the relay's loop.
+/// - ``flush()`` waits (up to ``flushTimeoutSeconds``) until every warning was answered.
+///
+/// Why not verify and commit on the processor thread itself: the PUBLISH must be written on
+/// the broker client's event loop (the relay's input loop), so that path would still need a hop
+/// after the commit, and it would hold the pipeline for the verification (~0.1 ms) and the
+/// SQLite commit; see docs/ingest.md "In-process relay".
+///
+/// With `latencyLogPath`, one JSON line per acknowledged warning (CLOCK_REALTIME, ns):
+/// `{"id","updateNumber","recordArrivalNanos","processingStartNanos","releasedNanos","queuedNanos",
+/// "intakeStartNanos","committedNanos","publishedNanos","ackNanos"}` — the fields of
+/// ``RelayWarningSink``'s log up to `queuedNanos` (signed, encoded and handed to the relay), then
+/// the relay's loop starting on it, its outbox commit, the PUBLISH written to the broker socket
+/// (null when the forwarder's queue sent it later) and the ack.
+public final class DirectRelaySink: WarningSink, Sendable {
+    public let service: RelayService
+    public let flushTimeoutSeconds: Double
+    private let logger: Logger
+
+    private struct Item: Sendable {
+        var id: String
+        var updateNumber: Int
+        var line: Data
+        var trace: WarningTrace
+        var queuedNanos: Int64
+    }
+
+    private struct State: Sendable {
+        /// The service takes submissions (``RelayService/waitUntilListening()`` returned).
+        var ready = false
+        var starting = false
+        var backlog: [Item] = []
+        /// Submitted, not yet answered.
+        var inFlight = 0
+        var delivered = 0
+        var duplicates = 0
+        var rejected = 0
+        var latencyLog: FileHandle?
+    }
+
+    private let state: Mutex<State>
+
+    /// - Parameters:
+    ///   - service: the in-process relay (run it in the same `ServiceGroup`, before the daemon).
+    ///   - latencyLogPath: the latency log (see the type docs); created (truncated).
+    /// - Throws: ``RelayWarningSinkError/cannotOpen(_:)``.
+    public init(service: RelayService, latencyLogPath: String? = nil, flushTimeoutSeconds: Double = 10,
+                logger: Logger = Logger(label: "quakewarn.ingest.relay")) throws {
+        self.service = service
+        self.flushTimeoutSeconds = flushTimeoutSeconds
+        self.logger = logger
+        var initial = State()
+        if let latencyLogPath {
+            guard FileManager.default.createFile(atPath: latencyLogPath, contents: nil),
+                  let handle = FileHandle(forWritingAtPath: latencyLogPath) else {
+                throw RelayWarningSinkError.cannotOpen(latencyLogPath)
+            }
+            initial.latencyLog = handle
+        }
+        state = Mutex(initial)
+    }
+
+    public var delivered: Int { state.withLock { $0.delivered } }
+    /// Acknowledged as already in the outbox (a re-submission).
+    public var duplicates: Int { state.withLock { $0.duplicates } }
+    public var rejected: Int { state.withLock { $0.rejected } }
+    /// Warnings not yet answered by the relay (backlog included).
+    public var pending: Int { state.withLock { $0.inFlight + $0.backlog.count } }
+
+    /// Waits (in a task) for the relay to run, then submits the backlog.
+    public func start() async {
+        let go = state.withLock { s -> Bool in
+            guard !s.ready, !s.starting else { return false }
+            s.starting = true
+            return true
+        }
+        guard go else { return }
+        Task { [self] in
+            do {
+                _ = try await service.waitUntilListening()
+            } catch {
+                logger.error("in-process relay failed to start; warnings stay queued", metadata: ["error": "\(error)"])
+                return
+            }
+            let unsent = state.withLock { s -> [Item] in
+                // In order, under the lock: nothing submitted later can overtake the backlog.
+                var left: [Item] = []
+                for (i, item) in s.backlog.enumerated() where !submit(item, &s) {
+                    left = Array(s.backlog[i...])
+                    break
+                }
+                s.backlog = left
+                s.ready = left.isEmpty
+                return left
+            }
+            if !unsent.isEmpty {
+                logger.error("in-process relay stopped before the backlog was submitted", metadata: ["pending": "\(unsent.count)"])
+            }
+        }
+    }
+
+    public func deliver(_ warning: WarningMessage, envelope: SignedEnvelope?) async throws {
+        guard let envelope else { throw RelayWarningSinkError.unsigned(id: warning.id, updateNumber: warning.updateNumber) }
+        add(warning, line: try envelope.encoded(), trace: WarningTrace(recordArrivalNanos: IngestTrace.recordArrivalNanos))
+    }
+
+    /// Encodes the (already signed) envelope and hands it to the relay's input loop.
+    /// - Throws: ``RelayWarningSinkError/unsigned(id:updateNumber:)``; the signing or encoding error.
+    public func deliverImmediately(_ warning: WarningMessage, envelope: LazyEnvelope?, trace: WarningTrace) throws -> Bool {
+        guard let envelope else { throw RelayWarningSinkError.unsigned(id: warning.id, updateNumber: warning.updateNumber) }
+        add(warning, line: try envelope.get().encoded(), trace: trace)
+        return true
+    }
+
+    /// Submits an already encoded envelope line (tests: forged input).
+    public func deliver(line: Data, id: String, updateNumber: Int, trace: WarningTrace = WarningTrace()) {
+        addLine(Item(id: id, updateNumber: updateNumber, line: line, trace: trace,
+                     queuedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch))
+    }
+
+    private func add(_ warning: WarningMessage, line: Data, trace: WarningTrace) {
+        addLine(Item(id: warning.id, updateNumber: warning.updateNumber, line: line, trace: trace,
+                     queuedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch))
+    }
+
+    private func addLine(_ item: Item) {
+        let startNeeded = state.withLock { s -> Bool in
+            if s.ready, s.backlog.isEmpty, submit(item, &s) { return false }
+            s.ready = false
+            s.backlog.append(item)
+            return !s.starting
+        }
+        if startNeeded { Task { await start() } }
+    }
+
+    /// Under the state lock (keeps submission order). False if the service does not run.
+    private func submit(_ item: Item, _ s: inout State) -> Bool {
+        let taken = service.submitInProcess(line: item.line) { [self] result in
+            handle(item, result)
+        }
+        if taken { s.inFlight += 1 }
+        return taken
+    }
+
+    private func handle(_ item: Item, _ result: RelayInProcessResult) {
+        let ackNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
+        let rejection = state.withLock { s -> (String, String)? in
+            s.inFlight -= 1
+            switch result.reply {
+            case .ack(let ack):
+                s.delivered += 1
+                if ack.duplicate { s.duplicates += 1 }
+                if let log = s.latencyLog { Self.writeLatency(item, result, ackNanos: ackNanos, to: log) }
+                return nil
+            case .reject(let code, _, let detail):
+                s.rejected += 1
+                return (code, detail)
+            case .welcome, .error:
+                s.rejected += 1
+                return ("protocol", "\(result.reply)")
+            }
+        }
+        if let (code, detail) = rejection {
+            logger.error("relay rejected a warning; not re-sent",
+                         metadata: ["id": "\(item.id)", "update": "\(item.updateNumber)", "code": "\(code)", "detail": "\(detail)"])
+        }
+    }
+
+    public func flush() async throws {
+        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(flushTimeoutSeconds * 1000)))
+        while pending > 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        let left = pending
+        if left > 0 { throw DirectRelaySinkError.notDrained(pending: left) }
+        state.withLock { try? $0.latencyLog?.synchronize() }
+    }
+
+    /// Closes the latency log.
+    public func close() {
+        state.withLock { s in
+            try? s.latencyLog?.close()
+            s.latencyLog = nil
+        }
+    }
+
+    private static func writeLatency(_ item: Item, _ r: RelayInProcessResult, ackNanos: Int64, to log: FileHandle) {
+        func field(_ v: Int64?) -> String { v.map(String.init) ?? "null" }
+        let line = "{\"id\":\(JSONText.quoted(item.id)),\"updateNumber\":\(item.updateNumber),"
+            + "\"recordArrivalNanos\":\(field(item.trace.recordArrivalNanos)),"
+            + "\"processingStartNanos\":\(field(item.trace.processingStartNanos)),\"releasedNanos\":\(field(item.trace.releasedNanos)),"
+            + "\"queuedNanos\":\(item.queuedNanos),\"intakeStartNanos\":\(r.startedNanos),"
+            + "\"committedNanos\":\(field(r.committedNanos)),\"publishedNanos\":\(field(r.publishedNanos)),\"ackNanos\":\(ackNanos)}\n"
+        log.write(Data(line.utf8))
+    }
+}
+
+public enum DirectRelaySinkError: Error, CustomStringConvertible, Sendable {
+    case notDrained(pending: Int)
+
+    public var description: String {
+        switch self {
+        case let .notDrained(pending):
+            "\(pending) warning(s) not acknowledged by the in-process relay before shutdown"
+        }
+    }
+}
