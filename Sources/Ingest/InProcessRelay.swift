@@ -1,7 +1,7 @@
 // The relay inside the ingest process (ingest.yaml `relay: {configuration: relay.yaml}`, issue 7):
 // one process instead of two, through the relay's public API.
 
-public import Alerting
+import Alerting
 public import Logging
 public import Relay
 
