@@ -56,7 +56,8 @@ extension SeedLinkFeed {
         return SeedLinkFeed(records: Self.sorted(out), problems: problems)
     }
 
-    /// Encodes one block as 512-byte records (Steim-2 falling back to INT32) and reads their times back.
+    /// Encodes one block as 512-byte records (Steim-2 falling back to INT32) and reads their times
+    /// back; shared by ``repack(_:source:)`` and ``splittingRecords(maximumSeconds:)``.
     static func encode512(_ block: SampleBlock, encoding: MiniSEEDEncoding, source: String) throws(SeedLinkError)
         -> [SeedLinkFeedRecord] {
         var bytes: [UInt8]

@@ -158,35 +158,7 @@ public struct SeedLinkFeed: Sendable {
         }
         let block = SampleBlock(streamID: record.streamID, startTime: record.startTime,
                                 samplingRateHz: record.samplingRateHz, samples: record.samples)
-        var bytes: [UInt8]
-        do {
-            bytes = try MiniSEEDWriter.encode(block, encoding: encoding, recordLength: 512)
-        } catch where encoding == .steim2 && error.code == .valueNotRepresentable {
-            do {
-                bytes = try MiniSEEDWriter.encode(block, encoding: .int32, recordLength: 512)
-            } catch {
-                throw SeedLinkError(.repack, "\(record.streamID): \(error)")
-            }
-        } catch {
-            throw SeedLinkError(.repack, "\(record.streamID): \(error)")
-        }
-        // Read back the headers we just wrote for start and end times.
-        var decoder = MiniSEEDRecordDecoder(source: source, maximumRecordLength: 512)
-        decoder.append(bytes)
-        var out: [SeedLinkFeedRecord] = []
-        while true {
-            let piece: MiniSEEDRecord?
-            do {
-                piece = try decoder.next()
-            } catch {
-                throw SeedLinkError(.repack, "\(record.streamID): repacked record does not decode: \(error)")
-            }
-            guard let piece else { break }
-            out.append(SeedLinkFeedRecord(streamID: piece.streamID, startTime: piece.startTime, endTime: endTime(of: piece),
-                                          bytes: Array(bytes[piece.byteOffset..<(piece.byteOffset + 512)]), source: source,
-                                          repacked: true))
-        }
-        return out
+        return try encode512(block, encoding: encoding, source: source)
     }
 
     /// Stations and their streams, for `INFO STATIONS`/`INFO STREAMS`.
