@@ -119,13 +119,7 @@ public final class RelayWarningSink: WarningSink, Sendable {
         self.flushTimeoutSeconds = flushTimeoutSeconds
         self.loop = MultiThreadedEventLoopGroup.singleton.next()
         var initial = State()
-        if let latencyLogPath {
-            guard FileManager.default.createFile(atPath: latencyLogPath, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: latencyLogPath) else {
-                throw RelayWarningSinkError.cannotOpen(latencyLogPath)
-            }
-            initial.latencyLog = handle
-        }
+        initial.latencyLog = try RelayLatencyLog.open(latencyLogPath)
         state = Mutex(initial)
     }
 
@@ -192,11 +186,7 @@ public final class RelayWarningSink: WarningSink, Sendable {
     }
 
     public func flush() async throws {
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(flushTimeoutSeconds * 1000)))
-        while pending > 0 && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        let left = pending
+        let left = try await waitUntilDrained(timeoutSeconds: flushTimeoutSeconds) { pending }
         if left > 0 {
             throw RelayWarningSinkError.notDrained(pending: left, host: host, port: port)
         }
@@ -402,12 +392,8 @@ public final class RelayWarningSink: WarningSink, Sendable {
     }
 
     private static func writeLatency(_ item: Item, ackNanos: Int64, to log: FileHandle) {
-        func field(_ v: Int64?) -> String { v.map(String.init) ?? "null" }
-        let line = "{\"id\":\(JSONText.quoted(item.id)),\"updateNumber\":\(item.updateNumber),"
-            + "\"recordArrivalNanos\":\(field(item.trace.recordArrivalNanos)),"
-            + "\"processingStartNanos\":\(field(item.trace.processingStartNanos)),\"releasedNanos\":\(field(item.trace.releasedNanos)),"
-            + "\"queuedNanos\":\(item.queuedNanos),\"writtenNanos\":\(field(item.writtenNanos)),\"ackNanos\":\(ackNanos)}\n"
-        log.write(Data(line.utf8))
+        RelayLatencyLog.write(id: item.id, updateNumber: item.updateNumber, trace: item.trace, queuedNanos: item.queuedNanos,
+                              stamps: ["writtenNanos": item.writtenNanos], ackNanos: ackNanos, to: log)
     }
 }
 
