@@ -43,9 +43,10 @@ struct LocatorMisfit {
     let velocity: Double
     let pickVariance: Double
 
-    /// χ² at (x, y) km, or any value > `limit` once the partial sum exceeds it.
+    /// Writes the predicted P travel times at (x, y) km into ``travel`` and returns
+    /// Σ (observed − predicted), the input of ``timeChi2(sumT:)``.
     @inline(__always)
-    func chi2(_ x: Double, _ y: Double, limit: Double = .infinity) -> Double {
+    private func fillTravelTimes(_ x: Double, _ y: Double) -> Double {
         let n = terms.count
         var sumT = 0.0
         for i in 0..<n {
@@ -54,7 +55,13 @@ struct LocatorMisfit {
             travel[i] = t
             sumT += terms[i].time - t
         }
-        return completeChi2(x, y, timeTotal: timeChi2(sumT: sumT), limit: limit)
+        return sumT
+    }
+
+    /// χ² at (x, y) km, or any value > `limit` once the partial sum exceeds it.
+    @inline(__always)
+    func chi2(_ x: Double, _ y: Double, limit: Double = .infinity) -> Double {
+        completeChi2(x, y, timeTotal: timeChi2(sumT: fillTravelTimes(x, y)), limit: limit)
     }
 
     /// The arrival-time part of χ² from the travel times in ``travel`` and their sum
@@ -111,15 +118,7 @@ struct LocatorMisfit {
     /// χ² at (x, y) with the early exit of ``chi2(_:_:limit:)``, and whether the value is complete.
     @inline(__always)
     func chi2(_ x: Double, _ y: Double, limit: Double, complete: inout Bool) -> Double {
-        let n = terms.count
-        var sumT = 0.0
-        for i in 0..<n {
-            let dx = x - terms[i].x, dy = y - terms[i].y
-            let t = (dx * dx + dy * dy + depthSquared).squareRoot() / velocity
-            travel[i] = t
-            sumT += terms[i].time - t
-        }
-        return completeChi2(x, y, timeTotal: timeChi2(sumT: sumT), limit: limit, complete: &complete)
+        completeChi2(x, y, timeTotal: timeChi2(sumT: fillTravelTimes(x, y)), limit: limit, complete: &complete)
     }
 
     /// ``search(cx:cy:half:step:bound:histogram:)`` of the grid centred on (0, 0) with the travel
