@@ -146,8 +146,7 @@ struct InProcessRelayTests {
         let task = Task { try await relay.service.run() }
         await sink.start()
         // Wait for the broker connection (health: connected, nothing queued).
-        let connectDeadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while !relay.service.isHealthy && ContinuousClock.now < connectDeadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await waitUntil(30, "relay healthy (broker connected)") { relay.service.isHealthy }
         #expect(relay.service.isHealthy)
         for update in 0..<4 {
             let m = RelayWarningSinkTests.warning("ev-b", update: update)
@@ -157,9 +156,9 @@ struct InProcessRelayTests {
         }
         #expect(sink.delivered == 4)
         // Every PUBACK arrives: nothing left unacknowledged in the relay.
-        let ackDeadline = ContinuousClock.now.advanced(by: .seconds(30))
-        func depth() -> String? { relay.service.health().details.first { $0.0 == "queueDepth" }?.1 }
-        while depth() != "0" && ContinuousClock.now < ackDeadline { try await Task.sleep(for: .milliseconds(10)) }
+        let service = relay.service
+        @Sendable func depth() -> String? { service.health().details.first { $0.0 == "queueDepth" }?.1 }
+        try await waitUntil(30, "every PUBACK (queue depth 0)") { depth() == "0" }
         #expect(depth() == "0")
         sink.close()
         let lines = try String(contentsOfFile: keys.directory + "/latency.jsonl", encoding: .utf8).split(separator: "\n")

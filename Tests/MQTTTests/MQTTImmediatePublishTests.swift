@@ -57,17 +57,17 @@ struct MQTTImmediatePublishTests {
         #expect(await client.inFlightCount == 2)
 
         connection.send(.puback(packetID: ids[1]))
-        try await withDeadline(30, "m2 acknowledged") { while acks.snapshot().count < 1 { try await Task.sleep(for: .milliseconds(2)) } }
+        try await withDeadline(30, "m2 acknowledged") { await acks.waitForCount(1) }
         #expect(acks.snapshot() == ["m2: ok"])
         #expect(try await publishOnLoop(client, "m4", acks: acks), "a slot is free again")
         connection.send(.puback(packetID: ids[0]))
-        try await withDeadline(30, "m1 acknowledged") { while acks.snapshot().count < 2 { try await Task.sleep(for: .milliseconds(2)) } }
+        try await withDeadline(30, "m1 acknowledged") { await acks.waitForCount(2) }
         #expect(acks.snapshot() == ["m2: ok", "m1: ok"])
 
         // m4 is still unacknowledged when the client stops: its callback reports the failure.
         await client.disconnect()
         try await value(of: runner, within: 30, "run() returns")
-        try await withDeadline(30, "m4 failed") { while acks.snapshot().count < 3 { try await Task.sleep(for: .milliseconds(2)) } }
+        try await withDeadline(30, "m4 failed") { await acks.waitForCount(3) }
         #expect(acks.snapshot().last == "m4: failed")
         await broker.stop()
     }
@@ -98,14 +98,40 @@ struct MQTTImmediatePublishTests {
 }
 
 final class AckLog: Sendable {
-    private let entries = Mutex<[String]>([])
+    private struct State {
+        var entries: [String] = []
+        var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+    private let state = Mutex(State())
+
     func record(_ text: String, _ result: Result<Void, MQTTError>) {
         let outcome: String
         switch result {
         case .success: outcome = "ok"
         case .failure: outcome = "failed"
         }
-        entries.withLock { $0.append("\(text): \(outcome)") }
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.entries.append("\(text): \(outcome)")
+            let n = s.entries.count
+            let ready = s.waiters.filter { $0.count <= n }.map(\.continuation)
+            s.waiters.removeAll { $0.count <= n }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
     }
-    func snapshot() -> [String] { entries.withLock { $0 } }
+
+    func snapshot() -> [String] { state.withLock { $0.entries } }
+
+    /// Returns once `count` callbacks have been recorded (woken by ``record(_:_:)``, no polling;
+    /// bound it with `withDeadline`).
+    func waitForCount(_ count: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.entries.count >= count { return true }
+                s.waiters.append((count, continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
 }
