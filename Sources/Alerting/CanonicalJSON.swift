@@ -36,6 +36,26 @@ struct CanonicalJSONWriter {
         return w.bytes
     }
 
+    /// ``SignedEnvelope/encoded()``'s bytes (keys `format`, `keyId`, `payload`, `payloadType`,
+    /// `signature`, in that code-point order), or nil when a field needs the encoder's
+    /// control-character escapes.
+    static func encode(_ e: SignedEnvelope) -> [UInt8]? {
+        var w = CanonicalJSONWriter(capacity: 96 + e.format.utf8.count + e.keyId.utf8.count + e.payload.utf8.count
+                                        + e.payloadType.utf8.count + e.signature.utf8.count)
+        w.raw("{\"format\":")
+        guard w.string(e.format) else { return nil }
+        w.raw(",\"keyId\":")
+        guard w.string(e.keyId) else { return nil }
+        w.raw(",\"payload\":")
+        guard w.string(e.payload) else { return nil }
+        w.raw(",\"payloadType\":")
+        guard w.string(e.payloadType) else { return nil }
+        w.raw(",\"signature\":")
+        guard w.string(e.signature) else { return nil }
+        w.raw("}")
+        return w.bytes
+    }
+
     private mutating func write(_ m: WarningMessage) throws -> Bool {
         raw("{\"createdTime\":")
         time(m.createdTime)

@@ -79,8 +79,17 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
         try sign(payload: message.canonicalJSON(), payloadType: warningJSONType, with: key)
     }
 
-    /// The envelope as compact JSON with sorted keys, followed by no newline.
+    /// The envelope as compact JSON with sorted keys, followed by no newline: the bytes of
+    /// Foundation's `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`, written
+    /// directly (`CanonicalJSONWriter`; Tests/AlertingTests/EnvelopeEncodingTests compares the
+    /// two), with the encoder itself as the fallback for a field with a control character.
     public func encoded() throws -> Data {
+        if let bytes = CanonicalJSONWriter.encode(self) { return Data(bytes) }
+        return try encodedWithJSONEncoder()
+    }
+
+    /// The definition of ``encoded()``.
+    func encodedWithJSONEncoder() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)
