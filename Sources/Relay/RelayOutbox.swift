@@ -159,6 +159,10 @@ public final class RelayOutbox: Sendable {
             }
         }
         configuration.label = "quakewarn-relay-outbox"
+        // Another connection to the same file (a second RelayOutbox opened by a tool or a test
+        // while the relay runs, the background checkpointer) may hold the write lock briefly:
+        // wait for it rather than fail a warning's commit with SQLITE_BUSY.
+        configuration.busyMode = .timeout(5)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.write { db in
