@@ -1,5 +1,5 @@
 // The in-process relay's intake without a socket: each signed warning goes straight to
-// RelayService.submitInProcess (verify, outbox commit, MQTT PUBLISH on the relay's input loop).
+// RelayService.submitInProcess (checks, outbox commit, MQTT PUBLISH on the relay's input loop).
 
 public import Alerting
 public import Foundation
@@ -9,27 +9,30 @@ import SeismicCore
 import Synchronization
 
 /// Delivers each signed warning to an in-process ``RelayService`` through
-/// ``RelayService/submitInProcess(line:completion:)``: no loopback TCP, no QWRI/1 framing, no
-/// sink event loop. The ingest processor encodes the envelope and hands it to the relay's
-/// input event loop (one hop), which verifies it, commits it to the outbox and writes the MQTT
-/// PUBLISH to the broker socket on the same thread.
+/// ``RelayService/submitInProcess(_:completion:)``: no loopback TCP, no QWRI/1 framing, no
+/// sink event loop, no parsing. The ingest processor encodes the envelope and hands it, with the
+/// warning value, to the relay's input event loop (one hop), which checks it, commits it to the
+/// outbox and writes the MQTT PUBLISH to the broker socket on the same thread.
 ///
 /// Guarantees (as ``RelayWarningSink``):
-/// - **Verification**: the relay checks the Ed25519 signature exactly as for socket input; a
-///   forged or unsigned warning is rejected (logged, counted in ``rejected``, not re-tried).
+/// - **Trust**: the daemon's own signed warnings are not re-verified (``InProcessSignedWarning``
+///   explains why), but one signed with a key the relay does not trust is rejected
+///   (`unknown-key`), as is an unsigned one (by this sink). Envelope lines given to
+///   ``deliver(line:id:updateNumber:trace:)`` are verified exactly as socket input. Rejected
+///   warnings are logged, counted in ``rejected`` and not re-tried.
 /// - **Ack after commit**: a warning counts as ``delivered`` only when the relay acknowledged its
 ///   outbox commit; from then on the relay's outbox makes it at-least-once to the broker.
 /// - **Order**: submissions are queued on the relay's loop in call order (under this sink's
 ///   lock), and warnings that arrive before the relay runs wait in a backlog that is submitted,
 ///   in order, before any later one.
 /// - **Never blocks**: ``deliverImmediately(_:envelope:trace:)`` encodes (the envelope is signed
-///   already by the daemon) and queues; verification and the commit run on the relay's loop.
+///   already by the daemon) and queues; the checks and the commit run on the relay's loop.
 /// - ``flush()`` waits (up to ``flushTimeoutSeconds``) until every warning was answered.
 ///
-/// Why not verify and commit on the processor thread itself: the PUBLISH must be written on
-/// the broker client's event loop (the relay's input loop), so that path would still need a hop
-/// after the commit, and it would hold the pipeline for the verification (~0.1 ms) and the
-/// SQLite commit; see docs/ingest.md "In-process relay".
+/// Why not commit on the processor thread itself: the PUBLISH must be written on the broker
+/// client's event loop (the relay's input loop), so that path would still need a hop after the
+/// commit, and it would hold the pipeline for the SQLite commit; see docs/ingest.md
+/// "In-process relay".
 ///
 /// With `latencyLogPath`, one JSON line per acknowledged warning (CLOCK_REALTIME, ns):
 /// `{"id","updateNumber","recordArrivalNanos","processingStartNanos","releasedNanos","queuedNanos",
@@ -43,9 +46,15 @@ public final class DirectRelaySink: WarningSink, Sendable {
     private let logger: Logger
 
     private struct Item: Sendable {
+        enum Input: Sendable {
+            /// This daemon's own signed warning (``RelayService/submitInProcess(_:completion:)``).
+            case signed(InProcessSignedWarning)
+            /// An encoded envelope line, verified as socket input (tests: forged input).
+            case line(Data)
+        }
         var id: String
         var updateNumber: Int
-        var line: Data
+        var input: Input
         var trace: WarningTrace
         var queuedNanos: Int64
     }
@@ -120,25 +129,26 @@ public final class DirectRelaySink: WarningSink, Sendable {
 
     public func deliver(_ warning: WarningMessage, envelope: SignedEnvelope?) async throws {
         guard let envelope else { throw RelayWarningSinkError.unsigned(id: warning.id, updateNumber: warning.updateNumber) }
-        add(warning, line: try envelope.encoded(), trace: WarningTrace(recordArrivalNanos: IngestTrace.recordArrivalNanos))
+        add(warning, input: .signed(try InProcessSignedWarning(message: warning, envelope: envelope)),
+            trace: WarningTrace(recordArrivalNanos: IngestTrace.recordArrivalNanos))
     }
 
-    /// Encodes the (already signed) envelope and hands it to the relay's input loop.
+    /// Encodes the (already signed) envelope and hands it, with the warning, to the relay's input loop.
     /// - Throws: ``RelayWarningSinkError/unsigned(id:updateNumber:)``; the signing or encoding error.
     public func deliverImmediately(_ warning: WarningMessage, envelope: LazyEnvelope?, trace: WarningTrace) throws -> Bool {
         guard let envelope else { throw RelayWarningSinkError.unsigned(id: warning.id, updateNumber: warning.updateNumber) }
-        add(warning, line: try envelope.get().encoded(), trace: trace)
+        add(warning, input: .signed(try InProcessSignedWarning(message: warning, envelope: envelope.get())), trace: trace)
         return true
     }
 
     /// Submits an already encoded envelope line (tests: forged input).
     public func deliver(line: Data, id: String, updateNumber: Int, trace: WarningTrace = WarningTrace()) {
-        addLine(Item(id: id, updateNumber: updateNumber, line: line, trace: trace,
+        addLine(Item(id: id, updateNumber: updateNumber, input: .line(line), trace: trace,
                      queuedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch))
     }
 
-    private func add(_ warning: WarningMessage, line: Data, trace: WarningTrace) {
-        addLine(Item(id: warning.id, updateNumber: warning.updateNumber, line: line, trace: trace,
+    private func add(_ warning: WarningMessage, input: Item.Input, trace: WarningTrace) {
+        addLine(Item(id: warning.id, updateNumber: warning.updateNumber, input: input, trace: trace,
                      queuedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch))
     }
 
@@ -154,8 +164,10 @@ public final class DirectRelaySink: WarningSink, Sendable {
 
     /// Under the state lock (keeps submission order). False if the service does not run.
     private func submit(_ item: Item, _ s: inout State) -> Bool {
-        let taken = service.submitInProcess(line: item.line) { [self] result in
-            handle(item, result)
+        let completion: @Sendable (RelayInProcessResult) -> Void = { [self] result in handle(item, result) }
+        let taken = switch item.input {
+        case .signed(let warning): service.submitInProcess(warning, completion: completion)
+        case .line(let line): service.submitInProcess(line: line, completion: completion)
         }
         if taken { s.inFlight += 1 }
         return taken

@@ -9,11 +9,13 @@ public import Relay
 /// configuration file, and the sink that feeds it.
 ///
 /// With ``Transport/direct`` (the default) the sink is a ``DirectRelaySink``: each signed
-/// warning goes to ``RelayService/submitInProcess(line:completion:)`` (signature check, outbox
-/// commit, MQTT PUBLISH on the relay's input loop), with no socket. With ``Transport/socket``
+/// warning goes to ``RelayService/submitInProcess(_:completion:)`` (key check, outbox commit,
+/// MQTT PUBLISH on the relay's input loop), with no socket and no re-verification of the
+/// daemon's own signature (``InProcessSignedWarning``). With ``Transport/socket``
 /// it is a ``RelayWarningSink`` talking to the service's QWRI/1 input over loopback TCP,
 /// exactly as a separate relay process would be fed (kept for A/B measurements). Both keep the
-/// at-least-once guarantees: verification, ack only after the outbox commit, order.
+/// at-least-once guarantees: ack only after the outbox commit, order; the socket transport also
+/// re-verifies every signature.
 ///
 /// Run ``service`` in the same `ServiceGroup` as the ``IngestService``, listed *before* it, so
 /// that a graceful shutdown stops the ingest daemon (which flushes the sink) before the relay.

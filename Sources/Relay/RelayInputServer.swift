@@ -78,14 +78,36 @@ public final class RelayIntake: Sendable {
     /// ones in one outbox transaction, then hands each new entry on (MQTT, broadcaster) and
     /// returns one reply per line, in order. The replies of the whole batch follow its commit.
     public func process(lines: [RelayInputLine], peer: String = "") -> [String] {
-        guard !lines.isEmpty else { return [] }
+        process(items: lines.map { Item(input: .line($0.line), lineNumber: $0.lineNumber, received: $0.received) }, peer: peer)
+    }
+
+    /// One input for ``process(items:peer:)``: a line to verify, or a warning signed in this process.
+    struct Item: Sendable {
+        enum Input: Sendable {
+            case line(Data)
+            case signed(InProcessSignedWarning)
+        }
+        var input: Input
+        var lineNumber: Int
+        var received: ContinuousClock.Instant
+    }
+
+    /// ``process(lines:peer:)`` for lines and in-process warnings: lines are verified
+    /// (``RelayVerifier/verify(line:)``); in-process warnings only checked
+    /// (``RelayVerifier/accept(_:)``: the key id must be configured). One transaction for all.
+    func process(items: [Item], peer: String = "") -> [String] {
+        guard !items.isEmpty else { return [] }
         let receivedAt = Timestamp.wallClockNow()
-        var replies = [String](repeating: "", count: lines.count)
+        var replies = [String](repeating: "", count: items.count)
         var pending: [(index: Int, input: VerifiedInput, verified: ContinuousClock.Instant)] = []
-        for (index, line) in lines.enumerated() {
-            switch verifier.verify(line: line.line) {
+        for (index, item) in items.enumerated() {
+            let result = switch item.input {
+            case .line(let line): verifier.verify(line: line)
+            case .signed(let warning): verifier.accept(warning)
+            }
+            switch result {
             case .success(let value): pending.append((index, value, ContinuousClock.now))
-            case .failure(let rejection): replies[index] = reject(rejection, lineNumber: line.lineNumber, peer: peer)
+            case .failure(let rejection): replies[index] = reject(rejection, lineNumber: item.lineNumber, peer: peer)
             }
         }
         guard !pending.isEmpty else { return replies }
@@ -102,14 +124,14 @@ public final class RelayIntake: Sendable {
             logger.error("outbox append failed", metadata: ["error": "\(error)", "lines": "\(pending.count)"])
             for item in pending {
                 replies[item.index] = reject(RelayRejection(RelayRejection.outboxFailure, error.description),
-                                             lineNumber: lines[item.index].lineNumber, peer: peer)
+                                             lineNumber: items[item.index].lineNumber, peer: peer)
             }
             return replies
         }
         let committed = ContinuousClock.now
         metrics.appendLatency.record(committed - started)
         for (item, outcome) in zip(pending, outcomes) {
-            let lineNumber = lines[item.index].lineNumber
+            let lineNumber = items[item.index].lineNumber
             let result: OutboxAppendResult
             switch outcome {
             case .success(let value):
@@ -128,7 +150,7 @@ public final class RelayIntake: Sendable {
                 if let stageObserver {
                     stageObserver.relayStages(RelayStageTimes(
                         eventId: entry.eventId, updateNumber: entry.updateNumber, kind: entry.kind,
-                        lineReceived: lines[item.index].received, verified: item.verified, committed: committed,
+                        lineReceived: items[item.index].received, verified: item.verified, committed: committed,
                         notified: ContinuousClock.now, publishedImmediately: published))
                 }
                 logger.info("accepted", metadata: [

@@ -43,7 +43,7 @@ public final class RelayService: Service {
     }
 
     private struct DirectSubmission: Sendable {
-        var line: RelayInputLine
+        var item: RelayIntake.Item
         var completion: @Sendable (RelayInProcessResult) -> Void
     }
 
@@ -257,16 +257,29 @@ public final class RelayService: Service {
     ///   submissions are taken.
     @discardableResult
     public func submitInProcess(line: Data, completion: @escaping @Sendable (RelayInProcessResult) -> Void) -> Bool {
+        submitInProcess(.line(line), completion: completion)
+    }
+
+    /// The in-process input for a warning signed by this process (the ingest daemon's own
+    /// signer): as ``submitInProcess(line:completion:)``, but the values are taken as they are:
+    /// no line to parse and no second signature check (``InProcessSignedWarning`` says why and
+    /// what is still checked). The outbox stores, and MQTT publishes, ``InProcessSignedWarning/envelopeBytes``.
+    @discardableResult
+    public func submitInProcess(_ warning: InProcessSignedWarning, completion: @escaping @Sendable (RelayInProcessResult) -> Void) -> Bool {
+        submitInProcess(.signed(warning), completion: completion)
+    }
+
+    private func submitInProcess(_ submitted: RelayIntake.Item.Input, completion: @escaping @Sendable (RelayInProcessResult) -> Void) -> Bool {
         direct.withLock { d -> Bool in
-            guard var input = d, !input.closed else { return false }
-            input.lines += 1
-            input.pending.append(DirectSubmission(
-                line: RelayInputLine(line: line, lineNumber: input.lines, received: ContinuousClock.now), completion: completion))
-            let schedule = !input.scheduled
-            input.scheduled = true
-            d = input
+            guard var current = d, !current.closed else { return false }
+            current.lines += 1
+            current.pending.append(DirectSubmission(
+                item: RelayIntake.Item(input: submitted, lineNumber: current.lines, received: ContinuousClock.now), completion: completion))
+            let schedule = !current.scheduled
+            current.scheduled = true
+            d = current
             // Under the lock: the loop is not shut down before `direct` is cleared.
-            if schedule { input.loop.execute { [self] in processDirectBatch() } }
+            if schedule { current.loop.execute { [self] in processDirectBatch() } }
             return true
         }
     }
@@ -285,14 +298,14 @@ public final class RelayService: Service {
             return (input.intake, batch)
         }), !batch.isEmpty else { return }
         acceptStamps.value.withLock { $0 = [] }
-        let texts = intake.process(lines: batch.map(\.line), peer: "in-process")
+        let texts = intake.process(items: batch.map(\.item), peer: "in-process")
         let stamps = acceptStamps.value.withLock { s -> [AcceptStamps.Stamp] in
             defer { s = nil }
             return s ?? []
         }
         for (submission, text) in zip(batch, texts) {
             let reply = RelayReply(line: Data(text.utf8))
-                ?? .reject(code: RelayRejection.outboxFailure, line: submission.line.lineNumber, detail: "unreadable reply \(text)")
+                ?? .reject(code: RelayRejection.outboxFailure, line: submission.item.lineNumber, detail: "unreadable reply \(text)")
             var stamp: AcceptStamps.Stamp?
             if case .ack(let ack) = reply, !ack.duplicate {
                 stamp = stamps.first { $0.eventId == ack.id && $0.updateNumber == ack.update }

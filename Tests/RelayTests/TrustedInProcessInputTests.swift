@@ -1,0 +1,57 @@
+// The checks an in-process warning (signed by the ingest daemon itself) still gets, without the
+// line parsing and signature verification of socket input.
+import Alerting
+import Crypto
+import Foundation
+import SeismicCore
+import Testing
+@testable import Relay
+
+@Suite("In-process signed warnings (RelayVerifier.accept)")
+struct TrustedInProcessInputTests {
+    static func warning(_ id: String = "qw-trusted", update: Int = 0) -> WarningMessage {
+        let t = Timestamp(nanosecondsSinceEpoch: 1_800_000_000_000_000_000)
+        return WarningMessage(
+            id: id, updateNumber: update, status: .exercise, msgType: update == 0 ? .alert : .update, originTime: t,
+            epicenter: GeoPoint(latitudeDegrees: 30.3, longitudeDegrees: 105.0), depthKilometers: 10, magnitude: 5.5,
+            magnitudeUncertainty: 0.3, magnitudeType: "Mpd", numberOfStations: 1,
+            targets: [TargetPrediction(name: "Lezhi county seat", kind: .countySeat, epicentralDistanceKilometers: 30,
+                                       predictedIntensity: 6.5, predictedIntensitySigma: 0.5,
+                                       sWaveArrivalTime: t.adding(nanoseconds: 9_000_000_000), countdownSeconds: 7.5,
+                                       warningLevel: .orange)],
+            createdTime: t.adding(nanoseconds: 4_000_000_000))
+    }
+
+    @Test("a configured key: the same VerifiedInput as the socket path gives for the encoded line")
+    func acceptedLikeTheVerifiedLine() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let verifier = RelayVerifier(publicKeys: [key.publicKey])
+        let m = Self.warning()
+        let envelope = try SignedEnvelope.sign(m, with: key)
+        let trusted = try InProcessSignedWarning(message: m, envelope: envelope)
+        #expect(trusted.envelopeBytes == (try envelope.encoded()))
+        let accepted = try verifier.accept(trusted).get()
+        let verified = try verifier.verify(line: try envelope.encoded()).get()
+        #expect(accepted == verified)
+        #expect(accepted.level == .orange && accepted.status == .exercise && accepted.kind == .warning)
+    }
+
+    @Test("rejected: a key the relay does not trust, another format or payload type, an empty id, a negative update")
+    func rejections() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let verifier = RelayVerifier(publicKeys: [key.publicKey])
+        func code(_ m: WarningMessage, signer: Curve25519.Signing.PrivateKey = key,
+                  edit: (inout SignedEnvelope) -> Void = { _ in }) throws -> String? {
+            var envelope = try SignedEnvelope.sign(m, with: signer)
+            edit(&envelope)
+            guard case .failure(let r) = verifier.accept(try InProcessSignedWarning(message: m, envelope: envelope)) else { return nil }
+            return r.code
+        }
+        #expect(try code(Self.warning(), signer: Curve25519.Signing.PrivateKey()) == RelayRejection.unknownKey)
+        #expect(try code(Self.warning()) { $0.format = "quakewarn-signed-v0" } == RelayRejection.malformedEnvelope)
+        #expect(try code(Self.warning()) { $0.payloadType = SignedEnvelope.capXMLType } == RelayRejection.unsupportedType)
+        #expect(try code(Self.warning("")) == RelayRejection.notAWarning)
+        #expect(try code(Self.warning(update: -1)) == RelayRejection.notAWarning)
+        #expect(try code(Self.warning()) == nil)
+    }
+}
