@@ -24,6 +24,7 @@ import Yams
 /// metrics: { host: 127.0.0.1, port: 9464 }                        # optional (port 0: any)
 /// streamTimeoutSeconds: 10           # data-time skew after which a lagging stream stops gating
 /// timeJumpSeconds: 600               # a larger backward/forward jump is a clock jump (InputGuard)
+/// warmUp: true                       # run a synthetic event through a throwaway pipeline at start (PipelineWarmUp)
 /// ```
 ///
 /// Every relative path is resolved against the directory of the ingest file. Unknown keys are
@@ -115,11 +116,15 @@ public struct IngestConfiguration: Sendable, Equatable {
     public var streamTimeoutSeconds: Double
     /// Clock-jump threshold of the per-stream ``InputGuard`` (seconds).
     public var timeJumpSeconds: Double
+    /// Run a synthetic earthquake through a discarded copy of the pipeline before the first
+    /// record (``PipelineWarmUp``), so that the first Alert does not pay the process's one-time
+    /// costs. Default true.
+    public var warmUp: Bool
 
     /// A configuration built in code (tests, embedding); paths are used as given.
     public init(file: String = "", stationConfigurationPath: String, status: WarningStatus? = nil, seedlink: SeedLink,
                 outputDirectory: String? = nil, relay: Relay? = nil, privateKeyFile: String? = nil, metrics: Endpoint? = nil,
-                streamTimeoutSeconds: Double = 10, timeJumpSeconds: Double = 600) {
+                streamTimeoutSeconds: Double = 10, timeJumpSeconds: Double = 600, warmUp: Bool = true) {
         self.file = file
         self.stationConfigurationPath = stationConfigurationPath
         self.status = status
@@ -130,6 +135,7 @@ public struct IngestConfiguration: Sendable, Equatable {
         self.metrics = metrics
         self.streamTimeoutSeconds = streamTimeoutSeconds
         self.timeJumpSeconds = timeJumpSeconds
+        self.warmUp = warmUp
     }
 
     // MARK: - Loading
@@ -206,6 +212,16 @@ private struct Reader {
         return v
     }
 
+    func bool(_ m: [String: Node], _ key: String, _ path: String) throws(ConfigurationError) -> Bool? {
+        guard let n = m[key] else { return nil }
+        guard case .scalar(let s) = n else { throw fail(join(path, key), "expected true or false") }
+        switch s.string {
+        case "true": return true
+        case "false": return false
+        default: throw fail(join(path, key), "expected true or false, found '\(s.string)'")
+        }
+    }
+
     func port(_ m: [String: Node], _ key: String, _ path: String) throws(ConfigurationError) -> Int? {
         guard let n = m[key] else { return nil }
         guard case .scalar(let s) = n, let v = Int(s.string) else { throw fail(join(path, key), "expected an integer") }
@@ -219,7 +235,7 @@ private struct Reader {
 
     mutating func configuration(_ node: Node) throws(ConfigurationError) -> IngestConfiguration {
         let top = try mapping(node, "", allowed: ["configuration", "status", "seedlink", "output", "relay", "signing",
-                                                  "metrics", "streamTimeoutSeconds", "timeJumpSeconds"])
+                                                  "metrics", "streamTimeoutSeconds", "timeJumpSeconds", "warmUp"])
         guard let config = try string(top, "configuration", "") else {
             throw fail("configuration", "required key is missing (the station/target configuration file)")
         }
@@ -270,7 +286,8 @@ private struct Reader {
             file: file, stationConfigurationPath: resolve(config), status: status, seedlink: seedlink,
             outputDirectory: outputDirectory, relay: relay, privateKeyFile: privateKey, metrics: metrics,
             streamTimeoutSeconds: try double(top, "streamTimeoutSeconds", "", range: 0.5...86_400) ?? 10,
-            timeJumpSeconds: try double(top, "timeJumpSeconds", "", range: 1...31_622_400) ?? 600)
+            timeJumpSeconds: try double(top, "timeJumpSeconds", "", range: 1...31_622_400) ?? 600,
+            warmUp: try bool(top, "warmUp", "") ?? true)
     }
 
     func seedLink(_ node: Node) throws(ConfigurationError) -> IngestConfiguration.SeedLink {

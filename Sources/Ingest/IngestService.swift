@@ -150,6 +150,18 @@ public final class IngestService: Service, Sendable {
         let processor = self.processor
         // Sinks connect now (the relay), so the first warning does not pay the connect.
         await processor.startSinks()
+        if configuration.warmUp {
+            // Before the first record: the first real Alert should not pay the one-time costs.
+            let w = await processor.warmUp()
+            if let problem = w.problem {
+                logger.warning("warm-up incomplete", metadata: ["problem": "\(problem)", "milliseconds": "\(Int(w.milliseconds))"])
+            } else {
+                logger.info("warm-up done", metadata: [
+                    "blocks": "\(w.blocks)", "picks": "\(w.picks)", "events": "\(w.events)", "warnings": "\(w.warnings)",
+                    "milliseconds": "\(Int(w.milliseconds))",
+                ])
+            }
+        }
         let runError: (any Error)?
         do {
             try await withGracefulShutdownHandler {
@@ -251,6 +263,12 @@ actor Processor {
 
     func startSinks() async {
         for s in sinks { await s.start() }
+    }
+
+    /// ``PipelineWarmUp`` with this processor's pipeline configuration and signer (nothing of it
+    /// reaches the sinks, the files or the live pipeline).
+    func warmUp() -> PipelineWarmUp.Report {
+        PipelineWarmUp.run(configuration: pipeline.configuration, sign: sign)
     }
 
     func countDecodeError() { statistics.decodeErrors += 1 }

@@ -270,6 +270,30 @@ public final class RelayOutbox: Sendable {
         }
     }
 
+    /// Runs the append path once on a dummy entry and rolls it back: the statements are
+    /// prepared and cached, and the pages and code of a commit are touched, so the first real
+    /// warning does not pay that (see Ingest's PipelineWarmUp). Leaves the outbox unchanged.
+    public func warmUp() throws(OutboxError) {
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction {
+                    let insert = try db.cachedStatement(sql: """
+                        INSERT OR IGNORE INTO outbox (kind, eventId, updateNumber, status, level, envelope, receivedAt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """)
+                    let key = "quakewarn-warm-up-\(UUID().uuidString)"
+                    try insert.execute(arguments: [OutboxPayloadKind.warning.rawValue, key, 0, WarningStatus.test.rawValue,
+                                                   WarningLevel.none.rawValue, Data("{}".utf8), Int64(0)])
+                    _ = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE eventId = ? AND updateNumber = ? AND kind = ?",
+                                         arguments: [key, 0, OutboxPayloadKind.warning.rawValue])
+                    return .rollback
+                }
+            }
+        } catch {
+            throw .database(path: path, reason: "\(error)")
+        }
+    }
+
     /// Entries not yet acknowledged by the broker, in receive order (oldest first).
     public func pending(limit: Int = Int.max) throws(OutboxError) -> [OutboxEntry] {
         try read { db in

@@ -129,6 +129,9 @@ public final class RelayService: Service {
         defer {
             do { try outbox.close() } catch { logger.error("closing the outbox failed", metadata: ["error": "\(error)"]) }
         }
+        // The first warning should not prepare the statements (a failure here is not fatal: the
+        // first append would report it).
+        do { try outbox.warmUp() } catch { logger.warning("outbox warm-up failed", metadata: ["error": "\(error)"]) }
         let tracker = UnackedTracker()
         let pending = try outbox.pending()
         for entry in pending { tracker.add(sequence: entry.sequence, receivedAt: entry.receivedAt) }
