@@ -160,6 +160,9 @@ public final class DirectRelaySink: WarningSink, Sendable {
             return !s.starting
         }
         if startNeeded { Task { await start() } }
+        // On the relay's loop (a shared processing loop): commit and publish now, not after the
+        // rest of the record (outside the lock: the completion takes it).
+        service.runSubmittedInProcessIfOnLoop()
     }
 
     /// Under the state lock (keeps submission order). False if the service does not run.

@@ -3,6 +3,7 @@
 
 import Alerting
 public import Logging
+public import NIOPosix
 public import Relay
 
 /// `quakewarn relay` run inside the ingest daemon: a ``RelayService`` built from a relay
@@ -43,21 +44,27 @@ public struct InProcessRelay: Sendable {
     ///   - configurationFile: the relay's YAML file (`quakewarn relay --config`).
     ///   - latencyLogPath: the sink's latency log (see ``DirectRelaySink``, ``RelayWarningSink``).
     /// - Throws: the relay configuration's error (file and key), or the latency log's.
+    ///   - eventLoopGroup: the ingest daemon's processing loop (``IngestService/processingLoop``):
+    ///     the relay's input, outbox commits and broker client then run on the thread that
+    ///     computes the warnings, so the direct sink commits and publishes each one without a
+    ///     thread hop. Nil: the relay's own thread.
     public init(configurationFile: String, latencyLogPath: String? = nil, transport: Transport = .direct,
                 relayLogger: Logger = Logger(label: "quakewarn.relay"),
-                sinkLogger: Logger = Logger(label: "quakewarn.ingest.relay")) throws {
+                sinkLogger: Logger = Logger(label: "quakewarn.ingest.relay"),
+                eventLoopGroup: MultiThreadedEventLoopGroup? = nil) throws {
         let configuration = try RelayConfiguration.load(path: configurationFile)
         try self.init(configuration: configuration, latencyLogPath: latencyLogPath, transport: transport,
-                      relayLogger: relayLogger, sinkLogger: sinkLogger)
+                      relayLogger: relayLogger, sinkLogger: sinkLogger, eventLoopGroup: eventLoopGroup)
     }
 
     /// The same from a configuration value.
     public init(configuration: RelayConfiguration, latencyLogPath: String? = nil, transport: Transport = .direct,
                 relayLogger: Logger = Logger(label: "quakewarn.relay"),
-                sinkLogger: Logger = Logger(label: "quakewarn.ingest.relay")) throws {
+                sinkLogger: Logger = Logger(label: "quakewarn.ingest.relay"),
+                eventLoopGroup: MultiThreadedEventLoopGroup? = nil) throws {
         self.configuration = configuration
         self.transport = transport
-        let service = RelayService(configuration: configuration, logger: relayLogger)
+        let service = RelayService(configuration: configuration, logger: relayLogger, eventLoopGroup: eventLoopGroup)
         self.service = service
         switch transport {
         case .direct:

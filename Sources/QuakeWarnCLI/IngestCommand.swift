@@ -6,6 +6,8 @@ import Foundation
 import Ingest
 import Relay
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -65,6 +67,10 @@ struct IngestCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "quakewarn.ingest")
+        // One thread reads SeedLink, processes each record and, with the relay in this process,
+        // commits and publishes its warnings (IngestService.processingLoop).
+        let processingLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? processingLoop.syncShutdownGracefully() }
         var sinks: [any WarningSink] = []
         var relayService: RelayService?
         var inProcessTransport = ""
@@ -80,7 +86,7 @@ struct IngestCommand: ParsableCommand {
                 let transport = ProcessInfo.processInfo.environment["QW_INGEST_RELAY_TRANSPORT"]
                     .flatMap(InProcessRelay.Transport.init(rawValue:)) ?? .direct
                 let inProcess = try InProcessRelay(configurationFile: relayFile, latencyLogPath: latencyLog,
-                                                   transport: transport)
+                                                   transport: transport, eventLoopGroup: processingLoop)
                 relayService = inProcess.service
                 inProcessTransport = inProcess.transport.rawValue
                 sinks.append(inProcess.sink)
@@ -107,7 +113,8 @@ struct IngestCommand: ParsableCommand {
         }
         let service: IngestService
         do {
-            service = try IngestService(configuration: ingest, quakeWarn: quakeWarn, sinks: sinks, sign: sign, logger: logger)
+            service = try IngestService(configuration: ingest, quakeWarn: quakeWarn, sinks: sinks, sign: sign, logger: logger,
+                                        processingLoop: processingLoop)
         } catch {
             throw Self.fail("\(ingest.outputDirectory ?? "output"): \(error)")
         }

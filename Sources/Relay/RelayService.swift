@@ -2,7 +2,7 @@ public import Foundation
 public import Logging
 import MQTT
 import NIOCore
-import NIOPosix
+public import NIOPosix
 import SeismicCore
 public import Observability
 public import Prometheus
@@ -27,6 +27,8 @@ public final class RelayService: Service {
     private let state = Mutex<RuntimeState?>(nil)
     /// The intake and its event loop while the service runs (``submitInProcess(line:completion:)``).
     private let direct = Mutex<DirectInput?>(nil)
+    /// The caller's event loop group (see ``init``), not shut down by the service.
+    private let externalGroup: MultiThreadedEventLoopGroup?
     /// Wall-clock stamps of the entry being accepted; written and read on the input loop only.
     private let acceptStamps = AcceptStamps()
 
@@ -69,10 +71,15 @@ public final class RelayService: Service {
     ///   - registry: where the metrics go (served at `/metrics` if configured).
     ///   - logger: accept/reject/connection logs; the default discards them.
     ///   - stageObserver: gets per-stage timestamps of every accepted entry (benchmarks).
+    ///   - eventLoopGroup: a one-thread group to run the input, the outbox commits and the broker
+    ///     client on, instead of the service's own; the caller shuts it down. The ingest daemon
+    ///     passes its processing loop, so that a warning is committed and published on the thread
+    ///     that computed it (``submitInProcess(_:completion:)``, ``runSubmittedInProcessIfOnLoop()``).
     public init(configuration: RelayConfiguration, broadcaster: (any WarningBroadcaster)? = nil,
                 registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 logger: Logger = Logger(label: "quakewarn.relay", factory: { _ in SwiftLogNoOpLogHandler() }),
-                stageObserver: (any RelayStageObserver)? = nil) {
+                stageObserver: (any RelayStageObserver)? = nil, eventLoopGroup: MultiThreadedEventLoopGroup? = nil) {
+        self.externalGroup = eventLoopGroup
         self.configuration = configuration
         self.broadcaster = broadcaster
         self.stageObserver = stageObserver
@@ -155,7 +162,8 @@ public final class RelayService: Service {
         }
         // One thread runs the input connections, the outbox commits and the broker client, so a
         // committed warning's PUBLISH is written on the thread that committed it (no hop).
-        let inputGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let inputGroup = externalGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let ownsGroup = externalGroup == nil
         let forwarder = MQTTForwarder(clientConfiguration: client, topicPrefix: m.topicPrefix, outbox: outbox,
                                       tracker: tracker, metrics: metrics, logger: logger, eventLoopGroup: inputGroup)
         state.withLock { $0 = RuntimeState(forwarder: forwarder, tracker: tracker) }
@@ -191,11 +199,11 @@ public final class RelayService: Service {
         } catch {
             // No new direct submission may reach the loop once it shuts down.
             direct.withLock { $0?.closed = true }
-            try? await inputGroup.shutdownGracefully()
+            if ownsGroup { try? await inputGroup.shutdownGracefully() }
             throw error
         }
         direct.withLock { $0?.closed = true }
-        try? await inputGroup.shutdownGracefully()
+        if ownsGroup { try? await inputGroup.shutdownGracefully() }
     }
 
     private func serve(intake: RelayIntake, forwarder: MQTTForwarder, tracker: UnackedTracker, token: String,
@@ -285,6 +293,16 @@ public final class RelayService: Service {
             if schedule { current.loop.execute { [self] in processDirectBatch() } }
             return true
         }
+    }
+
+    /// Runs the in-process submissions queued so far at once, when called on the relay's input
+    /// loop (the ingest daemon's processing thread, with a shared ``init`` group); otherwise
+    /// does nothing (the task queued on the loop runs them). Call it right after
+    /// ``submitInProcess(_:completion:)``, outside any lock that the completion takes: the
+    /// completions run inside this call. Order is kept: submissions are taken from one queue.
+    public func runSubmittedInProcessIfOnLoop() {
+        guard let loop = direct.withLock({ $0?.loop }), loop.inEventLoop else { return }
+        processDirectBatch()
     }
 
     /// On the input loop: every line submitted so far, verified one by one and committed in one

@@ -1,6 +1,6 @@
 public import MiniSEED
 import NIOCore
-import NIOPosix
+public import NIOPosix
 import SeismicCore
 import Synchronization
 
@@ -117,13 +117,21 @@ public final class SeedLinkClient: Sendable {
         var lastByte = NIODeadline.now()
     }
 
-    public init(configuration: Configuration) {
+    /// Shut down with the client (false for a caller's group).
+    private let ownsGroup: Bool
+
+    /// - Parameter eventLoopGroup: the group whose event loop runs the connection; nil: a
+    ///   one-thread group of the client's own. A caller's group lets the record consumer run on
+    ///   the same thread as the socket reads (the ingest daemon's processing loop); the caller
+    ///   shuts it down.
+    public init(configuration: Configuration, eventLoopGroup: MultiThreadedEventLoopGroup? = nil) {
         self.configuration = configuration
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        ownsGroup = eventLoopGroup == nil
     }
 
     deinit {
-        group.shutdownGracefully { _ in }
+        if ownsGroup { group.shutdownGracefully { _ in } }
     }
 
     /// Last sequence number delivered per station key `NET_STA`.

@@ -1,0 +1,55 @@
+// The ingest daemon's processing loop shared with its in-process relay: a warning submitted on
+// that loop is committed (and its completion called) before the submitting call returns.
+import Alerting
+@preconcurrency import Crypto
+import Foundation
+import Ingest
+import NIOCore
+import NIOPosix
+import Relay
+import Synchronization
+import Testing
+
+@Suite("Shared processing loop (ingest + in-process relay)")
+struct SharedProcessingLoopTests {
+    @Test("on the shared loop a submission is committed inside runSubmittedInProcessIfOnLoop; off it, by the loop later")
+    func inlineOnTheLoopOnly() async throws {
+        let keys = try RelayWarningSinkTests.Keys()
+        defer { keys.remove() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let service = RelayService(configuration: keys.configuration(port: 0), eventLoopGroup: group)
+        let task = Task { try await service.run() }
+        _ = try await service.waitUntilListening()
+        let loop = group.next()
+        let key = keys.privateKey
+
+        // On the loop: answered before the call returns.
+        let onLoop = try await loop.submit { () -> (answeredInline: Bool, reply: RelayReply?) in
+            let m = RelayWarningSinkTests.warning("ev-loop", update: 0)
+            let warning = try InProcessSignedWarning(message: m, envelope: SignedEnvelope.sign(m, with: key))
+            let reply = Mutex<RelayReply?>(nil)
+            #expect(service.submitInProcess(warning) { result in reply.withLock { $0 = result.reply } })
+            let before = reply.withLock { $0 }
+            service.runSubmittedInProcessIfOnLoop()
+            return (before == nil, reply.withLock { $0 })
+        }.get()
+        #expect(onLoop.answeredInline)
+        guard case .ack(let ack)? = onLoop.reply else { Issue.record("no ack: \(String(describing: onLoop.reply))"); return }
+        #expect(ack.id == "ev-loop" && !ack.duplicate)
+
+        // Off the loop: the call does nothing; the task queued on the loop answers.
+        let m = RelayWarningSinkTests.warning("ev-off", update: 0)
+        let warning = try InProcessSignedWarning(message: m, envelope: SignedEnvelope.sign(m, with: key))
+        let answered = AsyncStream<RelayReply>.makeStream()
+        #expect(service.submitInProcess(warning) { result in answered.continuation.yield(result.reply) })
+        service.runSubmittedInProcessIfOnLoop()
+        var iterator = answered.stream.makeAsyncIterator()
+        guard case .ack(let offAck)? = await iterator.next() else { Issue.record("no ack off the loop"); return }
+        #expect(offAck.id == "ev-off")
+
+        task.cancel()
+        _ = try? await task.value
+        try await group.shutdownGracefully()
+        #expect(try RelayWarningSinkTests.keysInOutbox(keys) == ["ev-loop#0", "ev-off#0"])
+    }
+}
