@@ -25,6 +25,9 @@
 # 1 (EEW stations send ~1 s packets, and design.md's budget is per packet); `file` serves the
 # files' own 512-byte records (2–4 s of data each, so more slices per packet: slower).
 # QW_E2E_SKIP_BUILD=1 uses the existing binary; QW_E2E_BINARY=PATH another one (A/B runs).
+# QW_E2E_REPEAT=N (default 1) runs every scenario N times, each with a fresh ingest daemon (and,
+# in-process, a fresh outbox), for N × 25 warnings in the histograms: with 25, p99 is the
+# maximum. Ids are prefixed with the run (`r2/…`) when the logs are joined.
 # QW_E2E_RELAY=inprocess (default: ingest.yaml `relay: {configuration: relay.yaml}`, direct
 # hand-off) | inprocess-socket | process (see above).
 # Needs mosquitto (Debian package; scripts/ensure-deps.sh installs it). Loopback only.
@@ -93,16 +96,39 @@ fi
 if [ $# -eq 0 ]; then
     set -- SampleWaveforms/scenarios/nearby-m4.5 SampleWaveforms/scenarios/longquan-m5.8 SampleWaveforms/scenarios/longmenshan-m7.5
 fi
+REPEAT=${QW_E2E_REPEAT:-1}
+if ! [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]]; then echo "e2e: QW_E2E_REPEAT must be a positive integer (got '$REPEAT')" >&2; exit 2; fi
+if [ "$REPEAT" -gt 1 ] && [ "$RELAY_MODE" = process ]; then
+    # One relay process for all runs: its outbox would take the repeated warnings as duplicates.
+    echo "e2e: QW_E2E_REPEAT > 1 needs an in-process relay (QW_E2E_RELAY=inprocess or inprocess-socket)" >&2; exit 2
+fi
+RUNS=()
+for scenario in "$@"; do
+    for ((rep = 1; rep <= REPEAT; rep++)); do RUNS+=("$rep:$scenario"); done
+done
 
 : > "$WORK/latency.jsonl"
 : > "$WORK/received.jsonl"
-for scenario in "$@"; do
-    name=$(basename "$scenario")
-    echo "== $name: replay for the expected warning count ==" >&2
-    "$QW" replay "$scenario" --config SampleWaveforms/scenarios/config.yaml --out "$WORK/replay-$name" >/dev/null 2>&1
-    expected=$(wc -l < "$WORK/replay-$name/warnings.jsonl")
+for run in "${RUNS[@]}"; do
+    rep=${run%%:*}
+    scenario=${run#*:}
+    base=$(basename "$scenario")
+    name=$base
+    [ "$REPEAT" -gt 1 ] && name="$base-r$rep"
+    if [ ! -f "$WORK/replay-$base/warnings.jsonl" ]; then
+        echo "== $base: replay for the expected warning count ==" >&2
+        "$QW" replay "$scenario" --config SampleWaveforms/scenarios/config.yaml --out "$WORK/replay-$base" >/dev/null 2>&1
+    fi
+    expected=$(wc -l < "$WORK/replay-$base/warnings.jsonl")
     echo "   $expected warning(s) expected" >&2
     [ "$expected" -gt 0 ] || continue
+    if [ "$REPEAT" -gt 1 ]; then
+        # A fresh outbox per run: the same warnings again would be duplicates, not published.
+        sed "s|outbox: {path: outbox.sqlite}|outbox: {path: outbox-$name.sqlite}|" "$WORK/relay.yaml" > "$WORK/relay-$name.yaml"
+        RUN_RELAY_SECTION="relay: {configuration: relay-$name.yaml}"
+    else
+        RUN_RELAY_SECTION=$RELAY_SECTION
+    fi
 
     "$QW" subscribe --mqtt "127.0.0.1:$MQTT_TEST_PORT" --username "$MQTT_TEST_USER" --password-file "$WORK/mqtt.password" \
         --topic 'quakewarn/warnings/#' --public-key "$WORK/keys/quakewarn-signing.pub" --count "$expected" --timeout 600 \
@@ -122,7 +148,7 @@ configuration: $ROOT/SampleWaveforms/scenarios/config.yaml
 status: Exercise
 seedlink: {host: 127.0.0.1, port: $FEED_PORT, stateFile: ingest-$name/seedlink.state}
 output: {directory: ingest-$name}
-$RELAY_SECTION
+$RUN_RELAY_SECTION
 signing: {privateKeyFile: keys/quakewarn-signing.key}
 YAML
     echo "== $name: feed (speed $SPEED, records: $RECORD_SECONDS s, relay: $RELAY_MODE) → ingest → relay → Mosquitto → subscriber ==" >&2
@@ -136,8 +162,11 @@ YAML
     kill "$INGEST" "$FEED" 2>/dev/null || true
     wait "$INGEST" 2>/dev/null || true
     wait "$FEED" 2>/dev/null || true
-    cat "$WORK/ingest-$name/relay-latency.jsonl" >> "$WORK/latency.jsonl" 2>/dev/null || true
-    cat "$WORK/received-$name.jsonl" >> "$WORK/received.jsonl"
+    # Repeated runs have the same ids: prefix them with the run so the report joins run by run.
+    prefix=""
+    [ "$REPEAT" -gt 1 ] && prefix="r$rep/"
+    sed "s|\"id\":\"|\"id\":\"$prefix|" "$WORK/ingest-$name/relay-latency.jsonl" >> "$WORK/latency.jsonl" 2>/dev/null || true
+    sed "s|\"id\":\"|\"id\":\"$prefix|" "$WORK/received-$name.jsonl" >> "$WORK/received.jsonl"
 done
 
 echo "== report ==" >&2
