@@ -32,6 +32,23 @@ public enum RelayReply: Sendable, Equatable {
     /// `{"error":…}` (then the server closes the connection), e.g. `unauthorized`.
     case error(String)
 
+    /// The reply line (JSON, without newline) as the QWRI/1 input writes it; ``init(line:)``
+    /// parses it back.
+    public var text: String {
+        switch self {
+        case .welcome:
+            return "{\"welcome\":\"QWRI/1\"}"
+        case .ack(let ack):
+            var reply = "{\"ack\":" + JSONText.quoted(ack.id) + ",\"update\":\(ack.update)"
+            if ack.kind == .cap { reply += ",\"type\":\"cap\"" }
+            return reply + ",\"duplicate\":\(ack.duplicate)}"
+        case .reject(let code, let line, let detail):
+            return "{\"reject\":" + JSONText.quoted(code) + ",\"line\":\(line),\"detail\":" + JSONText.quoted(detail) + "}"
+        case .error(let error):
+            return "{\"error\":" + JSONText.quoted(error) + "}"
+        }
+    }
+
     /// Parses one reply line; nil if it is none of the above.
     public init?(line: Data) {
         guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { return nil }

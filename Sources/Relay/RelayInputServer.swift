@@ -79,6 +79,7 @@ public final class RelayIntake: Sendable {
     /// returns one reply per line, in order. The replies of the whole batch follow its commit.
     public func process(lines: [RelayInputLine], peer: String = "") -> [String] {
         process(items: lines.map { Item(input: .line($0.line), lineNumber: $0.lineNumber, received: $0.received) }, peer: peer)
+            .map(\.text)
     }
 
     /// One input for ``process(items:peer:)``: a line to verify, or a warning signed in this process.
@@ -95,10 +96,10 @@ public final class RelayIntake: Sendable {
     /// ``process(lines:peer:)`` for lines and in-process warnings: lines are verified
     /// (``RelayVerifier/verify(line:)``); in-process warnings only checked
     /// (``RelayVerifier/accept(_:)``: the key id must be configured). One transaction for all.
-    func process(items: [Item], peer: String = "") -> [String] {
+    func process(items: [Item], peer: String = "") -> [RelayReply] {
         guard !items.isEmpty else { return [] }
         let receivedAt = Timestamp.wallClockNow()
-        var replies = [String](repeating: "", count: items.count)
+        var replies = [RelayReply](repeating: .error("unanswered"), count: items.count)
         var pending: [(index: Int, input: VerifiedInput, verified: ContinuousClock.Instant)] = []
         for (index, item) in items.enumerated() {
             let result = switch item.input {
@@ -164,9 +165,8 @@ public final class RelayIntake: Sendable {
                                                     "kind": "\(entry.kind.rawValue)", "sequence": "\(entry.sequence)"])
             }
             let verified = item.input
-            var reply = "{\"ack\":" + JSONText.quoted(verified.eventId) + ",\"update\":\(verified.updateNumber)"
-            if verified.kind == .cap { reply += ",\"type\":\"cap\"" }
-            replies[item.index] = reply + ",\"duplicate\":\(duplicate)}"
+            replies[item.index] = .ack(RelayAck(id: verified.eventId, update: verified.updateNumber, duplicate: duplicate,
+                                                kind: verified.kind))
         }
         return replies
     }
@@ -174,14 +174,14 @@ public final class RelayIntake: Sendable {
     /// The reply for an oversized line (discarded by the framer).
     public func oversized(lineNumber: Int, limit: Int, peer: String = "") -> String {
         reject(RelayRejection(RelayRejection.oversized, "line longer than \(limit) bytes (input.maxMessageBytes)"),
-               lineNumber: lineNumber, peer: peer)
+               lineNumber: lineNumber, peer: peer).text
     }
 
-    private func reject(_ rejection: RelayRejection, lineNumber: Int, peer: String) -> String {
+    private func reject(_ rejection: RelayRejection, lineNumber: Int, peer: String) -> RelayReply {
         metrics.rejected(rejection.code)
         logger.warning("rejected", metadata: ["reason": "\(rejection.code)", "detail": "\(rejection.detail)",
                                               "line": "\(lineNumber)", "peer": "\(peer)"])
-        return "{\"reject\":" + JSONText.quoted(rejection.code) + ",\"line\":\(lineNumber),\"detail\":" + JSONText.quoted(rejection.detail) + "}"
+        return .reject(code: rejection.code, line: lineNumber, detail: rejection.detail)
     }
 }
 

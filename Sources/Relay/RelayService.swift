@@ -319,14 +319,12 @@ public final class RelayService: Service {
             return (input.intake, batch)
         }), !batch.isEmpty else { return }
         acceptStamps.value.withLock { $0 = [] }
-        let texts = intake.process(items: batch.map(\.item), peer: "in-process")
+        let replies = intake.process(items: batch.map(\.item), peer: "in-process")
         let stamps = acceptStamps.value.withLock { s -> [AcceptStamps.Stamp] in
             defer { s = nil }
             return s ?? []
         }
-        for (submission, text) in zip(batch, texts) {
-            let reply = RelayReply(line: Data(text.utf8))
-                ?? .reject(code: RelayRejection.outboxFailure, line: submission.item.lineNumber, detail: "unreadable reply \(text)")
+        for (submission, reply) in zip(batch, replies) {
             var stamp: AcceptStamps.Stamp?
             if case .ack(let ack) = reply, !ack.duplicate {
                 stamp = stamps.first { $0.eventId == ack.id && $0.updateNumber == ack.update }

@@ -55,3 +55,21 @@ struct TrustedInProcessInputTests {
         #expect(try code(Self.warning()) == nil)
     }
 }
+
+@Suite("RelayReply text (the in-process path passes replies as values)")
+struct RelayReplyTextTests {
+    @Test("every reply kind, with quotes and backslashes in its strings, parses back to itself")
+    func roundTrip() {
+        let replies: [RelayReply] = [
+            .welcome,
+            .ack(RelayAck(id: "qw-20260512T070029.760-NANTA", update: 3, duplicate: false)),
+            .ack(RelayAck(id: "ev\"x\\y", update: 0, duplicate: true, kind: .cap)),
+            .reject(code: RelayRejection.badSignature, line: 17, detail: "signature \"does not\" match \\ payload"),
+            .error("unauthorized"),
+        ]
+        for reply in replies {
+            #expect(RelayReply(line: Data(reply.text.utf8)) == reply, "\(reply.text)")
+        }
+        #expect(RelayReply.ack(RelayAck(id: "a", update: 1, duplicate: false)).text == #"{"ack":"a","update":1,"duplicate":false}"#)
+    }
+}
