@@ -104,6 +104,12 @@ public enum EnvelopeFitError: Error, Sendable, Equatable, CustomStringConvertibl
 /// retrieved abstract. **No published value of slope/intercept was found**, so −0.96 / 1.42 stay
 /// unverified; the Longquan single-station error (issue 5) cannot be attributed to them or
 /// cleared of them until the paper's Figure/Table is read.
+///
+/// **On the simulated scenario sets** (docs/onsite-distance.md): the B–Δ distance is complete
+/// only at pick + 3 s, after the Alert, and reaches no snapshot of the Brune sets (their onsite
+/// distances are τc/Pd alone). Measured offline on those records, log Δ against log B has slope
+/// −0.87 (close to −0.96), but these coefficients put every station 4.6–7× too close (intercept
+/// 0.67–0.84 low). The coefficients were deliberately not refitted on our own synthetics.
 public struct EnvelopeDistanceEstimator: Sendable, Equatable {
     public var slope: Double
     public var intercept: Double
