@@ -62,8 +62,8 @@ struct BenchPipelineCommand: ParsableCommand {
     @Option(help: "Clock: thread-cpu (default) or wall.")
     var clock: BenchCommand.BenchClock = .threadCPU
 
-    @Flag(help: "Print one JSON object per row instead of the table.")
-    var json = false
+    @Option(help: "Output format: text (a table) or json (one JSON object per row).")
+    var format: String = "text"
 
     static let defaultPaths = ["SampleWaveforms/scenarios/nearby-m4.5", "SampleWaveforms/scenarios/longquan-m5.8",
                                "SampleWaveforms/scenarios/longmenshan-m7.5"]
@@ -75,6 +75,10 @@ struct BenchPipelineCommand: ParsableCommand {
         }
         guard recordSeconds.isFinite, recordSeconds > 0, recordSeconds <= 60 else {
             Console.error("quakewarn bench pipeline: --record-seconds \(recordSeconds) must be in (0, 60]")
+            throw ExitCode(2)
+        }
+        guard format == "text" || format == "json" else {
+            Console.error("quakewarn bench pipeline: --format \(format) must be text or json")
             throw ExitCode(2)
         }
         guard (0...1_048_576).contains(evictKib) else {
@@ -195,7 +199,7 @@ struct BenchPipelineCommand: ParsableCommand {
             ("every warning: record start to issued", m.perWarning),
         ]
         let unit = clock == .threadCPU ? "thread CPU" : "wall"
-        if json {
+        if format == "json" {
             for (name, a) in rows {
                 Console.output(JSONValue.object([
                     ("row", .string(name)), ("clock", .string(clock.rawValue)), ("count", .integer(a.count)),
