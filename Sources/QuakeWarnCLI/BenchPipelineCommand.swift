@@ -62,6 +62,11 @@ struct BenchPipelineCommand: ParsableCommand {
     @Option(help: "Clock: thread-cpu (default) or wall.")
     var clock: BenchCommand.BenchClock = .threadCPU
 
+    @Option(help: ArgumentHelp(
+        "Write the CLOCK_MONOTONIC interval (ns) of every timed record that issued a warning to FILE.",
+        discussion: "One line 'start end' per record, to select the samples of a 'perf record -k CLOCK_MONOTONIC' run (Benchmarks/scripts/profile-warning-records.sh)."))
+    var intervalsOut: String?
+
     @Option(help: "Output format: text (a table) or json (one JSON object per row).")
     var format: String = "text"
 
@@ -102,6 +107,15 @@ struct BenchPipelineCommand: ParsableCommand {
         }
         let result = Self.measure(sets: sets, quakeWarn: quakeWarn, repetitions: self.repeat,
                                   evictBytes: evictKib * 1024, clock: clock)
+        if let intervalsOut {
+            let text = result.intervals.map { "\($0.start) \($0.end)\n" }.joined()
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: intervalsOut))
+            } catch {
+                Console.error("quakewarn bench pipeline: --intervals-out \(intervalsOut): \(error.localizedDescription)")
+                throw ExitCode(2)
+            }
+        }
         report(result)
     }
 
@@ -113,6 +127,8 @@ struct BenchPipelineCommand: ParsableCommand {
         var digest: UInt64 = 0xcbf2_9ce4_8422_2325
         var warnings = 0
         var recordCount = 0
+        /// CLOCK_MONOTONIC start and end (ns) of the timed records that issued a warning.
+        var intervals: [(start: Int64, end: Int64)] = []
     }
 
     static func measure(sets: [[SampleBlock]], quakeWarn: QuakeWarnConfiguration, repetitions: Int,
@@ -135,6 +151,7 @@ struct BenchPipelineCommand: ParsableCommand {
                     var issuedAt: [Int64] = []
                     released.removeAll(keepingCapacity: true)
                     caps.removeAll(keepingCapacity: true)
+                    let wallStart = BenchCommand.BenchClock.wall.nanoseconds()
                     let start = clock.nanoseconds()
                     pipeline.process(block, issued: { _ in issuedAt.append(clock.nanoseconds()) },
                                      emitDeferringCAP: { r, cap in
@@ -142,6 +159,7 @@ struct BenchPipelineCommand: ParsableCommand {
                         if let cap { caps.append(cap) }
                     })
                     let end = clock.nanoseconds()
+                    let wallEnd = BenchCommand.BenchClock.wall.nanoseconds()
                     // The first repetition warms up (first-use costs: pickers, FFT plans, tables).
                     if rep > 0 || repetitions == 1 {
                         m.recordCount += 1
@@ -151,6 +169,7 @@ struct BenchPipelineCommand: ParsableCommand {
                             m.toFirstWarning.append(Double(first - start) / 1000)
                             for t in issuedAt { m.perWarning.append(Double(t - start) / 1000) }
                             m.warnings += issuedAt.count
+                            m.intervals.append((wallStart, wallEnd))
                         }
                     }
                     if rep == 0 { digest(released, caps: caps, into: &m.digest, outputs: &outputs) }
