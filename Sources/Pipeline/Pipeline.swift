@@ -743,8 +743,14 @@ struct InputStream: Sendable {
         while start < n {
             let t0 = segment.time(ofSample: start).nanosecondsSinceEpoch
             let boundary = (t0 / sliceNanoseconds + (t0 % sliceNanoseconds < 0 ? 0 : 1)) * sliceNanoseconds
-            // First sample at or after the boundary.
+            // First sample after `start` at or after the boundary (n if none): from the index the
+            // rate predicts, corrected against the rounded sample times (monotonic in the index),
+            // instead of testing every sample from `start` on.
             var end = start + 1
+            let predicted = (Double(boundary &- segment.startTime.nanosecondsSinceEpoch) * segment.samplingRateHz / 1e9)
+                .rounded(.up)
+            if predicted.isFinite, predicted > Double(end) { end = predicted < Double(n) ? Int(predicted) : n }
+            while end > start + 1, segment.time(ofSample: end - 1).nanosecondsSinceEpoch >= boundary { end -= 1 }
             while end < n, segment.time(ofSample: end).nanosecondsSinceEpoch < boundary { end += 1 }
             guard end < n else { break }  // the slice is not complete yet
             slices.append(SampleBlock(streamID: segment.streamID, startTime: segment.time(ofSample: start),
