@@ -154,7 +154,7 @@ public struct ReplayPipeline: Sendable {
     }
 
     /// An item waiting in the hold-back queue.
-    private struct Pending: Sendable {
+    struct Pending: Sendable {
         enum Item: Sendable {
             case pick(GlitchRejectingPicker.Pick, feedsBuilder: Bool)
             case rejection(GlitchRejectingPicker.RejectedTrigger, feedsBuilder: Bool)
@@ -199,14 +199,14 @@ public struct ReplayPipeline: Sendable {
     private let clockTickNanoseconds: Int64
     private let holdBackNanoseconds: Int64
     private var ignoredStreams: Set<StreamID> = []
-    private var pending: [Pending] = []
+    var pending: [Pending] = []  // (internal: PipelineWarmUp)
     /// Reused buffers (capacity kept across records).
     private var readyPending: [Pending] = []
     private var readySlices: [ReadySlice] = []
-    private var records: [PipelineRecord] = []
+    var records: [PipelineRecord] = []
     private var builder: EventBuilder
     private var issuer: WarningIssuer
-    private let renderer: CAPRenderer
+    let renderer: CAPRenderer
     private var clockTick: Int64?
     private var dataEnd: Timestamp?
     /// End of the slice being processed: the data time at which its outputs become known.
@@ -215,7 +215,7 @@ public struct ReplayPipeline: Sendable {
     private var firstDataTime: Timestamp?
     /// While ``process(_:issued:emit:)`` runs: the warnings whose CAP XML is still to be rendered,
     /// with the earlier messages of their event at their issue (nil: render at once).
-    private var deferredCAP: [(message: WarningMessage, earlier: [WarningMessage])]?
+    var deferredCAP: [(message: WarningMessage, earlier: [WarningMessage])]?
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
@@ -636,7 +636,7 @@ public struct ReplayPipeline: Sendable {
     }
 
     /// Advances the event builder's clock on the fixed grid up to `time`.
-    private mutating func advanceClock(to time: Timestamp, issued: (WarningMessage) -> Void) {
+    mutating func advanceClock(to time: Timestamp, issued: (WarningMessage) -> Void) {
         let tickNs = clockTickNanoseconds
         let target = time.nanosecondsSinceEpoch / tickNs
         var k = clockTick.map { $0 + 1 } ?? target
@@ -649,7 +649,7 @@ public struct ReplayPipeline: Sendable {
         clockTick = max(clockTick ?? target, target)
     }
 
-    private mutating func ingest(_ input: EventBuilderInput, issued: (WarningMessage) -> Void) {
+    mutating func ingest(_ input: EventBuilderInput, issued: (WarningMessage) -> Void) {
         handle(builder.ingest(input), issued: issued)
     }
 

@@ -21,7 +21,11 @@ import Darwin
 /// - records that issue at least one warning: the whole call, and the cost until the first
 ///   warning is issued (`issued` callback: the daemon signs and sends it from there);
 /// - every warning: the cost from the start of its record's call until it is issued (the
-///   "processor start → issued" segment of the end-to-end harness, without the waits).
+///   "processor start → issued" segment of the end-to-end harness, without the waits);
+/// - cold: the process's first warning (first repetition), which pays the one-time costs of the
+///   process (lazy symbol binding, type metadata, first-touch page faults) unless `--warm-up`
+///   calls `ReplayPipeline.warmUp()` first. Run with `--repeat 1` in several processes to
+///   collect it.
 ///
 /// **Cold caches.** In the daemon a warning is rare and other processes (feed, broker, relay) run
 /// between records, so code and data are cold when a record arrives. `--evict-kib N` (default
@@ -58,6 +62,9 @@ struct BenchPipelineCommand: ParsableCommand {
 
     @Option(help: "KiB of memory swept between records to evict the caches (0: warm caches).")
     var evictKib: Int = 4096
+
+    @Flag(help: "Call ReplayPipeline.warmUp() on each new pipeline (untimed) before its first record.")
+    var warmUp = false
 
     @Option(help: "Clock: thread-cpu (default) or wall.")
     var clock: BenchCommand.BenchClock = .threadCPU
@@ -106,7 +113,7 @@ struct BenchPipelineCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let result = Self.measure(sets: sets, quakeWarn: quakeWarn, repetitions: self.repeat,
-                                  evictBytes: evictKib * 1024, clock: clock)
+                                  evictBytes: evictKib * 1024, clock: clock, warmUp: warmUp)
         if let intervalsOut {
             let text = result.intervals.map { "\($0.start) \($0.end)\n" }.joined()
             do {
@@ -127,18 +134,24 @@ struct BenchPipelineCommand: ParsableCommand {
         var digest: UInt64 = 0xcbf2_9ce4_8422_2325
         var warnings = 0
         var recordCount = 0
+        /// The process's first warning (first repetition, untimed otherwise): record start to issued, µs.
+        var coldFirstWarning: [Double] = []
         /// CLOCK_MONOTONIC start and end (ns) of the timed records that issued a warning.
         var intervals: [(start: Int64, end: Int64)] = []
     }
 
     static func measure(sets: [[SampleBlock]], quakeWarn: QuakeWarnConfiguration, repetitions: Int,
-                        evictBytes: Int, clock: BenchCommand.BenchClock) -> Measurement {
+                        evictBytes: Int, clock: BenchCommand.BenchClock, warmUp: Bool = false) -> Measurement {
         var m = Measurement()
         var sweep = [UInt64](repeating: 0, count: max(evictBytes / 8, 1))
         var sink: UInt64 = 0
         for rep in 0..<repetitions {
             for blocks in sets {
                 var pipeline = ReplayPipeline(.init(quakeWarn: quakeWarn, stallTimeoutSeconds: 10))
+                if warmUp {
+                    let summary = pipeline.warmUp()
+                    if rep == 0, blocks == sets.first { Console.error("warm-up: \(summary)") }
+                }
                 var outputs = ReplayOutputs()
                 var released: [PipelineRecord] = []
                 var caps: [PendingCAP] = []
@@ -171,6 +184,9 @@ struct BenchPipelineCommand: ParsableCommand {
                             m.warnings += issuedAt.count
                             m.intervals.append((wallStart, wallEnd))
                         }
+                    }
+                    if rep == 0, m.coldFirstWarning.isEmpty, let first = issuedAt.first {
+                        m.coldFirstWarning.append(Double(first - start) / 1000)
                     }
                     if rep == 0 { digest(released, caps: caps, into: &m.digest, outputs: &outputs) }
                 }
@@ -216,6 +232,7 @@ struct BenchPipelineCommand: ParsableCommand {
             ("records issuing a warning: whole call", m.warningRecords),
             ("records issuing a warning: to the first warning", m.toFirstWarning),
             ("every warning: record start to issued", m.perWarning),
+            ("cold: the process's first warning, record start to issued", m.coldFirstWarning),
         ]
         let unit = clock == .threadCPU ? "thread CPU" : "wall"
         if format == "json" {
@@ -241,7 +258,7 @@ struct BenchPipelineCommand: ParsableCommand {
                           BenchCommand.format(a.isEmpty ? .nan : a.reduce(0, +) / Double(a.count))])
         }
         Console.output(table.rendered)
-        Console.output("repetitions \(self.repeat) (the first is warm-up, not timed), \(m.recordCount) timed records, "
+        Console.output("repetitions \(self.repeat)\(self.repeat > 1 ? " (the first is warm-up, not timed)" : ""), \(m.recordCount) timed records, "
                        + "\(m.warnings) timed warnings, cache sweep \(evictKib) KiB between records; "
                        + "output digest \(String(m.digest, radix: 16))")
     }
