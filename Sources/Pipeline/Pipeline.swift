@@ -103,83 +103,167 @@ public struct ReplayPipeline: Sendable {
         }
     }
 
-    /// Per-station state.
+    // MARK: - State
+    //
+    // Everything on the per-record path is indexed by small integers fixed at init: the streams
+    // (every configured channel) and the stations in arrays, the hold-back queue's sort keys as
+    // ranks of the key strings. A block costs one dictionary lookup of its stream id; no string is
+    // built, hashed or compared per slice, and no stream list is sorted per record.
+
+    /// Per-station state (index into ``stations``, fixed at init).
     private struct Station: Sendable {
         var config: StationConfiguration
         var code: String  // NET.STA
-        var processor: RealTimeStationProcessor?
+        /// Rank of `code` among the hold-back queue's keys (see ``Pending``).
+        var keyRank: Int
         var processorFailed = false
-        var onsite: OnsiteStationAnalyzer?
         var backAzimuth: [Timestamp: (estimate: BackAzimuthEstimate, availableAt: Timestamp)] = [:]
         var distance: [Timestamp: (estimate: EpicentralDistanceEstimate, availableAt: Timestamp)] = [:]
     }
 
+    /// Per configured stream (index into ``streams``, fixed at init).
+    private struct Stream: Sendable {
+        let id: StreamID
+        /// `id.description` (built once).
+        let key: String
+        /// Rank of `key` among the hold-back queue's keys: comparing ranks is comparing `key`s,
+        /// i.e. ``StreamID``'s `<` (equal ranks: equal descriptions).
+        let keyRank: Int
+        let station: Int
+        let isVertical: Bool
+        /// In the configuration's expected streams.
+        let expected: Bool
+        /// Currently gates processing and release (expected, and not stalled).
+        var gating: Bool
+        var input = InputStream()
+        var picker: GlitchRejectingPicker?
+        /// End of processed data.
+        var watermark: Timestamp?
+        /// End of received data.
+        var received: Timestamp?
+
+        init(id: StreamID, keyRank: Int, station: Int, expected: Bool) {
+            self.id = id
+            self.key = id.description
+            self.keyRank = keyRank
+            self.station = station
+            self.isVertical = id.component == "Z" || id.component == "3"
+            self.expected = expected
+            self.gating = expected
+        }
+    }
+
     /// An item waiting in the hold-back queue.
-    private struct Pending: Sendable {
+    struct Pending: Sendable {
         enum Item: Sendable {
             case pick(GlitchRejectingPicker.Pick, feedsBuilder: Bool)
             case rejection(GlitchRejectingPicker.RejectedTrigger, feedsBuilder: Bool)
-            case snapshot(station: String, pickTime: Timestamp, StationParameters)
+            case snapshot(station: Int, pickTime: Timestamp, StationParameters)
             case notice(String)
         }
         var time: Timestamp
         var rank: Int
-        var key: String
+        /// Rank of the key string (a stream's `NET.STA.LOC.CHA` or a station's `NET.STA`) among all
+        /// key strings of the configuration, so that comparing ranks is comparing the strings.
+        var keyRank: Int
         var sub: Int
         var item: Item
 
+        /// Order of release: (time, rank, key, sub).
         static func < (a: Pending, b: Pending) -> Bool {
             if a.time != b.time { return a.time < b.time }
             if a.rank != b.rank { return a.rank < b.rank }
-            if a.key != b.key { return a.key < b.key }
+            if a.keyRank != b.keyRank { return a.keyRank < b.keyRank }
             return a.sub < b.sub
         }
     }
 
+    /// A slice ready to be processed: its stream, its position in the stream's queue, the samples.
+    private struct ReadySlice: Sendable {
+        var stream: Int
+        var index: Int
+        var slice: SampleBlock
+    }
+
     public let configuration: Configuration
-    private var stations: [String: Station] = [:]          // by NET.STA
-    private var channelToStation: [StreamID: String] = [:] // configured streams
-    private var pickers: [StreamID: GlitchRejectingPicker] = [:]
-    private var watermarks: [StreamID: Timestamp] = [:]          // end of processed data
-    private var receivedWatermarks: [StreamID: Timestamp] = [:]  // end of received data
-    private var inputs: [StreamID: InputStream] = [:]
+    private var stations: [Station] = []
+    /// Per station (same index as ``stations``), kept apart from ``Station`` so that they are
+    /// mutated in place through the array (no copy of their sample buffers).
+    private var processors: [RealTimeStationProcessor?] = []
+    private var onsites: [OnsiteStationAnalyzer?] = []
+    private var streams: [Stream] = []
+    private let streamIndex: [StreamID: Int]
+    /// Stream indices in ``StreamID`` order (for notices and the end of input).
+    private let streamsInOrder: [Int]
     private let sliceNanoseconds: Int64
+    private let clockTickNanoseconds: Int64
+    private let holdBackNanoseconds: Int64
     private var ignoredStreams: Set<StreamID> = []
-    private var pending: [Pending] = []
+    var pending: [Pending] = []  // (internal: PipelineWarmUp)
+    /// Reused buffers (capacity kept across records).
+    private var readyPending: [Pending] = []
+    private var readySlices: [ReadySlice] = []
+    var records: [PipelineRecord] = []
     private var builder: EventBuilder
     private var issuer: WarningIssuer
-    private let renderer: CAPRenderer
+    let renderer: CAPRenderer
     private var clockTick: Int64?
     private var dataEnd: Timestamp?
     /// End of the slice being processed: the data time at which its outputs become known.
     private var currentSliceEnd = Timestamp(nanosecondsSinceEpoch: 0)
-    private let expectedStreams: Set<StreamID>
-    /// The expected streams that currently gate processing and release (all of them unless stalled).
-    private var gate: Set<StreamID>
     /// Start of the first block received (the implicit watermark of a stream that never delivered).
     private var firstDataTime: Timestamp?
     /// While ``process(_:issued:emit:)`` runs: the warnings whose CAP XML is still to be rendered,
     /// with the earlier messages of their event at their issue (nil: render at once).
-    private var deferredCAP: [(message: WarningMessage, earlier: [WarningMessage])]?
+    var deferredCAP: [(message: WarningMessage, earlier: [WarningMessage])]?
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
         self.sliceNanoseconds = Int64((configuration.sliceSeconds * 1e9).rounded())
+        self.clockTickNanoseconds = Int64((configuration.clockTickSeconds * 1e9).rounded())
+        self.holdBackNanoseconds = Int64((configuration.holdBackSeconds * 1e9).rounded())
         let q = configuration.quakeWarn
-        var stations: [String: Station] = [:]
-        var channels: [StreamID: String] = [:]
+        // Stations by code (a later entry with the same code replaces an earlier one), and the
+        // configured streams with their station.
+        var stationIndex: [String: Int] = [:]
+        var stationList: [(config: StationConfiguration, code: String)] = []
+        var channels: [StreamID: Int] = [:]
+        var channelOrder: [StreamID] = []
         for s in q.stations {
             let code = "\(s.network).\(s.station)"
-            stations[code] = Station(config: s, code: code)
+            let k: Int
+            if let i = stationIndex[code] {
+                k = i
+                stationList[i] = (s, code)
+            } else {
+                k = stationList.count
+                stationIndex[code] = k
+                stationList.append((s, code))
+            }
             for ch in s.channels {
-                channels[StreamID(network: s.network, station: s.station, location: s.location, channel: ch)] = code
+                let id = StreamID(network: s.network, station: s.station, location: s.location, channel: ch)
+                if channels.updateValue(k, forKey: id) == nil { channelOrder.append(id) }
             }
         }
-        self.stations = stations
-        self.channelToStation = channels
-        self.expectedStreams = configuration.expectedStreams.map { $0.filter { channels[$0] != nil } }
-            ?? Set(channels.keys)
-        self.gate = self.expectedStreams
+        // Every key the hold-back queue can hold, ranked by String order once.
+        let keys = Array(Set(stationList.map(\.code) + channelOrder.map(\.description))).sorted()
+        var keyRank: [String: Int] = [:]
+        for (r, key) in keys.enumerated() { keyRank[key] = r }
+        let expected = configuration.expectedStreams.map { $0.filter { channels[$0] != nil } } ?? Set(channels.keys)
+        self.stations = stationList.map { Station(config: $0.config, code: $0.code, keyRank: keyRank[$0.code] ?? 0) }
+        self.processors = Array(repeating: nil, count: stationList.count)
+        self.onsites = Array(repeating: nil, count: stationList.count)
+        var streamIndex: [StreamID: Int] = [:]
+        for id in channelOrder {
+            streamIndex[id] = streams.count
+            streams.append(Stream(id: id, keyRank: keyRank[id.description] ?? 0, station: channels[id] ?? 0,
+                                  expected: expected.contains(id)))
+        }
+        self.streamIndex = streamIndex
+        let streamList = streams
+        self.streamsInOrder = streamList.indices.sorted { a, b in
+            streamList[a].keyRank != streamList[b].keyRank ? streamList[a].keyRank < streamList[b].keyRank : a < b
+        }
         builder = EventBuilder(EventBuilder.Configuration(stations: q.stations.map(\.metadata)))
         let predictor = WarningPredictor(configuration: q)
         issuer = WarningIssuer(predictor: predictor, status: configuration.status)
@@ -230,29 +314,28 @@ public struct ReplayPipeline: Sendable {
 
     private mutating func processCore(_ block: SampleBlock, issued: (WarningMessage) -> Void,
                                       emit: (PipelineRecord, PendingCAP?) -> Void) {
-        let id = block.streamID
-        guard channelToStation[id] != nil else {
-            if ignoredStreams.insert(id).inserted {
-                emit(.notice(time: block.startTime, message: "\(id): not in the configuration; stream ignored"), nil)
+        guard let s = streamIndex[block.streamID] else {
+            if ignoredStreams.insert(block.streamID).inserted {
+                emit(.notice(time: block.startTime, message: "\(block.streamID): not in the configuration; stream ignored"), nil)
             }
             return
         }
         guard !block.samples.isEmpty, block.samplingRateHz.isFinite, block.samplingRateHz > 0 else { return }
-        var input = inputs[id] ?? InputStream()
-        input.append(block, sliceNanoseconds: sliceNanoseconds)
-        inputs[id] = input
+        streams[s].input.append(block, sliceNanoseconds: sliceNanoseconds)  // in place
         let end = block.endTimeExclusive
-        receivedWatermarks[id] = max(receivedWatermarks[id] ?? end, end)
+        streams[s].received = max(streams[s].received ?? end, end)
         if firstDataTime == nil { firstDataTime = block.startTime }
-        var out: [PipelineRecord] = []
-        if let timeout = configuration.stallTimeoutSeconds { out = updateGate(timeout: timeout, now: end) }
+        records.removeAll(keepingCapacity: true)
+        if let timeout = configuration.stallTimeoutSeconds { updateGate(timeout: timeout, now: end) }
         deferredCAP = []
-        if let t = minimumWatermark(receivedWatermarks) {
-            processSlices(endingBy: t, releasing: true, issued: issued, emit: { out.append($0) })
+        if let t = minimumReceivedWatermark() {
+            processSlices(endingBy: t, releasing: true, issued: issued)
         }
-        out += release(upTo: releaseThreshold(), issued: issued)
+        release(upTo: releaseThreshold(), issued: issued)
         let jobs = deferredCAP ?? []
         deferredCAP = nil
+        var out: [PipelineRecord] = []
+        swap(&out, &records)  // the emit closure cannot reach the pipeline; the buffer comes back below
         var next = 0
         for r in out {
             if case .warning(let m, _) = r, next < jobs.count {
@@ -263,6 +346,8 @@ public struct ReplayPipeline: Sendable {
                 emit(r, nil)
             }
         }
+        out.removeAll(keepingCapacity: true)
+        swap(&out, &records)
     }
 
     /// ``process(_:issued:emit:)`` that leaves the CAP rendering to the caller: a warning is
@@ -275,306 +360,316 @@ public struct ReplayPipeline: Sendable {
     }
 
     /// The expected streams that currently gate processing (see "Stalled streams" above).
-    public var gatingStreams: Set<StreamID> { gate }
+    public var gatingStreams: Set<StreamID> { Set(streams.lazy.filter(\.gating).map(\.id)) }
 
-    /// Drops lagging streams from the gate and re-admits those that caught up.
-    private mutating func updateGate(timeout: Double, now: Timestamp) -> [PipelineRecord] {
-        guard let first = firstDataTime else { return [] }
+    /// Drops lagging streams from the gate and re-admits those that caught up (notices to ``records``).
+    private mutating func updateGate(timeout: Double, now: Timestamp) {
+        guard let first = firstDataTime else { return }
         var lead: Timestamp?
-        for id in expectedStreams {
-            if let w = receivedWatermarks[id] { lead = lead.map { max($0, w) } ?? w }
+        for s in streams.indices where streams[s].expected {
+            if let w = streams[s].received { lead = lead.map { max($0, w) } ?? w }
         }
-        guard let lead else { return [] }
+        guard let lead else { return }
         let limit = Int64((timeout * 1e9).rounded())
-        var out: [PipelineRecord] = []
-        for id in expectedStreams.sorted() where gate.contains(id) {
-            let w = receivedWatermarks[id] ?? first
+        for s in streamsInOrder where streams[s].expected && streams[s].gating {
+            let w = streams[s].received ?? first
             if lead.nanoseconds(since: w) > limit {
-                gate.remove(id)
-                out.append(.notice(time: now, message: "\(id): stalled (data end \(w.iso8601), \(timeout) s behind "
-                                   + "\(lead.iso8601)); it no longer holds the other streams back"))
+                streams[s].gating = false
+                records.append(.notice(time: now, message: "\(streams[s].id): stalled (data end \(w.iso8601), \(timeout) s behind "
+                                       + "\(lead.iso8601)); it no longer holds the other streams back"))
             }
         }
         // Hysteresis: back in the gate once within half the timeout of the lead.
-        for id in expectedStreams.sorted() where !gate.contains(id) {
-            if let w = receivedWatermarks[id], lead.nanoseconds(since: w) <= limit / 2 {
-                gate.insert(id)
-                out.append(.notice(time: now, message: "\(id): caught up (data end \(w.iso8601)); it gates processing again"))
+        for s in streamsInOrder where streams[s].expected && !streams[s].gating {
+            if let w = streams[s].received, lead.nanoseconds(since: w) <= limit / 2 {
+                streams[s].gating = true
+                records.append(.notice(time: now, message: "\(streams[s].id): caught up (data end \(w.iso8601)); it gates processing again"))
             }
         }
-        return out
     }
 
     /// Processes the queued slices that end at or before `time`, in (start, stream) order.
     ///
-    /// With `releasing`, the records each slice releases are emitted after it (see ``process(_:emit:)``);
-    /// without, they stay pending for the caller's ``release(upTo:)``.
+    /// With `releasing`, the records each slice releases are added to ``records`` after it (see
+    /// ``process(_:emit:)``); without, they stay pending for the caller's ``release(upTo:issued:)``.
     private mutating func processSlices(endingBy time: Timestamp?, releasing: Bool = false,
-                                        issued: (WarningMessage) -> Void = { _ in },
-                                        emit: (PipelineRecord) -> Void = { _ in }) {
-        var ready: [(index: Int, slice: SampleBlock)] = []
-        for id in inputs.keys {
-            guard var input = inputs[id] else { continue }
-            var kept: [SampleBlock] = []
-            for (i, slice) in input.slices.enumerated() {
-                if time.map({ slice.endTimeExclusive <= $0 }) ?? true { ready.append((i, slice)) } else { kept.append(slice) }
-            }
-            input.slices = kept
-            inputs[id] = input
+                                        issued: (WarningMessage) -> Void = { _ in }) {
+        var ready: [ReadySlice] = []
+        swap(&ready, &readySlices)
+        ready.removeAll(keepingCapacity: true)
+        for s in streams.indices where !streams[s].input.slices.isEmpty {
+            streams[s].input.take(endingBy: time) { i, slice in ready.append(ReadySlice(stream: s, index: i, slice: slice)) }
         }
-        // Total order (an overlap can give two slices of one stream the same start: keep arrival order).
-        ready.sort { a, b in
-            if a.slice.startTime != b.slice.startTime { return a.slice.startTime < b.slice.startTime }
-            if a.slice.streamID != b.slice.streamID { return a.slice.streamID < b.slice.streamID }
-            return a.index < b.index
+        // Total order (an overlap can give two slices of one stream the same start: keep arrival
+        // order). Streams are compared as StreamID's `<` does, by their descriptions' ranks; two
+        // different streams with equal descriptions are equivalent (the sort is stable).
+        if ready.count > 1 {
+            let list = streams
+            ready.sort { a, b in
+                if a.slice.startTime != b.slice.startTime { return a.slice.startTime < b.slice.startTime }
+                if a.stream != b.stream {
+                    return list[a.stream].keyRank < list[b.stream].keyRank
+                }
+                return a.index < b.index
+            }
         }
         for r in ready {
-            processSlice(r.slice)
-            if releasing {
-                for record in release(upTo: releaseThreshold(), issued: issued) { emit(record) }
-            }
+            processSlice(r.slice, stream: r.stream)
+            if releasing { release(upTo: releaseThreshold(), issued: issued) }
         }
+        ready.removeAll(keepingCapacity: true)
+        swap(&ready, &readySlices)
     }
 
-    private mutating func processSlice(_ block: SampleBlock) {
-        let id = block.streamID
-        // Taken out of the dictionary (and put back at the end) so that this is the only reference
-        // to its buffers: mutating a copy that the dictionary still shares would copy every
-        // history array on each slice (copy-on-write), which cost milliseconds per record.
-        guard let code = channelToStation[id], var station = stations.removeValue(forKey: code) else { return }
+    private mutating func processSlice(_ block: SampleBlock, stream s: Int) {
+        let st = streams[s].station
         let end = block.endTimeExclusive
         if dataEnd.map({ end > $0 }) ?? true { dataEnd = end }
-        watermarks[id] = max(watermarks[id] ?? end, end)
+        streams[s].watermark = max(streams[s].watermark ?? end, end)
         currentSliceEnd = end
-        let isVertical = id.component == "Z" || id.component == "3"
+        let isVertical = streams[s].isVertical
         let fs = block.samplingRateHz
 
         // Onsite analysis (all three components).
-        if station.onsite == nil {
+        if onsites[st] == nil {
             var onsite = configuration.onsite
-            onsite.verticalCountsPerMetersPerSecondSquared = station.config.sensitivityCountsPerMetersPerSecondSquared
-            station.onsite = OnsiteStationAnalyzer(onsite, samplingRateHz: fs)
+            onsite.verticalCountsPerMetersPerSecondSquared = stations[st].config.sensitivityCountsPerMetersPerSecondSquared
+            onsites[st] = OnsiteStationAnalyzer(onsite, samplingRateHz: fs)
         }
-        if let outputs = station.onsite?.process(block) {  // in place (optional chaining), no copy
-            collect(outputs, into: &station)
+        if let outputs = onsites[st]?.process(block) {  // in place (optional chaining), no copy
+            collect(outputs, station: st)
         }
 
         // Station parameters on the vertical.
         if isVertical {
-            if station.processor == nil, !station.processorFailed {
+            if processors[st] == nil, !stations[st].processorFailed {
                 do {
-                    station.processor = try RealTimeStationProcessor(configuration: StationParameterConfiguration(
+                    processors[st] = try RealTimeStationProcessor(configuration: StationParameterConfiguration(
                         samplingRateHz: fs,
-                        countsPerMeterPerSecondSquared: station.config.sensitivityCountsPerMetersPerSecondSquared,
+                        countsPerMeterPerSecondSquared: stations[st].config.sensitivityCountsPerMetersPerSecondSquared,
                         pWaveSpeedKilometersPerSecond: configuration.quakeWarn.alerting.pWaveVelocityKilometersPerSecond,
                         sWaveSpeedKilometersPerSecond: configuration.quakeWarn.alerting.sWaveVelocityKilometersPerSecond))
                 } catch {
-                    station.processorFailed = true
-                    enqueue(Pending(time: currentSliceEnd, rank: 0, key: id.description, sub: 4,
-                                    item: .notice("\(id): no station parameters: \(error)")))
+                    stations[st].processorFailed = true
+                    enqueue(Pending(time: currentSliceEnd, rank: 0, keyRank: streams[s].keyRank, sub: 4,
+                                    item: .notice("\(streams[s].key): no station parameters: \(error)")))
                 }
             }
-            if station.processor != nil {
+            if processors[st] != nil {
                 var snapshots: [StationParameters] = []
                 do {
-                    try station.processor?.process(block) { snapshots.append($0) }
+                    try processors[st]?.process(block) { snapshots.append($0) }
                 } catch {
-                    enqueue(Pending(time: currentSliceEnd, rank: 0, key: id.description, sub: 0,
-                                    item: .notice("\(id): station parameters restarted: \(error)")))
-                    station.processor?.reset()
-                    try? station.processor?.process(block) { snapshots.append($0) }
+                    enqueue(Pending(time: currentSliceEnd, rank: 0, keyRank: streams[s].keyRank, sub: 0,
+                                    item: .notice("\(streams[s].key): station parameters restarted: \(error)")))
+                    processors[st]?.reset()
+                    try? processors[st]?.process(block) { snapshots.append($0) }
                 }
-                for p in snapshots { enqueueSnapshot(p, station: code, samplingRateHz: fs, availableAt: nil) }
+                for p in snapshots { enqueueSnapshot(p, station: st, samplingRateHz: fs, availableAt: nil) }
             }
         }
 
         // Picker.
-        if pickers[id] == nil {
+        if streams[s].picker == nil {
             do {
-                pickers[id] = try GlitchRejectingPicker(configuration.picker, streamID: id, samplingRateHz: fs)
+                streams[s].picker = try GlitchRejectingPicker(configuration.picker, streamID: streams[s].id, samplingRateHz: fs)
             } catch {
-                enqueue(Pending(time: currentSliceEnd, rank: 0, key: id.description, sub: 5,
-                                item: .notice("\(id): picker not started: \(error)")))
+                enqueue(Pending(time: currentSliceEnd, rank: 0, keyRank: streams[s].keyRank, sub: 5,
+                                item: .notice("\(streams[s].key): picker not started: \(error)")))
             }
         }
-        if let outputs = pickers[id]?.process(block) {  // in place through the dictionary's accessor
-            handlePicker(outputs, streamID: id, station: &station, isVertical: isVertical)
+        if let outputs = streams[s].picker?.process(block), !outputs.isEmpty {  // in place through the array
+            handlePicker(outputs, stream: s)
         }
-        stations[code] = station
     }
 
     /// Ends the input: flushes the pickers and releases every held record.
     public mutating func finish() -> [PipelineRecord] {
-        for id in inputs.keys {
-            inputs[id]?.close()
+        for s in streams.indices {
+            streams[s].input.close()
         }
+        records.removeAll(keepingCapacity: true)
         processSlices(endingBy: nil)
-        for id in pickers.keys.sorted() {
-            guard var picker = pickers[id], let code = channelToStation[id], var station = stations[code] else { continue }
-            currentSliceEnd = watermarks[id] ?? currentSliceEnd
-            let outputs = picker.finish()
-            pickers[id] = picker
-            handlePicker(outputs, streamID: id, station: &station, isVertical: id.component == "Z" || id.component == "3")
-            stations[code] = station
+        for s in streamsInOrder where streams[s].picker != nil {
+            currentSliceEnd = streams[s].watermark ?? currentSliceEnd
+            guard let outputs = streams[s].picker?.finish() else { continue }
+            handlePicker(outputs, stream: s)
         }
         let last = pending.map(\.time).max().map { t in dataEnd.map { max($0, t) } ?? t } ?? dataEnd
-        let out = release(upTo: last?.adding(nanoseconds: 1))
+        release(upTo: last?.adding(nanoseconds: 1))
+        let out = records
+        records.removeAll(keepingCapacity: true)
         return out
     }
 
     // MARK: - Internals
 
-    private mutating func collect(_ outputs: [OnsiteStationAnalyzer.Output], into station: inout Station) {
+    private mutating func collect(_ outputs: [OnsiteStationAnalyzer.Output], station st: Int) {
         for o in outputs {
             switch o {
-            case .backAzimuth(let t, let estimate): station.backAzimuth[t] = (estimate, currentSliceEnd)
-            case .distance(let t, _, let estimate): station.distance[t] = (estimate, currentSliceEnd)
+            case .backAzimuth(let t, let estimate): stations[st].backAzimuth[t] = (estimate, currentSliceEnd)
+            case .distance(let t, _, let estimate): stations[st].distance[t] = (estimate, currentSliceEnd)
             case .failed(let t, let what, let reason):
-                enqueue(Pending(time: currentSliceEnd, rank: 0, key: station.code, sub: 1,
-                                item: .notice("\(station.code): onsite \(what) analysis of the pick at \(t.iso8601) failed: \(reason)")))
+                let code = stations[st].code
+                enqueue(Pending(time: currentSliceEnd, rank: 0, keyRank: stations[st].keyRank, sub: 1,
+                                item: .notice("\(code): onsite \(what) analysis of the pick at \(t.iso8601) failed: \(reason)")))
             }
         }
     }
 
-    private mutating func handlePicker(_ outputs: [GlitchRejectingPicker.Output], streamID id: StreamID,
-                                       station: inout Station, isVertical: Bool) {
+    private mutating func handlePicker(_ outputs: [GlitchRejectingPicker.Output], stream s: Int) {
+        let st = streams[s].station
+        let isVertical = streams[s].isVertical
+        let keyRank = streams[s].keyRank
         for o in outputs {
             switch o {
             case .pick(let p):
-                enqueue(Pending(time: max(p.time, currentSliceEnd), rank: 2, key: id.description, sub: 0,
+                enqueue(Pending(time: max(p.time, currentSliceEnd), rank: 2, keyRank: keyRank, sub: 0,
                                 item: .pick(p, feedsBuilder: isVertical)))
                 guard isVertical else { continue }
-                if var processor = station.processor {
+                if let fs = processors[st]?.configuration.samplingRateHz {
                     var snapshots: [StationParameters] = []
                     do {
-                        try processor.pick(at: p.time) { snapshots.append($0) }
+                        try processors[st]?.pick(at: p.time) { snapshots.append($0) }
                     } catch {
-                        enqueue(Pending(time: currentSliceEnd, rank: 0, key: id.description, sub: 2,
-                                        item: .notice("\(id): no station parameters for the pick at \(p.time.iso8601): \(error)")))
+                        enqueue(Pending(time: currentSliceEnd, rank: 0, keyRank: keyRank, sub: 2,
+                                        item: .notice("\(streams[s].key): no station parameters for the pick at \(p.time.iso8601): \(error)")))
                     }
-                    station.processor = processor
-                    let fs = processor.configuration.samplingRateHz
-                    for s in snapshots {
-                        enqueueSnapshot(s, station: station.code, samplingRateHz: fs, availableAt: currentSliceEnd)
+                    for snapshot in snapshots {
+                        enqueueSnapshot(snapshot, station: st, samplingRateHz: fs, availableAt: currentSliceEnd)
                     }
                 }
-                if var onsite = station.onsite {
-                    let outs = onsite.addPick(p.time)
-                    station.onsite = onsite
-                    collect(outs, into: &station)
+                if let outs = onsites[st]?.addPick(p.time) {
+                    collect(outs, station: st)
                 }
             case .rejected(let r):
-                enqueue(Pending(time: max(r.triggerTime, currentSliceEnd), rank: 1, key: id.description, sub: 0,
+                enqueue(Pending(time: max(r.triggerTime, currentSliceEnd), rank: 1, keyRank: keyRank, sub: 0,
                                 item: .rejection(r, feedsBuilder: isVertical)))
             case .reset(let t, let reason):
-                enqueue(Pending(time: max(t, currentSliceEnd), rank: 0, key: id.description, sub: 3,
-                                item: .notice("\(id): picker restarted at \(t.iso8601): \(reason)")))
+                enqueue(Pending(time: max(t, currentSliceEnd), rank: 0, keyRank: keyRank, sub: 3,
+                                item: .notice("\(streams[s].key): picker restarted at \(t.iso8601): \(reason)")))
             }
         }
     }
 
     /// A snapshot is available at the end of its window, or (for windows replayed when a late pick
     /// arrives) when the pick became known, whichever is later.
-    private mutating func enqueueSnapshot(_ p: StationParameters, station: String, samplingRateHz fs: Double,
+    private mutating func enqueueSnapshot(_ p: StationParameters, station st: Int, samplingRateHz fs: Double,
                                           availableAt: Timestamp?) {
         guard let pickTime = p.pickTime else { return }
         let windowEnd = pickTime.adding(nanoseconds: SampleBlock.offsetNanoseconds(samples: p.windowSampleCount,
                                                                                     samplingRateHz: fs))
         let t = max(windowEnd, availableAt ?? windowEnd)
-        enqueue(Pending(time: t, rank: 3, key: station, sub: p.windowSampleCount,
-                        item: .snapshot(station: station, pickTime: pickTime, p)))
+        enqueue(Pending(time: t, rank: 3, keyRank: stations[st].keyRank, sub: p.windowSampleCount,
+                        item: .snapshot(station: st, pickTime: pickTime, p)))
     }
 
     private mutating func enqueue(_ p: Pending) { pending.append(p) }
 
-    /// Everything at or before (minimum stream watermark − hold-back) may be released.
-    private func minimumWatermark(_ marks: [StreamID: Timestamp]) -> Timestamp? {
+    /// The minimum received watermark of the gating streams (nil if one has none, or none gates).
+    private func minimumReceivedWatermark() -> Timestamp? {
         var low: Timestamp?
-        for id in gate {
-            guard let w = marks[id] else { return nil }
+        for s in streams.indices where streams[s].gating {
+            guard let w = streams[s].received else { return nil }
             low = low.map { min($0, w) } ?? w
         }
         return low
     }
 
+    /// Everything at or before (minimum processed watermark of the gating streams − hold-back) may
+    /// be released.
     private func releaseThreshold() -> Timestamp? {
-        guard let low = minimumWatermark(watermarks) else { return nil }
-        return low.adding(nanoseconds: -Int64((configuration.holdBackSeconds * 1e9).rounded()))
+        var low: Timestamp?
+        for s in streams.indices where streams[s].gating {
+            guard let w = streams[s].watermark else { return nil }
+            low = low.map { min($0, w) } ?? w
+        }
+        return low?.adding(nanoseconds: -holdBackNanoseconds)
     }
 
-    private mutating func release(upTo threshold: Timestamp?,
-                                  issued: (WarningMessage) -> Void = { _ in }) -> [PipelineRecord] {
-        guard let threshold else { return [] }
-        var ready: [Pending] = []
-        var keep: [Pending] = []
-        for p in pending {
-            if p.time < threshold { ready.append(p) } else { keep.append(p) }
-        }
-        pending = keep
-        ready.sort(by: <)
-        var out: [PipelineRecord] = []
-        for p in ready {
-            out += advanceClock(to: p.time, issued: issued)
-            switch p.item {
-            case .notice(let message):
-                out.append(.notice(time: p.time, message: message))
-            case .pick(let pick, let feeds):
-                out.append(.pick(pick, knownAt: p.time))
-                if feeds { out += ingest(.pick(StationPick(pick)), issued: issued) }
-            case .rejection(let r, let feeds):
-                out.append(.rejection(r, knownAt: p.time))
-                if feeds { out += ingest(.rejection(StationRejection(r)), issued: issued) }
-            case .snapshot(let code, let pickTime, let parameters):
-                let station = stations[code]
-                // Onsite results computed (in data time) by the time the snapshot is available.
-                let baz = station?.backAzimuth[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }
-                let dist = station?.distance[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }
-                out += ingest(.snapshot(StationSnapshot(station: code, pickTime: pickTime, time: p.time,
-                                                        parameters: parameters, backAzimuth: baz, distance: dist)),
-                              issued: issued)
+    /// Releases the held records before `threshold` in (time, rank, key, sub) order to ``records``,
+    /// advancing the event builder's clock in between.
+    private mutating func release(upTo threshold: Timestamp?, issued: (WarningMessage) -> Void = { _ in }) {
+        guard let threshold else { return }
+        if !pending.isEmpty {
+            // Partition (both parts keep their order; the sort below is stable).
+            var ready: [Pending] = []
+            swap(&ready, &readyPending)
+            ready.removeAll(keepingCapacity: true)
+            var kept = 0
+            for i in pending.indices {
+                if pending[i].time < threshold {
+                    ready.append(pending[i])
+                } else {
+                    if kept != i { pending.swapAt(kept, i) }
+                    kept += 1
+                }
             }
+            pending.removeLast(pending.count - kept)
+            if ready.count > 1 { ready.sort(by: <) }
+            for p in ready { releaseOne(p, issued: issued) }
+            ready.removeAll(keepingCapacity: true)
+            swap(&ready, &readyPending)
         }
-        return out + advanceClock(to: threshold, issued: issued)
+        advanceClock(to: threshold, issued: issued)
+    }
+
+    private mutating func releaseOne(_ p: Pending, issued: (WarningMessage) -> Void) {
+        advanceClock(to: p.time, issued: issued)
+        switch p.item {
+        case .notice(let message):
+            records.append(.notice(time: p.time, message: message))
+        case .pick(let pick, let feeds):
+            records.append(.pick(pick, knownAt: p.time))
+            if feeds { ingest(.pick(StationPick(pick)), issued: issued) }
+        case .rejection(let r, let feeds):
+            records.append(.rejection(r, knownAt: p.time))
+            if feeds { ingest(.rejection(StationRejection(r)), issued: issued) }
+        case .snapshot(let st, let pickTime, let parameters):
+            // Onsite results computed (in data time) by the time the snapshot is available.
+            let baz = stations[st].backAzimuth[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }
+            let dist = stations[st].distance[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }
+            ingest(.snapshot(StationSnapshot(station: stations[st].code, pickTime: pickTime, time: p.time,
+                                             parameters: parameters, backAzimuth: baz, distance: dist)),
+                   issued: issued)
+        }
     }
 
     /// Advances the event builder's clock on the fixed grid up to `time`.
-    private mutating func advanceClock(to time: Timestamp, issued: (WarningMessage) -> Void) -> [PipelineRecord] {
-        let tickNs = Int64((configuration.clockTickSeconds * 1e9).rounded())
+    mutating func advanceClock(to time: Timestamp, issued: (WarningMessage) -> Void) {
+        let tickNs = clockTickNanoseconds
         let target = time.nanosecondsSinceEpoch / tickNs
-        var out: [PipelineRecord] = []
         var k = clockTick.map { $0 + 1 } ?? target
         // Bound the work after a long data gap: jump to the last few ticks.
         if target - k > 100_000 { k = target - 100_000 }
         while k <= target {
-            out += handle(builder.advance(to: Timestamp(nanosecondsSinceEpoch: k * tickNs)), issued: issued)
+            handle(builder.advance(to: Timestamp(nanosecondsSinceEpoch: k * tickNs)), issued: issued)
             k += 1
         }
         clockTick = max(clockTick ?? target, target)
-        return out
     }
 
-    private mutating func ingest(_ input: EventBuilderInput, issued: (WarningMessage) -> Void) -> [PipelineRecord] {
+    mutating func ingest(_ input: EventBuilderInput, issued: (WarningMessage) -> Void) {
         handle(builder.ingest(input), issued: issued)
     }
 
-    private mutating func handle(_ updates: [EventUpdate], issued: (WarningMessage) -> Void) -> [PipelineRecord] {
-        var out: [PipelineRecord] = builder.drainDecisions().map { .decision($0) }
+    private mutating func handle(_ updates: [EventUpdate], issued: (WarningMessage) -> Void) {
+        for d in builder.drainDecisions() { records.append(.decision(d)) }
         for u in updates {
-            out.append(.event(u))
-            out += warning(for: u, issued: issued)
+            records.append(.event(u))
+            warning(for: u, issued: issued)
         }
-        return out
     }
 
-    private mutating func warning(for u: EventUpdate, issued: (WarningMessage) -> Void) -> [PipelineRecord] {
+    private mutating func warning(for u: EventUpdate, issued: (WarningMessage) -> Void) {
         do {
             let message: WarningMessage?
             switch u.messageType {
             case .cancel:
-                guard issuer.history[u.id]?.isEmpty == false else { return [] }
+                guard issuer.history[u.id]?.isEmpty == false else { return }
                 message = try issuer.cancel(eventID: u.id, now: u.time)
             default:
-                guard let m = u.magnitude else { return [] }
+                guard let m = u.magnitude else { return }
                 let solution = EarthquakeSolution(
                     eventID: u.id, originTime: u.originTime,
                     epicenter: GeoPoint(latitudeDegrees: u.epicenter.latitudeDegrees,
@@ -583,17 +678,18 @@ public struct ReplayPipeline: Sendable {
                     magnitudeType: m.method.rawValue, numberOfStations: u.stationCount)
                 message = try issuer.issue(solution, now: u.time)
             }
-            guard let message else { return [] }
+            guard let message else { return }
             issued(message)  // before the CAP rendering (off the critical path of the caller's send)
             let earlier = issuer.earlierMessages(before: message)
             if deferredCAP != nil {  // rendered at the end of process(_:issued:emit:)
                 deferredCAP?.append((message, earlier))
-                return [.warning(message, capXML: "")]
+                records.append(.warning(message, capXML: ""))
+                return
             }
             let xml = renderer.render(message, earlier: earlier)
-            return [.warning(message, capXML: xml)]
+            records.append(.warning(message, capXML: xml))
         } catch {
-            return [.notice(time: u.time, message: "\(u.id): no warning for update \(u.updateNumber): \(error)")]
+            records.append(.notice(time: u.time, message: "\(u.id): no warning for update \(u.updateNumber): \(error)"))
         }
     }
 }
@@ -614,6 +710,9 @@ public struct PendingCAP: Sendable {
 /// a multiple of the slice length). A block that does not continue the stream within half a
 /// sample (gap, overlap, other rate) closes the current segment: its remainder becomes a short
 /// slice and a new segment starts.
+///
+/// The open segment is kept in one buffer that is appended to and trimmed in place (its capacity
+/// is kept), so a block costs one copy of its samples plus one array per complete slice.
 struct InputStream: Sendable {
     var slices: [SampleBlock] = []
     private var open: SampleBlock?
@@ -627,7 +726,7 @@ struct InputStream: Sendable {
                 close()
                 open = block
             } else {
-                open?.samples.append(contentsOf: block.samples)
+                open?.samples.append(contentsOf: block.samples)  // in place (optional chaining)
             }
         } else {
             open = block
@@ -638,13 +737,20 @@ struct InputStream: Sendable {
     /// Moves every complete slice of the open segment to ``slices``.
     private mutating func cut(sliceNanoseconds: Int64) {
         guard var segment = open else { return }
+        open = nil  // `segment` is now the only reference to the buffer: trimmed in place below
         var start = 0
         let n = segment.samples.count
         while start < n {
             let t0 = segment.time(ofSample: start).nanosecondsSinceEpoch
             let boundary = (t0 / sliceNanoseconds + (t0 % sliceNanoseconds < 0 ? 0 : 1)) * sliceNanoseconds
-            // First sample at or after the boundary.
+            // First sample after `start` at or after the boundary (n if none): from the index the
+            // rate predicts, corrected against the rounded sample times (monotonic in the index),
+            // instead of testing every sample from `start` on.
             var end = start + 1
+            let predicted = (Double(boundary &- segment.startTime.nanosecondsSinceEpoch) * segment.samplingRateHz / 1e9)
+                .rounded(.up)
+            if predicted.isFinite, predicted > Double(end) { end = predicted < Double(n) ? Int(predicted) : n }
+            while end > start + 1, segment.time(ofSample: end - 1).nanosecondsSinceEpoch >= boundary { end -= 1 }
             while end < n, segment.time(ofSample: end).nanosecondsSinceEpoch < boundary { end += 1 }
             guard end < n else { break }  // the slice is not complete yet
             slices.append(SampleBlock(streamID: segment.streamID, startTime: segment.time(ofSample: start),
@@ -653,12 +759,26 @@ struct InputStream: Sendable {
             start = end
         }
         if start > 0 {
-            let rest = SampleBlock(streamID: segment.streamID, startTime: segment.time(ofSample: start),
-                                   samplingRateHz: segment.samplingRateHz, unit: segment.unit,
-                                   samples: Array(segment.samples[start...]))
-            segment = rest
+            // The rest starts at sample `start` (its time as a new block's start, as before).
+            segment.startTime = segment.time(ofSample: start)
+            segment.samples.removeSubrange(0..<start)
         }
         open = segment
+    }
+
+    /// Hands the slices that end at or before `time` (all if nil) to `body` with their position in
+    /// the queue, and keeps the others (in order).
+    mutating func take(endingBy time: Timestamp?, _ body: (Int, SampleBlock) -> Void) {
+        var kept = 0
+        for i in slices.indices {
+            if time.map({ slices[i].endTimeExclusive <= $0 }) ?? true {
+                body(i, slices[i])
+            } else {
+                if kept != i { slices.swapAt(kept, i) }
+                kept += 1
+            }
+        }
+        slices.removeLast(slices.count - kept)
     }
 
     /// Ends the open segment: its remainder becomes a (short) slice.

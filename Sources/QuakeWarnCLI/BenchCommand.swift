@@ -35,7 +35,7 @@ struct BenchCommand: ParsableCommand {
             'quakewarn bench scale' measures how many stations one core processes in real time.
             Build in release mode for meaningful numbers: swift build -c release.
             """,
-        subcommands: [BenchScaleCommand.self, BenchEndToEndReport.self]
+        subcommands: [BenchScaleCommand.self, BenchEndToEndReport.self, BenchPipelineCommand.self]
     )
 
     @Option(help: "Packets (seconds of 3-channel data) to time per stage, after 60 s of warm-up.")

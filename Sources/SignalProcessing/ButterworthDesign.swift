@@ -1,4 +1,5 @@
 internal import Foundation
+import Synchronization
 
 /// The band type and corner frequencies (Hz) of a Butterworth filter.
 public enum ButterworthBand: Sendable, Equatable, Hashable {
@@ -49,7 +50,36 @@ public enum ButterworthDesign {
 
     /// Designs the cascade. Validates `1 <= order <= 10`, `0 < f < fs/2` for every corner and
     /// `low < high` for a band-pass.
+    ///
+    /// Designs are memoised per (order, band, rate) in a small process-wide table (the design is
+    /// a pure function of them): components that build a filter per analysis, e.g. the onsite
+    /// polarisation analysis at every pick, get the same coefficients without recomputing the
+    /// poles and the section pairing on the warning's path (a few µs). Invalid parameters are
+    /// never cached (they throw every time).
+    /// - Complexity: a lookup under a lock after the first design of a parameter set.
     public static func sections(order: Int, band: ButterworthBand, samplingRateHz fs: Double)
+        throws(FilterDesignError) -> SecondOrderSections
+    {
+        let key = DesignKey(order: order, band: band, samplingRateHz: fs)
+        if let cached = designs.withLock({ $0[key] }) { return cached }
+        let sos = try design(order: order, band: band, samplingRateHz: fs)
+        designs.withLock { table in
+            if table.count >= 256 { table.removeAll() }  // bounded (configurations use a handful)
+            table[key] = sos
+        }
+        return sos
+    }
+
+    private struct DesignKey: Hashable, Sendable {
+        var order: Int
+        var band: ButterworthBand
+        var samplingRateHz: Double
+    }
+
+    private static let designs = Mutex<[DesignKey: SecondOrderSections]>([:])
+
+    /// The design itself (see ``sections(order:band:samplingRateHz:)``).
+    private static func design(order: Int, band: ButterworthBand, samplingRateHz fs: Double)
         throws(FilterDesignError) -> SecondOrderSections
     {
         guard fs.isFinite, fs > 0 else { throw .invalidSamplingRate(fs) }
