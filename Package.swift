@@ -172,8 +172,6 @@ let package = Package(
             name: "Ingest",
             dependencies: [
                 "SeismicCore", "MiniSEED", "SeedLink", "Picking", "Pipeline", "Alerting", "Observability", "Relay",
-                // The start-up warm-up simulates an earthquake (PipelineWarmUp).
-                "Simulation",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

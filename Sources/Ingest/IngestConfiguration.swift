@@ -24,7 +24,7 @@ import Yams
 /// metrics: { host: 127.0.0.1, port: 9464 }                        # optional (port 0: any)
 /// streamTimeoutSeconds: 10           # data-time skew after which a lagging stream stops gating
 /// timeJumpSeconds: 600               # a larger backward/forward jump is a clock jump (InputGuard)
-/// warmUp: true                       # run a synthetic event through a throwaway pipeline at start (PipelineWarmUp)
+/// warmUp: true                       # warm the warning path up on synthetic data before the first record (DaemonWarmUp)
 /// ```
 ///
 /// Every relative path is resolved against the directory of the ingest file. Unknown keys are
@@ -116,9 +116,8 @@ public struct IngestConfiguration: Sendable, Equatable {
     public var streamTimeoutSeconds: Double
     /// Clock-jump threshold of the per-stream ``InputGuard`` (seconds).
     public var timeJumpSeconds: Double
-    /// Run a synthetic earthquake through a discarded copy of the pipeline before the first
-    /// record (``PipelineWarmUp``), so that the first Alert does not pay the process's one-time
-    /// costs. Default true.
+    /// Run the warning path on synthetic data before the first record (``DaemonWarmUp``), so
+    /// that the first Alert does not pay the process's one-time costs. Default true.
     public var warmUp: Bool
 
     /// A configuration built in code (tests, embedding); paths are used as given.

@@ -180,8 +180,8 @@ public final class IngestService: Service, Sendable {
                 logger.warning("warm-up incomplete", metadata: ["problem": "\(problem)", "milliseconds": "\(Int(w.milliseconds))"])
             } else {
                 logger.info("warm-up done", metadata: [
-                    "blocks": "\(w.blocks)", "picks": "\(w.picks)", "events": "\(w.events)", "warnings": "\(w.warnings)",
-                    "milliseconds": "\(Int(w.milliseconds))",
+                    "picks": "\(w.pipeline.waveformPicks)", "warnings": "\(w.pipeline.waveformWarnings + w.pipeline.eventWarnings)",
+                    "signed": "\(w.signed)", "milliseconds": "\(Int(w.milliseconds))",
                 ])
             }
         }
@@ -295,10 +295,10 @@ actor Processor {
         for s in sinks { await s.start() }
     }
 
-    /// ``PipelineWarmUp`` with this processor's pipeline configuration and signer (nothing of it
-    /// reaches the sinks, the files or the live pipeline).
-    func warmUp() -> PipelineWarmUp.Report {
-        PipelineWarmUp.run(configuration: pipeline.configuration, sign: sign)
+    /// ``DaemonWarmUp`` with this processor's pipeline and signer (nothing of it reaches the
+    /// sinks, the files or the live pipeline's state).
+    func warmUp() -> DaemonWarmUp.Report {
+        DaemonWarmUp.run(pipeline: pipeline, sign: sign)
     }
 
     func countDecodeError() { statistics.decodeErrors += 1 }
