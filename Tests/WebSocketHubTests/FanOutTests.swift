@@ -42,9 +42,7 @@ struct FanOutTests {
             let expected = index + 1
             sentNanos.append(realtimeNanoseconds())
             hub.broadcast(text: "\(index) \(filler)")
-            try await waitUntil("warning \(index) at every subscriber", within: 30) {
-                tally.value >= expected * fanOutSubscribers
-            }
+            try await tally.wait(atLeast: expected * fanOutSubscribers, within: 30, "warning \(index) at every subscriber")
         }
         var latencies: [Int64] = []
         var lastPerWarning = [Int64](repeating: 0, count: fanOutWarnings)
