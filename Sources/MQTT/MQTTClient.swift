@@ -110,6 +110,8 @@ public actor MQTTClient {
     /// Identifiers of automatic re-subscriptions awaiting their SUBACK (no caller waits).
     private var renewalIDs = Set<UInt16>()
     private var connectedWaiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+    /// Callers of ``waitUntilInFlight(atLeast:)``: token → (count awaited, continuation).
+    private var inFlightWaiters: [Int: (count: Int, continuation: CheckedContinuation<Void, any Error>)] = [:]
 
     /// - Parameters:
     ///   - configuration: broker address, credentials, timing; see ``MQTTClientConfiguration``.
@@ -235,6 +237,7 @@ public actor MQTTClient {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                     inFlight.append(Outgoing(publish: message, waiter: continuation))
+                    resumeInFlightWaiters()
                     if let connection, case .ready = connection.state {
                         transmit(index: inFlight.count - 1, on: connection.channel)
                         connection.channel.flush()
@@ -273,6 +276,7 @@ public actor MQTTClient {
         _ = try MQTTPacket.publish(message).validatedRemainingLength()
         message.packetID = allocatePacketID()
         inFlight.append(Outgoing(publish: message, waiter: nil, onAcknowledged: onAcknowledged))
+        resumeInFlightWaiters()
         transmit(index: inFlight.count - 1, on: connection.channel)
         connection.channel.flush()
         return true
@@ -319,6 +323,23 @@ public actor MQTTClient {
             }
         } onCancel: {
             Task { await self.cancelConnectedWaiter(token: token) }
+        }
+    }
+
+    /// Suspends until at least `count` QoS 1 messages are in flight (queued or sent, not yet
+    /// acknowledged); returns at once if they are. Woken when a message enters the in-flight
+    /// list, so monitoring and tests need not poll ``inFlightCount``. Throws if the client stops
+    /// first, or `CancellationError`.
+    public func waitUntilInFlight(atLeast count: Int) async throws {
+        if inFlight.count >= count { return }
+        try checkRunning()
+        let token = makeToken()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                inFlightWaiters[token] = (count, continuation)
+            }
+        } onCancel: {
+            Task { await self.cancelInFlightWaiter(token: token) }
         }
     }
 
@@ -518,6 +539,9 @@ public actor MQTTClient {
         let connecting = connectedWaiters
         connectedWaiters = [:]
         for waiter in connecting.values { waiter.resume(throwing: error) }
+        let inFlightWaiting = inFlightWaiters
+        inFlightWaiters = [:]
+        for waiter in inFlightWaiting.values { waiter.continuation.resume(throwing: error) }
         usedPacketIDs = []
         messagesContinuation.finish()
         eventsContinuation.finish()
@@ -596,6 +620,18 @@ public actor MQTTClient {
 
     private func cancelConnectedWaiter(token: Int) {
         connectedWaiters.removeValue(forKey: token)?.resume(throwing: CancellationError())
+    }
+
+    private func cancelInFlightWaiter(token: Int) {
+        inFlightWaiters.removeValue(forKey: token)?.continuation.resume(throwing: CancellationError())
+    }
+
+    /// Resumes the ``waitUntilInFlight(atLeast:)`` callers whose count is reached.
+    private func resumeInFlightWaiters() {
+        guard !inFlightWaiters.isEmpty else { return }
+        let ready = inFlightWaiters.filter { $0.value.count <= inFlight.count }
+        for token in ready.keys { inFlightWaiters.removeValue(forKey: token) }
+        for waiter in ready.values { waiter.continuation.resume() }
     }
 
     /// Sends a SUBSCRIBE/UNSUBSCRIBE and waits for the acknowledgement with the same identifier.

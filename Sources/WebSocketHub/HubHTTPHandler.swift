@@ -25,6 +25,7 @@ final class HubHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let core = self.core
         handshakeTimer = context.eventLoop.scheduleTask(in: core.configuration.handshakeTimeoutSeconds.timeAmount) {
             core.counters.requestsRejected.add(1, ordering: .relaxed)
+            core.counters.changed()
             core.logger.notice("websocket handshake timeout", metadata: ["remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
             channel.close(promise: nil)
         }
@@ -85,6 +86,7 @@ final class HubHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             text = "unauthorized: send Authorization: Bearer <token> or ?token=<token>"
             extraHeaders.append(("WWW-Authenticate", "Bearer"))
             core.counters.authFailures.add(1, ordering: .relaxed)
+            core.counters.changed()
             core.logger.warning("websocket subscriber rejected: missing or wrong token", metadata: ["remote": "\(remote)"])
         case .full:
             status = .serviceUnavailable
@@ -103,6 +105,7 @@ final class HubHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if status != .unauthorized {
             core.counters.requestsRejected.add(1, ordering: .relaxed)
+            core.counters.changed()
         }
         var body = context.channel.allocator.buffer(capacity: text.utf8.count + 1)
         body.writeString(text + "\n")

@@ -46,6 +46,7 @@ final class SubscriberHandler: ChannelInboundHandler {
         self.registry = registry
         core.counters.subscribers.add(1, ordering: .relaxed)
         core.counters.subscribersAccepted.add(1, ordering: .relaxed)
+        core.counters.changed()
         core.logger.info("websocket subscriber connected", metadata: ["remote": "\(remote)"])
         lastInbound = .now()
         let configuration = core.configuration
@@ -83,6 +84,7 @@ final class SubscriberHandler: ChannelInboundHandler {
         registry.handlers.removeValue(forKey: key)
         self.registry = nil
         core.counters.subscribers.add(-1, ordering: .relaxed)
+        core.counters.changed()
     }
 
     // MARK: Outbound
@@ -98,6 +100,7 @@ final class SubscriberHandler: ChannelInboundHandler {
     func dropAsTooSlow() {
         guard state == .open else { return }
         core.counters.slowSubscribersDropped.add(1, ordering: .relaxed)
+        core.counters.changed()
         core.logger.warning(
             "websocket subscriber dropped: too slow",
             metadata: ["remote": "\(remote)", "capBytes": "\(core.configuration.maxQueuedBytesPerSubscriber)"]
@@ -128,6 +131,7 @@ final class SubscriberHandler: ChannelInboundHandler {
         let idle = core.configuration.idleTimeoutSeconds
         if idle > 0, NIODeadline.now() - lastInbound > idle.timeAmount {
             core.counters.idleClosed.add(1, ordering: .relaxed)
+            core.counters.changed()
             core.logger.notice("websocket subscriber idle, closing", metadata: ["remote": "\(remote)"])
             initiateClose(code: WebSocketCloseCode.goingAway, reason: "idle: no pong")
             return
@@ -201,6 +205,7 @@ final class SubscriberHandler: ChannelInboundHandler {
     private func protocolError(context: ChannelHandlerContext, code: UInt16, reason: String) {
         guard state != .closed else { return }
         core.counters.protocolErrors.add(1, ordering: .relaxed)
+        core.counters.changed()
         core.logger.notice("websocket subscriber protocol error, closing", metadata: ["remote": "\(remote)", "reason": "\(reason)"])
         if state == .open {
             state = .closing

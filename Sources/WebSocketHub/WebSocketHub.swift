@@ -208,6 +208,14 @@ public final class WebSocketHub: Sendable {
     /// A snapshot of the counters.
     public var statistics: Statistics { core.counters.snapshot() }
 
+    /// Calls `observer` after every change of a counter of ``statistics`` (``subscriberCount``
+    /// included), on the thread that made the change (an event loop, or a ``broadcast(text:)``
+    /// caller), so monitoring and tests can react to a subscriber registering or leaving without
+    /// polling. It must not block. Observers cannot be removed; they live as long as the hub.
+    public func observeStatistics(_ observer: @escaping @Sendable () -> Void) {
+        core.counters.addObserver(observer)
+    }
+
     /// Stops accepting, sends close 1001 ("server shutting down") to every subscriber and waits
     /// until their connections are closed (at most ``Configuration/closeTimeoutSeconds`` plus a
     /// little). Idempotent.
@@ -243,6 +251,21 @@ final class HubCounters: Sendable {
     let requestsRejected = Atomic<Int>(0)
     let protocolErrors = Atomic<Int>(0)
     let idleClosed = Atomic<Int>(0)
+    /// Observers of counter changes (``WebSocketHub/observeStatistics(_:)``); `hasObservers`
+    /// keeps the usual case (none) to one atomic load per change.
+    private let observers = Mutex<[@Sendable () -> Void]>([])
+    private let hasObservers = Atomic<Bool>(false)
+
+    func addObserver(_ observer: @escaping @Sendable () -> Void) {
+        observers.withLock { $0.append(observer) }
+        hasObservers.store(true, ordering: .releasing)
+    }
+
+    /// Tells the observers that counters changed; called after every change.
+    func changed() {
+        guard hasObservers.load(ordering: .acquiring) else { return }
+        for observer in observers.withLock({ $0 }) { observer() }
+    }
 
     func snapshot() -> WebSocketHub.Statistics {
         WebSocketHub.Statistics(
@@ -310,6 +333,7 @@ final class HubCore: Sendable {
     func broadcast(text: String) {
         let frame = WebSocketWire.serverTextFrame(text, allocator: ByteBufferAllocator())
         counters.broadcasts.add(1, ordering: .relaxed)
+        counters.changed()
         let counters = self.counters
         loops.withLock { entries in
             for entry in entries {
@@ -317,6 +341,7 @@ final class HubCore: Sendable {
                 entry.loop.execute {
                     let sent = registry.value.send(frame)
                     counters.messagesSent.add(sent, ordering: .relaxed)
+                    counters.changed()
                 }
             }
         }

@@ -45,6 +45,8 @@ final class EventQueue<Element: Sendable>: Sendable {
                 return
             }
             Task {
+                // The timeout of this one wait (a deadline: the waiter is resumed by `push`
+                // as soon as an event arrives), not a poll.
                 try? await Task.sleep(for: timeout)
                 let expired = state.withLock { state -> Waiter? in
                     guard let waiter = state.waiter, waiter.token == token else { return nil }

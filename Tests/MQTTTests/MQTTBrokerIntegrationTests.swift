@@ -47,6 +47,7 @@ struct MQTTBrokerIntegrationTests {
                 group.addTask {
                     try await client.publish(topic: topic, payload: ByteBuffer(string: "\(id)"))
                 }
+                // Pacing is the input here (a live stream), not a wait for anything.
                 if let interval { try await Task.sleep(for: interval) }
             }
             try await group.waitForAll()
@@ -61,7 +62,8 @@ struct MQTTBrokerIntegrationTests {
         let client = MQTTClient(configuration: configuration)
         let runner = Task { try await client.run() }
         try await withDeadline(30, "CONNACK") { try await client.waitUntilConnected() }
-        // Stay connected across several keep-alive periods: PINGRESPs must come back.
+        // Stay connected across several keep-alive periods: PINGRESPs must come back. A bounded
+        // run (the elapsed time is what is tested: 4 keep-alive periods), not a poll.
         try await Task.sleep(for: .milliseconds(1200))
         #expect(await client.isConnected)
         await client.disconnect()
@@ -173,6 +175,7 @@ struct MQTTBrokerIntegrationTests {
                 try await subscriber.subscribe([MQTTSubscription(topicFilter: topic, qos: .atLeastOnce)])
             }
             let counts = Mutex<[Int: Int]>([:])
+            let delivered = ChangeSignal()  // notified after every delivery
             let collector = Task {
                 for await message in subscriber.messages where message.topic == topic {
                     if let id = Int(String(buffer: message.payload)) {
@@ -180,6 +183,7 @@ struct MQTTBrokerIntegrationTests {
                             counts[id, default: 0] += 1
                             return counts.count
                         }
+                        delivered.notify()
                         if distinct == 1000 { break }
                     } else {
                         Issue.record("payload that is not an id: \(String(buffer: message.payload))")
@@ -194,20 +198,20 @@ struct MQTTBrokerIntegrationTests {
             }
 
             // Let a third of the stream through, then pull the broker away under it.
-            try await withDeadline(30, "300 deliveries before the restart") {
-                while counts.withLock({ $0.count }) < 300 { try await Task.sleep(for: .milliseconds(2)) }
-            }
+            try await delivered.wait(30, "300 deliveries before the restart") { counts.withLock { $0.count } >= 300 }
             try await broker.stopKeepingState()
             let deliveredBeforeRestart = counts.withLock { $0.count }
-            // Wait for the client to notice the broker is gone (bounded), instead of a fixed sleep.
+            // Wait for the client to notice the broker is gone (bounded): its `.disconnected`
+            // event (the buffered `.connected` of the start is skipped).
             try await withDeadline(10, "the publisher notices the broker is gone") {
-                while await publisher.isConnected { try await Task.sleep(for: .milliseconds(2)) }
+                for await event in publisher.events {
+                    if case .disconnected = event, await publisher.isConnected == false { return }
+                }
             }
             #expect(await publisher.isConnected == false)
-            // The stream goes on during the outage, so there are messages to re-send.
-            try await withDeadline(30, "messages queued during the outage") {
-                while await publisher.inFlightCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
-            }
+            // The stream goes on during the outage, so there are messages to re-send (woken when
+            // one enters the client's in-flight list).
+            try await withDeadline(30, "messages queued during the outage") { try await publisher.waitUntilInFlight(atLeast: 1) }
             try await broker.restart()
 
             try await value(of: publishing, within: 40, "all PUBACKs after the restart")
@@ -249,16 +253,19 @@ struct MQTTBrokerIntegrationTests {
                 try await subscriber.subscribe([MQTTSubscription(topicFilter: topic, qos: .atLeastOnce)])
             }
             let counts = Mutex<(ids: Set<Int>, probes: Int)>(([], 0))
+            let delivered = ChangeSignal()  // notified after every delivery
             let collector = Task {
                 for await message in subscriber.messages where message.topic == topic {
                     let text = String(buffer: message.payload)
                     if text == "probe" {
                         counts.withLock { $0.probes += 1 }
+                        delivered.notify()
                     } else if let id = Int(text), (0..<1000).contains(id) {
                         let done = counts.withLock { counts in
                             counts.ids.insert(id)
                             return counts.ids.isSuperset(of: 400..<1000)
                         }
+                        delivered.notify()
                         if done { break }
                     } else {
                         Issue.record("unexpected payload \(text)")
@@ -269,21 +276,23 @@ struct MQTTBrokerIntegrationTests {
 
             // Phase 1: a paced stream; the broker dies under it.
             let phase1 = Task { try await Self.publishAll(publisher, topic: topic, ids: 0..<400, interval: .milliseconds(3)) }
-            try await withDeadline(30, "100 deliveries before the crash") {
-                while counts.withLock({ $0.ids.count }) < 100 { try await Task.sleep(for: .milliseconds(2)) }
-            }
+            try await delivered.wait(30, "100 deliveries before the crash") { counts.withLock { $0.ids.count } >= 100 }
             try await broker.kill()
-            try await withDeadline(30, "messages queued during the outage") {
-                while await publisher.inFlightCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
-            }
+            try await withDeadline(30, "messages queued during the outage") { try await publisher.waitUntilInFlight(atLeast: 1) }
             try await broker.restart()
             try await value(of: phase1, within: 60, "phase 1 publishes complete after the restart")
 
-            // The subscriber renews its subscription by itself; probe until it is in place.
+            // The subscriber renews its subscription by itself (no event tells when the broker
+            // has it); probe until it is in place: after each probe's PUBACK, wait up to 50 ms
+            // for a delivery (woken by it), then probe again.
             try await withDeadline(30, "subscription renewed") {
                 while counts.withLock({ $0.probes }) == 0 {
                     try await publisher.publish(topic: topic, payload: ByteBuffer(string: "probe"))
-                    try await Task.sleep(for: .milliseconds(50))
+                    do {
+                        try await delivered.wait(0.05, "probe delivered") { counts.withLock { $0.probes } > 0 }
+                    } catch is TestTimeout {
+                        continue  // not subscribed yet: probe again
+                    }
                 }
             }
             // Phase 2: everything from now on must arrive.

@@ -85,15 +85,15 @@ struct MQTTClientTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<3 {
                     group.addTask { try await client.publish(topic: "q", payload: ByteBuffer(string: "\(index)")) }
-                    // Fix the order of the calls: the next one starts after this one is queued.
-                    while await client.inFlightCount < index + 1 { try await Task.sleep(for: .milliseconds(1)) }
+                    // Fix the order of the calls: the next one starts after this one is queued
+                    // (woken by the client when the message enters its in-flight list).
+                    try await withDeadline(30, "publish \(index) queued") { try await client.waitUntilInFlight(atLeast: index + 1) }
                 }
                 try await group.waitForAll()
             }
         }
-        try await withDeadline(30, "3 queued") {
-            while await client.inFlightCount < 3 { try await Task.sleep(for: .milliseconds(1)) }
-        }
+        try await withDeadline(30, "3 queued") { try await client.waitUntilInFlight(atLeast: 3) }
+        #expect(await client.inFlightCount == 3)
         let runner = start(client)
         let (connection, _) = try await broker.acceptClient()
         var payloads: [String] = []
@@ -182,9 +182,8 @@ struct MQTTClientTests {
         #expect(ping2 == .pingreq)
         // No PINGRESP this time: the client must give up on this connection and reconnect.
         _ = try await broker.acceptClient(within: 30)
-        try await withDeadline(30, "first connection closed") {
-            while connection.channel.isActive { try await Task.sleep(for: .milliseconds(5)) }
-        }
+        try await withDeadline(30, "first connection closed") { try await connection.channel.closeFuture.get() }
+        #expect(!connection.channel.isActive)
         let pings = broker.arrivals.times(connection: connection.id, type: .pingreq)
         #expect(pings.count == 2, "PINGREQs on the first connection: \(pings.count)")
         await client.disconnect()
@@ -352,9 +351,8 @@ struct MQTTClientTests {
         let error = await thrownMQTTError(publisher)
         #expect(error?.code == .clientShutDown)
         #expect(await client.isConnected == false)
-        try await withDeadline(30, "connection closed") {
-            while connection.channel.isActive { try await Task.sleep(for: .milliseconds(5)) }
-        }
+        try await withDeadline(30, "connection closed") { try await connection.channel.closeFuture.get() }
+        #expect(!connection.channel.isActive)
         await broker.stop()
     }
 

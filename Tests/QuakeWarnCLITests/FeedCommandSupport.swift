@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -9,19 +10,16 @@ import Darwin
 
 /// A running `quakewarn feed` process (port 0), its port read from stderr.
 final class FeedProcess: @unchecked Sendable {
-    // `stderrText` is guarded by `lock`; the rest is set once in `start`.
+    // Everything is set once in `start`; the collector and the exit watch are thread-safe.
     let process = Process()
-    private let lock = NSLock()
-    private var stderrData = Data()
+    private let output = OutputCollector()
+    private let exit = ExitWatch()
     private(set) var port = 0
 
-    var stderrText: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: stderrData, as: UTF8.self)
-    }
+    var stderrText: String { output.text }
 
-    /// Starts `quakewarn feed ARGS --port 0` and waits (≤ 10 s) for `listening on 127.0.0.1:PORT`.
+    /// Starts `quakewarn feed ARGS --port 0` and waits (≤ 10 s) for `listening on 127.0.0.1:PORT`,
+    /// woken by each chunk the feed writes to stderr (no polling).
     static func start(_ arguments: [String]) throws -> FeedProcess {
         let feed = FeedProcess()
         feed.process.executableURL = try CLIRunner.executable()
@@ -30,38 +28,26 @@ final class FeedProcess: @unchecked Sendable {
         feed.process.standardError = err
         feed.process.standardOutput = FileHandle.nullDevice
         feed.process.standardInput = FileHandle.nullDevice
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            feed.lock.lock()
-            feed.stderrData.append(chunk)
-            feed.lock.unlock()
-        }
+        feed.output.attach(err)
+        feed.exit.install(on: feed.process)
         try feed.process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if let range = feed.stderrText.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                let text = feed.stderrText[range]
-                feed.port = Int(text.split(separator: ":").last ?? "") ?? 0
-                return feed
-            }
-            if !feed.process.isRunning { break }
-            usleep(5_000)
+        if let port = feed.output.waitBlocking(10, for: OutputCollector.number(after: "listening on 127.0.0.1:")) {
+            feed.port = port
+            return feed
         }
         feed.kill()
         throw FeedFailure(message: "feed did not start listening: \(feed.stderrText)")
     }
 
-    /// Sends SIGTERM and waits (≤ 5 s) for the exit status.
+    /// Sends SIGTERM and waits (≤ 5 s, woken by the exit) for the exit status.
     func terminate() -> Int32? {
         guard process.isRunning else { return process.terminationStatus }
         Glibc.kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning, Date() < deadline { usleep(5_000) }
-        if process.isRunning {
+        guard let status = exit.waitBlocking(5) else {
             kill()
             return nil
         }
-        return process.terminationStatus
+        return status
     }
 
     func kill() {

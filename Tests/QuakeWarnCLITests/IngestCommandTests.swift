@@ -38,19 +38,25 @@ struct IngestCommandTests {
         defer { _ = daemon.terminate() }
 
         // Part of the data arrives, then the feed dies and comes back (same files, same numbering).
-        #expect(IngestFixture.wait(seconds: 20) { (IngestStats.read(URL(fileURLWithPath: out1))?.totalSamples ?? 0) > expectedTotal / 5 })
+        let watched1 = [dir.path, out1]  // woken when the daemon (re)writes ingest-stats.json
+        #expect(IngestFixture.wait(seconds: 20, watching: watched1) {
+            (IngestStats.read(URL(fileURLWithPath: out1))?.totalSamples ?? 0) > expectedTotal / 5
+        })
         feed.kill()
+        // A 300 ms outage of the feed, which is the fault under test (a duration, not a poll).
         usleep(300_000)
         feed = try FeedProcess.start(files + ["--speed", "16"])
         proxy.setUpstream(feed.port)
 
         // The daemon is stopped and restarted from its state file.
-        #expect(IngestFixture.wait(seconds: 20) { (IngestStats.read(URL(fileURLWithPath: out1))?.totalSamples ?? 0) > expectedTotal / 2 })
+        #expect(IngestFixture.wait(seconds: 20, watching: watched1) {
+            (IngestStats.read(URL(fileURLWithPath: out1))?.totalSamples ?? 0) > expectedTotal / 2
+        })
         #expect(daemon.terminate() == 0, "\(daemon.stderrText.suffix(2000))")
         daemon = try IngestProcess.start(config: try IngestFixture.writeConfig(in: dir, port: proxy.port, output: out2))
 
         let first = try #require(IngestStats.read(URL(fileURLWithPath: out1)))
-        let complete = IngestFixture.wait(seconds: 30) {
+        let complete = IngestFixture.wait(seconds: 30, watching: [dir.path, out2]) {
             first.totalSamples + (IngestStats.read(URL(fileURLWithPath: out2))?.totalSamples ?? 0) >= expectedTotal
         }
         cutter.stop()
@@ -92,7 +98,9 @@ struct IngestCommandTests {
         let liveOut = dir.appendingPathComponent("live")
         let daemon = try IngestProcess.start(config: try IngestFixture.writeConfig(in: dir, port: feed.port, output: liveOut.path))
         defer { _ = daemon.terminate() }
-        #expect(IngestFixture.wait(seconds: 30) { (IngestStats.read(liveOut)?.totalSamples ?? 0) >= expectedTotal },
+        #expect(IngestFixture.wait(seconds: 30, watching: [dir.path, liveOut.path]) {
+                    (IngestStats.read(liveOut)?.totalSamples ?? 0) >= expectedTotal
+                },
                 "\(daemon.stderrText.suffix(3000))")
         #expect(daemon.terminate() == 0)
 
@@ -131,6 +139,7 @@ final class Cutter: @unchecked Sendable {
     init(proxy: CuttingProxy, intervalSeconds: Double) {
         Thread.detachNewThread { [self] in
             while isRunning {
+                // The cut period is the fault under test (a schedule, not a poll).
                 usleep(UInt32(intervalSeconds * 1e6))
                 if isRunning { proxy.cutAll() }
             }

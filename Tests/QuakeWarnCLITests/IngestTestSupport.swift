@@ -2,6 +2,7 @@ import Foundation
 import MiniSEED
 import SeismicCore
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -144,16 +145,12 @@ final class CuttingProxy: @unchecked Sendable {
 
 /// A running `quakewarn ingest --config FILE` process (stderr collected).
 final class IngestProcess: @unchecked Sendable {
-    // `stderrData` is guarded by `lock`.
+    // Set once in `start`; the collector and the exit watch are thread-safe.
     let process = Process()
-    private let lock = NSLock()
-    private var stderrData = Data()
+    private let output = OutputCollector()
+    private let exit = ExitWatch()
 
-    var stderrText: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: stderrData, as: UTF8.self)
-    }
+    var stderrText: String { output.text }
 
     static func start(config: String) throws -> IngestProcess {
         let p = IngestProcess()
@@ -163,28 +160,22 @@ final class IngestProcess: @unchecked Sendable {
         p.process.standardError = err
         p.process.standardOutput = FileHandle.nullDevice
         p.process.standardInput = FileHandle.nullDevice
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            p.lock.lock()
-            p.stderrData.append(chunk)
-            p.lock.unlock()
-        }
+        p.output.attach(err)
+        p.exit.install(on: p.process)
         try p.process.run()
         return p
     }
 
-    /// SIGTERM, then wait (≤ 15 s) for the exit status (nil: had to be killed).
+    /// SIGTERM, then wait (≤ 15 s, woken by the exit) for the exit status (nil: had to be killed).
     func terminate() -> Int32? {
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(15)
-        while process.isRunning, Date() < deadline { usleep(10_000) }
-        if process.isRunning {
+        guard let status = exit.waitBlocking(15) else {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             return nil
         }
-        return process.terminationStatus
+        return status
     }
 }
 
@@ -256,13 +247,15 @@ enum IngestFixture {
         return path
     }
 
-    /// Polls `condition` every 20 ms until it holds or `seconds` pass.
-    static func wait(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(20_000)
+    /// Waits until `condition` (which reads files the daemon writes into `directories`) holds
+    /// or `seconds` pass; re-checked whenever a file in those directories is created, written or
+    /// renamed into place (inotify), not on a timer. List parents before children: a directory
+    /// that does not exist yet is watched once its creation in the parent was seen.
+    static func wait(seconds: Double, watching directories: [String], _ condition: () -> Bool) -> Bool {
+        guard let watch = try? DirectoryWatch(directories) else {
+            Issue.record("inotify unavailable")
+            return false
         }
-        return condition()
+        return watch.waitBlocking(seconds, until: condition)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 import WebSocketHub
 
 #if canImport(Glibc)
@@ -102,27 +103,11 @@ struct RelayCommandTests {
     func publishToRunningRelay() async throws {
         let setup = try Setup()
         defer { setup.remove() }
-        let relay = Process()
-        relay.executableURL = try CLIRunner.executable()
-        relay.arguments = ["relay", "--config", setup.config, "--log-level", "info"]
-        let stderrPath = setup.directory + "/relay.err"
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        relay.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        relay.standardOutput = FileHandle.nullDevice
-        relay.standardInput = FileHandle.nullDevice
-        try relay.run()
-        defer { if relay.isRunning { kill(relay.processIdentifier, SIGKILL) } }
-        // Wait (with a deadline) for "relay: input listening on 127.0.0.1:PORT".
-        var port: Int?
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while port == nil && ContinuousClock.now < deadline && relay.isRunning {
-            let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "relay: input listening on 127.0.0.1:") {
-                port = Int(text[range.upperBound...].prefix { $0.isNumber })
-            }
-            if port == nil { try await Task.sleep(for: .milliseconds(10)) }
-        }
-        let inputPort = try #require(port, "relay did not start: \((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")")
+        let relay = try Self.startRelay(["relay", "--config", setup.config, "--log-level", "info"])
+        defer { relay.killIfRunning() }
+        // "relay: input listening on 127.0.0.1:PORT", woken by each chunk of its stderr.
+        let inputPort = try await relay.output.wait(30, "relay input listening",
+                                                   for: OutputCollector.number(after: "relay: input listening on 127.0.0.1:"))
         // publish reads the input address from a config: same file with the bound port.
         let publishConfig = try setup.write("publish.yaml", """
             input: {port: \(inputPort), tokenFile: input.token}
@@ -148,11 +133,11 @@ struct RelayCommandTests {
         let refused = try CLIRunner.run(["relay", "publish", drill, "--config", badToken, "--private-key", setup.privateKey])
         #expect(refused.status == 2 && refused.stderr.contains("unauthorized"), "\(refused.stderr)")
 
-        kill(relay.processIdentifier, SIGTERM)
-        let stopDeadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while relay.isRunning && ContinuousClock.now < stopDeadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(!relay.isRunning && relay.terminationStatus == 0)
-        let log = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        kill(relay.process.processIdentifier, SIGTERM)
+        #expect(try await relay.exit.wait(30, "relay stops after SIGTERM") == 0)
+        // The whole log: stderr reaches end of file once the relay has exited.
+        try await relay.output.changes.wait(10, "relay stderr closed") { relay.output.isFinished }
+        let log = relay.output.text
         #expect(log.contains("accepted") && log.contains("relay stopped"), "\(log.suffix(3000))")
     }
 
@@ -161,32 +146,14 @@ struct RelayCommandTests {
         let setup = try Setup(extra: "websocket: {port: 0, tokensFile: ws.tokens}")
         defer { setup.remove() }
         _ = try setup.write("ws.tokens", "# school loudspeaker controllers\nschool-7-token\n\n")
-        let relay = Process()
-        relay.executableURL = try CLIRunner.executable()
-        relay.arguments = ["relay", "--config", setup.config]
-        let stderrPath = setup.directory + "/relay.err"
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        relay.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        relay.standardOutput = FileHandle.nullDevice
-        relay.standardInput = FileHandle.nullDevice
-        try relay.run()
-        defer { if relay.isRunning { kill(relay.processIdentifier, SIGKILL) } }
-        var inputPort: Int?
-        var wsPort: Int?
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while (inputPort == nil || wsPort == nil) && ContinuousClock.now < deadline && relay.isRunning {
-            let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "relay: input listening on 127.0.0.1:") {
-                inputPort = Int(text[range.upperBound...].prefix { $0.isNumber })
-            }
-            if let range = text.range(of: "relay: WebSocket subscribers on ws://127.0.0.1:") {
-                wsPort = Int(text[range.upperBound...].prefix { $0.isNumber })
-            }
-            if inputPort == nil || wsPort == nil { try await Task.sleep(for: .milliseconds(10)) }
-        }
-        let log = { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
-        let input = try #require(inputPort, "relay did not start: \(log())")
-        let hubPort = try #require(wsPort, "no WebSocket line: \(log())")
+        let relay = try Self.startRelay(["relay", "--config", setup.config])
+        defer { relay.killIfRunning() }
+        let log = { relay.output.text }
+        // Both lines, woken by each chunk of the relay's stderr.
+        let input = try await relay.output.wait(30, "relay input listening",
+                                                for: OutputCollector.number(after: "relay: input listening on 127.0.0.1:"))
+        let hubPort = try await relay.output.wait(30, "WebSocket line",
+                                                  for: OutputCollector.number(after: "relay: WebSocket subscribers on ws://127.0.0.1:"))
 
         // A wrong token is refused at the handshake (HTTP 401).
         await #expect(throws: WebSocketClientError.self) {
@@ -194,10 +161,14 @@ struct RelayCommandTests {
                                                        bearerToken: "guess")) { _ in }
         }
         let received = Mutex<[String]>([])
+        let arrivals = ChangeSignal()  // notified after every message received
         let client = try await WebSocketClient.connect(
             .init(url: WebSocketURL(host: "127.0.0.1", port: hubPort, target: "/warnings"), bearerToken: "school-7-token")
         ) { event in
-            if case let .text(text, _) = event { received.withLock { $0.append(text) } }
+            if case let .text(text, _) = event {
+                received.withLock { $0.append(text) }
+                arrivals.notify()
+            }
         }
 
         let publishConfig = try setup.write("publish.yaml", """
@@ -209,10 +180,7 @@ struct RelayCommandTests {
         let drill = try setup.write("drill.jsonl", Self.warningJSON(id: "ws-1") + "\n" + Self.warningJSON(id: "ws-1", update: 1) + "\n")
         let published = try CLIRunner.run(["relay", "publish", drill, "--config", publishConfig, "--private-key", setup.privateKey])
         #expect(published.status == 0, "\(published.stderr)")
-        let receiveDeadline = ContinuousClock.now.advanced(by: .seconds(20))
-        while received.withLock({ $0.count }) < 2 && ContinuousClock.now < receiveDeadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try? await arrivals.wait(20, "two messages") { received.withLock { $0.count } >= 2 }
         let messages = received.withLock { $0 }
         try #require(messages.count == 2, "received \(messages.count) messages; relay log: \(log().suffix(2000))")
         // Each is the signed envelope; `quakewarn verify` accepts it with the publisher's key and
@@ -229,15 +197,38 @@ struct RelayCommandTests {
         _ = try CLIRunner.run(["relay", "publish", drill, "--config", publishConfig, "--private-key", setup.privateKey])
         let next = try setup.write("next.jsonl", Self.warningJSON(id: "ws-2") + "\n")
         _ = try CLIRunner.run(["relay", "publish", next, "--config", publishConfig, "--private-key", setup.privateKey])
-        let nextDeadline = ContinuousClock.now.advanced(by: .seconds(20))
-        while received.withLock({ $0.count }) < 3 && ContinuousClock.now < nextDeadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try? await arrivals.wait(20, "a third message") { received.withLock { $0.count } >= 3 }
         let all = received.withLock { $0 }
         try #require(all.count >= 3)
         #expect(Self.payloadID(all[2]) == "ws-2", "duplicates were broadcast again: \(all.count) messages")
         await client.abort()
-        kill(relay.processIdentifier, SIGTERM)
+        kill(relay.process.processIdentifier, SIGTERM)
+    }
+
+    /// A `quakewarn` child whose stderr is collected as it arrives and whose exit is watched.
+    final class RelayProcess {
+        let process: Process
+        let output = OutputCollector()
+        let exit = ExitWatch()
+
+        init(_ process: Process) { self.process = process }
+
+        func killIfRunning() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    }
+
+    static func startRelay(_ arguments: [String]) throws -> RelayProcess {
+        let process = Process()
+        process.executableURL = try CLIRunner.executable()
+        process.arguments = arguments
+        let relay = RelayProcess(process)
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        relay.output.attach(err)
+        relay.exit.install(on: process)
+        try process.run()
+        return relay
     }
 
     @Test("bench runs end to end through the test broker and prints four percentile rows",

@@ -2,6 +2,7 @@
 // in this test process and against the test Mosquitto broker (MQTT_TEST_*, skipped when absent).
 import Foundation
 import Testing
+import TestSupport
 import WebSocketHub
 
 @Suite("quakewarn subscribe (subprocess)")
@@ -61,12 +62,13 @@ struct SubscribeCommandTests {
         Task { try await runCLI(arguments) }
     }
 
-    static func waitUntil(_ what: String, within seconds: Double = 20, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while !condition() {
-            if ContinuousClock.now > deadline { throw CLIRunner.Failure.executableNotFound(["timed out waiting for \(what)"]) }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+    /// Waits until `condition` (about `hub`'s counters) holds, re-checked whenever a counter of
+    /// the hub changes (`observeStatistics`), not on a timer; ``TestTimeout`` after `seconds`.
+    static func waitUntil(_ hub: WebSocketHub, _ what: String, within seconds: Double = 20,
+                          _ condition: () -> Bool) async throws {
+        let changes = ChangeSignal()
+        hub.observeStatistics { changes.notify() }
+        try await changes.wait(seconds, what, until: condition)
     }
 
     // MARK: WebSocket
@@ -80,7 +82,7 @@ struct SubscribeCommandTests {
             "subscribe", "--websocket", "ws://127.0.0.1:\(hub.port)/warnings", "--token-file", m.path("token"),
             "--public-key", m.publicKey, "--count", "3", "--timeout", "30",
         ])
-        try await Self.waitUntil("subscriber connected") { hub.subscriberCount == 1 }
+        try await Self.waitUntil(hub, "subscriber connected") { hub.subscriberCount == 1 }
         let before = Int64(Date().timeIntervalSince1970 * 1e9)
         hub.broadcast(text: m.signed)
         hub.broadcast(text: m.forged)
@@ -128,7 +130,7 @@ struct SubscribeCommandTests {
             "subscribe", "--websocket", "ws://127.0.0.1:\(hub.port)/warnings", "--token-file", m.path("token"), "--count", "1",
             "--timeout", "30",
         ])
-        try await Self.waitUntil("subscriber connected") { hub.subscriberCount == 1 }
+        try await Self.waitUntil(hub, "subscriber connected") { hub.subscriberCount == 1 }
         hub.broadcast(text: m.signed)
         let result = try await run.value
         #expect(result.status == 0, "\(result.stderr)")
@@ -160,7 +162,7 @@ struct SubscribeCommandTests {
         // Earlier subscribers may still be counted until the hub sees their TCP close: wait for a new one.
         let acceptedBefore = hub.statistics.subscribersAccepted
         let run = Self.runInBackground(["subscribe", "--websocket", url, "--token-file", m.path("token"), "--timeout", "30"])
-        try await Self.waitUntil("subscriber connected") { hub.statistics.subscribersAccepted == acceptedBefore + 1 }
+        try await Self.waitUntil(hub, "subscriber connected") { hub.statistics.subscribersAccepted == acceptedBefore + 1 }
         await hub.shutdown()
         let closed = try await run.value
         #expect(closed.status == 1)

@@ -21,6 +21,8 @@ struct RelayBrokerTests {
     /// A subscribing client on `filter`; received messages are collected as (topic, payload).
     final class Received: Sendable {
         let items = Mutex<[(topic: String, payload: Data)]>([])
+        /// Notified after every message.
+        let changes = ChangeSignal()
     }
 
     final class Subscriber: Sendable {
@@ -43,6 +45,7 @@ struct RelayBrokerTests {
                 Task {
                     for await message in client.messages {
                         received.items.withLock { $0.append((message.topic, Data(message.payload.readableBytesView))) }
+                        received.changes.notify()
                     }
                 },
             ]
@@ -59,6 +62,11 @@ struct RelayBrokerTests {
         }
 
         var count: Int { received.items.withLock { $0.count } }
+
+        /// Waits until at least `count` messages arrived, woken by each one (no polling).
+        func waitForCount(_ count: Int, within seconds: Double, _ what: String) async throws {
+            try await received.changes.wait(seconds, what) { self.count >= count }
+        }
     }
 
     @Test("every accepted warning reaches a subscriber on its status/level topic; forged ones never do")
@@ -87,7 +95,7 @@ struct RelayBrokerTests {
                 guard case .reject = try await client.sendLine(Data(forged)) else { Issue.record("forged accepted"); return }
             }
         }
-        try await waitUntil(60, "300 deliveries") { subscriber.count >= 300 }
+        try await subscriber.waitForCount(300, within: 60, "300 deliveries")
         let received = subscriber.received.items.withLock { $0 }
         var seen = Set<String>()
         for (topic, payload) in received {
@@ -171,7 +179,7 @@ struct RelayBrokerTests {
         // 2. Restart with the right password: the pending entries are sent on startup.
         let service = RelayService(configuration: try Self.relayConfiguration(fixture, prefix: prefix))
         let task = Task { try await service.run() }
-        try await waitUntil(60, "20 deliveries after restart") { subscriber.count >= 20 }
+        try await subscriber.waitForCount(20, within: 60, "20 deliveries after restart")
         let outbox = try RelayOutbox(path: fixture.outboxPath)
         try await waitUntil(30, "all marked delivered") { (try? outbox.pendingCount()) == 0 }
         task.cancel()

@@ -23,18 +23,10 @@ struct RelayCrashTests {
 
     /// Starts `quakewarn relay` and returns it with its input port (parsed from its stderr).
     static func startRelay(executable: String, config: String) async throws -> (ChildProcess, Int) {
-        let child = try ChildProcess(executable, ["relay", "--config", config, "--log-level", "warning"])
-        let marker = "relay: input listening on 127.0.0.1:"
-        let port = try await withDeadline(30, "relay start") { () -> Int in
-            while true {
-                if let range = child.stderr.range(of: marker) {
-                    let digits = child.stderr[range.upperBound...].prefix { $0.isNumber }
-                    if let port = Int(digits), digits.count >= 2 { return port }
-                }
-                if !child.process.isRunning { throw ProcessFailure(command: child.command, status: child.process.terminationStatus, stderr: child.stderr) }
-                try await Task.sleep(for: .milliseconds(5))
-            }
-        }
+        let child = try ChildProcess(executable, ["relay", "--config", config, "--log-level", "warning"], watchStderr: true)
+        // Woken by each chunk the relay writes to stderr; fails at once if the relay exits first.
+        let port = try await child.waitForStderr(30, "relay start",
+                                                 for: OutputCollector.number(after: "relay: input listening on 127.0.0.1:"))
         return (child, port)
     }
 
@@ -85,6 +77,7 @@ struct RelayCrashTests {
         let subscriber = MQTTClient(configuration: subscriberConfiguration)
         let subscriberRun = Task { try? await subscriber.run() }
         let counts = Mutex<[String: Int]>([:])
+        let deliveries = ChangeSignal()  // notified after every delivery
         let collector = Task {
             for await message in subscriber.messages {
                 guard let envelope = try? JSONDecoder().decode(SignedEnvelope.self, from: Data(message.payload.readableBytesView)),
@@ -94,6 +87,7 @@ struct RelayCrashTests {
                     continue
                 }
                 counts.withLock { $0["\(warning.id)/\(warning.updateNumber)", default: 0] += 1 }
+                deliveries.notify()
             }
         }
         try await withDeadline(30, "subscriber CONNACK") { try await subscriber.waitUntilConnected() }
@@ -128,6 +122,7 @@ struct RelayCrashTests {
                 let delay = Int.random(in: 0...2000, using: &generator)
                 killed.withLock { _ = $0.insert(victim.process.processIdentifier) }
                 Task.detached {
+                    // The random kill moment is the test input (a delay, not a poll).
                     try? await Task.sleep(for: .microseconds(delay))
                     if victim.process.isRunning { victim.killHard() }
                 }
@@ -135,6 +130,8 @@ struct RelayCrashTests {
             if index == brokerRestartAt && brokerRestart == nil {
                 brokerRestart = Task {
                     try await broker.stopKeepingState()
+                    // The outage lasts 300 ms while the stream goes on: its length is the test
+                    // input (not a poll; nothing is waited for here).
                     try await Task.sleep(for: .milliseconds(300))
                     try await broker.restart()
                 }
@@ -165,7 +162,7 @@ struct RelayCrashTests {
         #expect(acked.count == total)
 
         let ackedKeys = acked
-        try await waitUntil(120, "every acknowledged warning delivered") {
+        try await deliveries.wait(120, "every acknowledged warning delivered") {
             counts.withLock { received in ackedKeys.allSatisfy { received[$0] != nil } }
         }
         let received = counts.withLock { $0 }

@@ -28,12 +28,14 @@ import Testing
                 #expect(bytes.count == 512)
                 let handled = Timestamp.wallClockNow().nanosecondsSinceEpoch
                 let n = stamps.rows.withLock { $0.append((sequence, arrival, handled)); return $0.count }
-                // A slow consumer: later packets wait in the client's queue meanwhile.
+                // A slow consumer, which is what is tested: later packets wait in the client's
+                // queue meanwhile (2 ms of work per record, not a poll).
                 try? await Task.sleep(nanoseconds: 2_000_000)
                 if n >= count { client.stop() }
             }
         }
         let deadline = Task {
+            // The deadline of the whole run (cancelled when it completes), not a poll.
             try await Task.sleep(nanoseconds: 30_000_000_000)
             client.stop()
         }

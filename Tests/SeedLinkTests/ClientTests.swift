@@ -6,11 +6,17 @@ import SeedLink
 import SeismicCore
 import Synchronization
 import Testing
+import TestSupport
 
-/// Collects client events from any thread.
+/// Collects client events from any thread; `changes` is notified after each one.
 final class EventLog: Sendable {
     let events = Mutex<[SeedLinkClientEvent]>([])
-    func append(_ e: SeedLinkClientEvent) { events.withLock { $0.append(e) } }
+    /// Notified on every event; other sources a wait watches (e.g. a server log) notify it too.
+    let changes = ChangeSignal()
+    func append(_ e: SeedLinkClientEvent) {
+        events.withLock { $0.append(e) }
+        changes.notify()
+    }
     var records: [(record: MiniSEEDRecord, sequence: Int)] {
         events.withLock { $0.compactMap { if case .record(let r, let s) = $0 { return (r, s) } else { return nil } } }
     }
@@ -21,14 +27,10 @@ final class EventLog: Sendable {
         events.withLock { $0.compactMap { if case .decodeError(let m) = $0 { return m } else { return nil } } }
     }
 
-    func wait(_ what: String, timeout: Double = 10, _ condition: () -> Bool) async throws {
-        // A poll budget rather than a wall-clock deadline (see TestConnection.wait).
-        var polls = Int(timeout / 0.002)
-        while !condition() {
-            polls -= 1
-            if polls < 0 { throw TimedOut(what: what) }
-            try await Task.sleep(nanoseconds: 2_000_000)
-        }
+    /// Waits until `condition` holds, re-checked after every ``changes`` notification (no
+    /// polling); a generous wall-clock deadline (see TestConnection.wait).
+    func wait(_ what: String, timeout: Double = 30, _ condition: () -> Bool) async throws {
+        try await changes.wait(timeout, what, until: condition)
     }
 }
 
@@ -86,6 +88,7 @@ final class EventLog: Sendable {
             return got
         }
         let timeout = Task {
+            // The deadline of the whole delivery (cancelled when it completes), not a poll.
             try await Task.sleep(nanoseconds: 20_000_000_000)
             client.stop()
         }
@@ -99,17 +102,20 @@ final class EventLog: Sendable {
     @Test func reconnectsAfterADropAndResumesWithoutLossOrDuplicates() async throws {
         let feed = try Self.pacedFeed()
         let serverLog = Mutex<[String]>([])
+        let log = EventLog()
         let server = SeedLinkServer(feed: feed, configuration: .init(port: 0, speed: .factor(10))) { line in
             serverLog.withLock { $0.append(line) }
+            log.changes.notify()  // the keep-alive wait below watches the server log
         }
         let port = try await server.start()
         let client = Self.client(port: port, keepAlive: 0.1)
-        let log = EventLog()
         let task = Self.start(client, log)
         try await log.wait("10 records") { log.records.count >= 10 }
         server.closeConnections()  // drop mid-stream
         try await log.wait("all records") { log.records.count >= feed.records.count }
-        try await Task.sleep(nanoseconds: 50_000_000)  // no late duplicates
+        // An observation window for late duplicates (absence of an event can only be seen over
+        // time; the assertion below is exact), not a poll.
+        try await Task.sleep(nanoseconds: 50_000_000)
         try await log.wait("a keep-alive") { serverLog.withLock { $0 }.contains { $0.hasSuffix("INFO ID") } }
         client.stop()
         try await task.value
@@ -148,6 +154,8 @@ final class EventLog: Sendable {
         let log2 = EventLog()
         let task2 = Self.start(second, log2)
         try await log2.wait("the rest") { delivered1.count + log2.records.count >= feed.records.count }
+        // An observation window for late duplicates (absence of an event can only be seen over
+        // time; expectAllOnceInOrder below is exact), not a poll.
         try await Task.sleep(nanoseconds: 50_000_000)
         second.stop()
         try await task2.value

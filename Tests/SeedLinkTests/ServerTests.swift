@@ -64,7 +64,9 @@ import Testing
             }
             #expect(expected.count > 10 && expected.count < feed.records.count)
             let packets = try await c.waitForPackets(expected.count)
-            try await Task.sleep(nanoseconds: 50_000_000)  // nothing else may follow
+            // Nothing else may follow: an observation window for the absence of further packets
+            // (only observable over time; the count below is exact), not a poll.
+            try await Task.sleep(nanoseconds: 50_000_000)
             #expect(c.packets().count == expected.count)
             #expect(packets.map(\.sequence) == expected.map { $0.offset + 1 })
             #expect(packets.map(\.record) == expected.map(\.element.bytes))
@@ -203,6 +205,8 @@ import Testing
             let c = try await TestConnection.open(port: port, autoRead: false, receiveBuffer: 8192)
             try await c.send("DATA\r")
             // The server sends until the socket and NIO's 64 KiB high-water mark are full, then waits.
+            // "Stopped sending" is the absence of progress, observable only over time: sample
+            // the counter every 40 ms until it is unchanged 5 times (200 ms), within 5 s.
             var previous = -1
             var stable = 0
             let deadline = Date().addingTimeInterval(5)

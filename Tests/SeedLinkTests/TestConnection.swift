@@ -3,28 +3,27 @@ import NIOCore
 import NIOPosix
 import SeedLink
 import Synchronization
+import TestSupport
 
-/// Collects every byte a connection receives.
+/// Collects every byte a connection receives; `changes` is notified on every read and at close.
 final class ByteCollector: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     let bytes = Mutex<[UInt8]>([])
     let isClosed = Atomic<Bool>(false)
+    let changes = ChangeSignal()
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         let chunk = buffer.readBytes(length: buffer.readableBytes) ?? []
         bytes.withLock { $0 += chunk }
+        changes.notify()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         isClosed.store(true, ordering: .relaxed)
+        changes.notify()
         context.fireChannelInactive()
     }
-}
-
-struct TimedOut: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
 }
 
 /// A raw TCP connection to a SeedLink server for protocol tests (127.0.0.1 only).
@@ -59,21 +58,18 @@ final class TestConnection: @unchecked Sendable {
 
     var received: [UInt8] { collector.bytes.withLock { $0 } }
 
-    /// Waits (polling every 2 ms, at most `timeout / 2 ms` polls) until `condition` holds for the bytes
-    /// after the handshake replies consumed so far.
+    /// Waits until `condition` holds for the bytes after the handshake replies consumed so far;
+    /// re-checked whenever bytes arrive or the connection closes (no polling). The deadline is
+    /// wall-clock and generous (30 s by default): a parallel run can starve the cooperative
+    /// thread pool, and a wait that succeeds returns as soon as the bytes are there anyway.
     @discardableResult
-    func wait(_ what: String, timeout: Double = 10, _ condition: ([UInt8]) -> Bool) async throws -> [UInt8] {
-        // The budget counts polls, not wall time: when the parallel test run starves the
-        // cooperative thread pool, the code under test is starved too, so a wall-clock deadline
-        // would fail spuriously. Each poll sleeps 2 ms, so the wait is still bounded.
-        var polls = Int(timeout / 0.002)
-        while true {
-            let bytes = Array(received.dropFirst(consumed))
-            if condition(bytes) { return bytes }
-            polls -= 1
-            if polls < 0 { throw TimedOut(what: what) }
-            try await Task.sleep(nanoseconds: 2_000_000)
+    func wait(_ what: String, timeout: Double = 30, _ condition: ([UInt8]) -> Bool) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try await collector.changes.wait(timeout, what) {
+            bytes = Array(received.dropFirst(consumed))
+            return condition(bytes)
         }
+        return bytes
     }
 
     /// Sends a command and returns its one-line reply (without `\r\n`).
@@ -113,12 +109,12 @@ final class TestConnection: @unchecked Sendable {
     }
 
     /// Waits until `count` data packets (or END) have arrived.
-    func waitForPackets(_ count: Int, timeout: Double = 10) async throws -> [(sequence: Int, record: [UInt8])] {
+    func waitForPackets(_ count: Int, timeout: Double = 30) async throws -> [(sequence: Int, record: [UInt8])] {
         try await wait("\(count) packets", timeout: timeout) { _ in self.packets().count >= count }
         return packets()
     }
 
-    func waitForEnd(timeout: Double = 10) async throws {
+    func waitForEnd(timeout: Double = 30) async throws {
         try await wait("END", timeout: timeout) { _ in self.frames().contains(.end) }
     }
 

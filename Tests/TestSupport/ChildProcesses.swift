@@ -28,6 +28,7 @@ public func withDeadline<T: Sendable>(
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {
+            // The deadline itself (one timer, cancelled when the body finishes), not a poll.
             try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
             throw TestTimeout(seconds: seconds, what: what)
         }
@@ -38,6 +39,8 @@ public func withDeadline<T: Sendable>(
 }
 
 /// Polls `condition` every 5 ms until it holds; throws ``TestTimeout`` after `seconds`.
+/// This is polling: prefer ``ChangeSignal`` (woken by the event itself) where the code under test
+/// offers a notification; this remains for conditions only observable by looking.
 public func waitUntil(_ seconds: Double, _ what: String, _ condition: @escaping @Sendable () async -> Bool) async throws {
     try await withDeadline(seconds, what) {
         while !(await condition()) { try await Task.sleep(for: .milliseconds(5)) }
@@ -57,27 +60,44 @@ public struct ProcessFailure: Error, CustomStringConvertible {
 }
 
 /// A child process whose stdout/stderr go to temporary files (so a chatty child can never block
-/// on a full pipe). Every wait has a deadline; `deinit` kills a child still running.
+/// on a full pipe), or with `watchStderr` its stderr to a pipe drained as it arrives, so a test
+/// can wait for a line (``waitForStderr(_:_:for:)``). Its exit wakes ``waitForExit(within:)``
+/// (termination handler, no polling). Every wait has a deadline; `deinit` kills a child still
+/// running.
 public final class ChildProcess: @unchecked Sendable {
     // Used from one test task at a time; Foundation's Process is thread-safe for these calls.
     public let process = Process()
     public let command: String
     private let stdoutURL: URL
     private let stderrURL: URL
+    /// stderr as it arrives, with `watchStderr`.
+    private let stderrCollector: OutputCollector?
+    private let exit = ExitWatch()
 
-    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                watchStderr: Bool = false) throws {
         command = ([executable] + arguments).joined(separator: " ")
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("quakewarn-child-\(UUID().uuidString)")
         stdoutURL = base.appendingPathExtension("out")
         stderrURL = base.appendingPathExtension("err")
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        if watchStderr {
+            let pipe = Pipe()
+            let collector = OutputCollector()
+            collector.attach(pipe)
+            stderrCollector = collector
+            process.standardError = pipe
+        } else {
+            stderrCollector = nil
+            _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: stderrURL)
+        }
         process.standardInput = FileHandle.nullDevice
+        exit.install(on: process)
         try process.run()
     }
 
@@ -91,7 +111,23 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
-    public var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+    public var stderr: String {
+        if let stderrCollector { return stderrCollector.text }
+        return (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? ""
+    }
+
+    /// With `watchStderr`: the first non-nil `match(stderr)`, woken by every chunk the child
+    /// writes. Throws ``ProcessFailure`` if the child exits (its stderr closes) first,
+    /// ``TestTimeout`` after `seconds`.
+    public func waitForStderr<T>(_ seconds: Double, _ what: String, for match: (String) -> T?) async throws -> T {
+        guard let stderrCollector else { throw ProcessFailure(command: command, status: -1, stderr: "stderr is not watched") }
+        do {
+            return try await stderrCollector.wait(seconds, what, for: match)
+        } catch is OutputEnded {
+            let status = (try? await exit.wait(5, "exit after stderr closed")) ?? -1
+            throw ProcessFailure(command: command, status: status, stderr: stderr)
+        }
+    }
 
     /// SIGKILL (a crash: no cleanup of any kind).
     public func killHard() { kill(process.processIdentifier, SIGKILL) }
@@ -99,18 +135,15 @@ public final class ChildProcess: @unchecked Sendable {
     /// Sends SIGTERM.
     public func terminate() { kill(process.processIdentifier, SIGTERM) }
 
-    /// Waits for exit (polling every 5 ms) and returns the status; kills the child and throws
-    /// ``TestTimeout`` after `seconds`.
+    /// Waits for exit (woken by the termination handler) and returns the status; kills the child
+    /// and throws ``TestTimeout`` after `seconds`.
     public func waitForExit(within seconds: Double) async throws -> Int32 {
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
-        while process.isRunning {
-            if ContinuousClock.now >= deadline {
-                killHard()
-                throw TestTimeout(seconds: seconds, what: command)
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        do {
+            return try await exit.wait(seconds, command)
+        } catch let timeout as TestTimeout {
+            killHard()
+            throw timeout
         }
-        return process.terminationStatus
     }
 
     /// Runs a command to completion and returns its stdout; throws on non-zero exit.

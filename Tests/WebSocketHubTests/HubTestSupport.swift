@@ -4,21 +4,20 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import WebSocketHub
 
-struct TestTimeout: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
+/// Notified by everything these tests wait for: every hub made by ``startHub(tokens:_:)`` (its
+/// counters, through `observeStatistics`), every ``Inbox`` (a message or a close) and the Python
+/// clients' output and exit. Shared by all tests of the module: a notification meant for another
+/// test only costs a re-check.
+let hubTestChanges = ChangeSignal()
 
-/// Polls `condition` every few milliseconds until it holds or `seconds` pass (a deadline, not a fixed sleep).
+/// Waits until `condition` holds or `seconds` pass; re-checked whenever ``hubTestChanges`` is
+/// notified (a hub counter changed, a client received or closed), never on a timer.
 func waitUntil(_ what: String, within seconds: Double = 10, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while !condition() {
-        if ContinuousClock.now > deadline { throw TestTimeout(what: what) }
-        try await Task.sleep(for: .milliseconds(2))
-    }
+    try await hubTestChanges.wait(seconds, what, until: condition)
 }
 
 let quietLogger = Logger(label: "test.websocket-hub", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -27,7 +26,9 @@ func startHub(tokens: Set<String> = ["secret-token"], _ adjust: (inout WebSocket
     async throws -> WebSocketHub {
     var configuration = WebSocketHub.Configuration(tokens: tokens)
     adjust(&configuration)
-    return try await WebSocketHub.start(configuration, logger: quietLogger)
+    let hub = try await WebSocketHub.start(configuration, logger: quietLogger)
+    hub.observeStatistics { hubTestChanges.notify() }
+    return hub
 }
 
 /// Records what one client connection delivered.
@@ -40,7 +41,7 @@ final class Inbox: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Optional counter shared by many inboxes (one atomic to poll instead of a thousand locks).
+    /// Optional counter shared by many inboxes (one atomic to check instead of a thousand locks).
     private let tally: Tally?
 
     init(tally: Tally? = nil) {
@@ -49,17 +50,25 @@ final class Inbox: Sendable {
 
     var handler: @Sendable (WebSocketClient.Event) -> Void {
         { [self] event in
-            state.withLock { state in
+            let isText = state.withLock { state -> Bool in
                 switch event {
                 case let .text(text, nanos):
                     state.texts.append(text)
                     state.receivedNanos.append(nanos)
-                    tally?.count.add(1, ordering: .relaxed)
-                case .binary: break
+                    return true
+                case .binary: return false
                 case let .closed(code, _):
                     state.closed = true
                     state.closeCode = code
+                    return false
                 }
+            }
+            // With a tally, a message wakes waiters through it (only when a waited-for total is
+            // reached); otherwise every change is announced.
+            if isText, let tally {
+                tally.increment()
+            } else {
+                hubTestChanges.notify()
             }
         }
     }
@@ -71,9 +80,28 @@ final class Inbox: Sendable {
     var closeCode: UInt16? { state.withLock { $0.closeCode } }
 }
 
+/// Messages received by many inboxes together. ``wait(atLeast:within:_:)`` is woken when the
+/// total reaches what it waits for, not by every single message (a thousand subscribers would
+/// otherwise wake the waiter a thousand times per warning).
 final class Tally: Sendable {
-    let count = Atomic<Int>(0)
-    var value: Int { count.load(ordering: .relaxed) }
+    private let count = Atomic<Int>(0)
+    /// The total a waiter waits for; `Int.max` when nobody waits.
+    private let target = Atomic<Int>(.max)
+    var value: Int { count.load(ordering: .sequentiallyConsistent) }
+
+    func increment() {
+        let total = count.add(1, ordering: .sequentiallyConsistent).newValue
+        // Sequentially consistent on both sides: either this load sees the waiter's target, or
+        // the waiter's check sees this total; a wake-up cannot be lost.
+        if total >= target.load(ordering: .sequentiallyConsistent) { hubTestChanges.notify() }
+    }
+
+    /// Returns once the total is at least `total`; ``TestTimeout`` after `seconds`. One waiter at a time.
+    func wait(atLeast total: Int, within seconds: Double, _ what: String) async throws {
+        target.store(total, ordering: .sequentiallyConsistent)
+        defer { target.store(.max, ordering: .sequentiallyConsistent) }
+        try await hubTestChanges.wait(seconds, what) { value >= total }
+    }
 }
 
 func connectClient(

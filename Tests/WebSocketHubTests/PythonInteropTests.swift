@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import WebSocketHub
 
@@ -53,11 +54,12 @@ struct PythonInteropTests {
                     }
                 }
             }
+            hubTestChanges.notify()
         }
         var snapshot: [String] { state.withLock { $0.lines } }
     }
 
-    static func launch(url: String, token: String, count: Int) throws -> (Process, Output) {
+    static func launch(url: String, token: String, count: Int) throws -> (Process, Output, ExitWatch) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: pythonWithWebsockets ?? "/usr/bin/false")
         process.arguments = ["-c", clientScript, url, token, String(count)]
@@ -69,15 +71,19 @@ struct PythonInteropTests {
             let data = handle.availableData
             if !data.isEmpty { output.append(data) }
         }
+        // The exit wakes `waitUntil` ("python client exits"). (Not `isRunning`: Foundation may
+        // still report it running when the termination handler has run.)
+        let exit = ExitWatch(changes: hubTestChanges)
+        exit.install(on: process)
         try process.run()
-        return (process, output)
+        return (process, output, exit)
     }
 
     @Test func pythonSubscriberReceivesWarningsAndWrongTokenIsRejected() async throws {
         let hub = try await startHub()
         let url = "ws://127.0.0.1:\(hub.port)/warnings"
-        let (good, goodOutput) = try Self.launch(url: url, token: "secret-token", count: 3)
-        let (bad, badOutput) = try Self.launch(url: url, token: "not-the-token", count: 1)
+        let (good, goodOutput, goodExit) = try Self.launch(url: url, token: "secret-token", count: 3)
+        let (bad, badOutput, _) = try Self.launch(url: url, token: "not-the-token", count: 1)
         defer {
             if good.isRunning { good.terminate() }
             if bad.isRunning { bad.terminate() }
@@ -89,7 +95,7 @@ struct PythonInteropTests {
         #expect(goodOutput.snapshot == ["connected"] + messages.map { "message " + $0 })
         try await waitUntil("python rejected", within: 30) { badOutput.snapshot.contains("rejected 401") }
         #expect(hub.statistics.authFailures == 1)
-        try await waitUntil("python client exits", within: 30) { !good.isRunning }
+        try await waitUntil("python client exits", within: 30) { goodExit.exitStatus != nil }
         try await waitUntil("hub sees the close", within: 10) { hub.subscriberCount == 0 }
         await hub.shutdown()
     }

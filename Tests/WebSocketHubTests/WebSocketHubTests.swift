@@ -15,6 +15,8 @@ struct WebSocketHubTests {
         try await waitUntil("two subscribers") { hub.subscriberCount == 2 }
         hub.broadcast(text: "hello")
         try await waitUntil("both receive") { inboxA.count == 1 && inboxB.count == 1 }
+        // The hub counts a frame after handing it to the socket, so the receipt can come first.
+        try await waitUntil("both counted as sent") { hub.statistics.messagesSent >= 2 }
         #expect(inboxA.texts == ["hello"])
         #expect(inboxB.texts == ["hello"])
         let stats = hub.statistics
@@ -122,6 +124,8 @@ struct WebSocketHubTests {
             }
         }
         try await waitUntil("all delivered") { clients.allSatisfy { $0.1.count == 4 * perTask } }
+        // The hub counts frames after handing them to the sockets, so receipts can come first.
+        try await waitUntil("all counted as sent") { hub.statistics.messagesSent >= 6 * 4 * perTask }
         let reference = clients[0].1.texts
         for (_, inbox) in clients { #expect(inbox.texts == reference) }
         for task in 0..<4 {
@@ -165,6 +169,9 @@ struct WebSocketHubTests {
         }
         #expect(hub.statistics.slowSubscribersDropped == 1)
         #expect(sent < 2000)
+        // The hub counts the drop just before it unregisters the subscriber (same event-loop
+        // turn), so the count can be read in between: wait for it.
+        try await waitUntil("the slow subscriber unregistered") { hub.subscriberCount == 3 }
         #expect(hub.subscriberCount == 3)
         // The others keep receiving after the drop, in order, with nothing missing.
         for index in sent..<(sent + 20) { hub.broadcast(text: "\(index) after") }
@@ -242,6 +249,9 @@ struct WebSocketHubTests {
         try await waitUntil("two subscribers") { hub.subscriberCount == 2 }
         await silent.pauseReading()  // it no longer sees pings, so it sends no pongs
         try await waitUntil("idle close", within: 10) { hub.statistics.idleClosed == 1 }
+        // The hub counts the idle close just before it unregisters the subscriber (same
+        // event-loop turn), so the count can be read in between: wait for it.
+        try await waitUntil("the idle subscriber unregistered") { hub.subscriberCount == 1 }
         #expect(hub.subscriberCount == 1)
         hub.broadcast(text: "alive")
         try await waitUntil("responsive receives") { responsiveInbox.count == 1 }
