@@ -139,6 +139,14 @@ public final class IngestService: Service, Sendable {
     /// What was processed so far.
     public func statistics() async -> IngestStatistics { await processor.statistics }
 
+    /// Calls `observer` with the number of records decided so far (``InputGuard``: accepted or
+    /// dropped) after each record, on the processing thread; it must not block. For monitoring
+    /// and tests that wait for records without polling ``statistics()``. Observers live as long
+    /// as the service.
+    public func observeRecordDecisions(_ observer: @escaping @Sendable (_ recordsDecided: Int) -> Void) {
+        processor.recordObservers.add(observer)
+    }
+
     /// The bound metrics port once running (useful with port 0).
     public var metricsPort: Int? { state.withLock { $0.metricsPort } }
 
@@ -254,6 +262,9 @@ public final class IngestService: Service, Sendable {
 
 /// The mutable part: guards, pipeline and sinks, serialised by the actor.
 actor Processor {
+    /// ``IngestService/observeRecordDecisions(_:)``.
+    nonisolated let recordObservers = RecordObservers()
+    private var recordsDecided = 0
     /// The processing loop (``IngestService/processingLoop``): the actor's executor.
     nonisolated let loop: any EventLoop
     nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
@@ -325,6 +336,9 @@ actor Processor {
         guards[id] = g
         metrics.count(decision, station: code)
         statistics.streams[code, default: .init()].decisions[decision.kind.rawValue, default: 0] += 1
+        recordsDecided += 1
+        // After the record's processing (the observers see its statistics complete).
+        defer { recordObservers.notify(recordsDecided) }
         // Built only when logged (the in-order case is on every record's path).
         func meta() -> Logger.Metadata {
             ["stream": "\(code)", "sequence": "\(sequence)", "decision": "\(decision.kind.rawValue)",
@@ -592,5 +606,22 @@ final class EventLoopTaskExecutor: TaskExecutor {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
+/// Observers of ``IngestService/observeRecordDecisions(_:)``; one atomic load per record when
+/// there are none.
+final class RecordObservers: Sendable {
+    private let observers = Mutex<[@Sendable (Int) -> Void]>([])
+    private let any = Atomic<Bool>(false)
+
+    func add(_ observer: @escaping @Sendable (Int) -> Void) {
+        observers.withLock { $0.append(observer) }
+        any.store(true, ordering: .releasing)
+    }
+
+    func notify(_ decided: Int) {
+        guard any.load(ordering: .acquiring) else { return }
+        for observer in observers.withLock({ $0 }) { observer(decided) }
     }
 }

@@ -208,6 +208,14 @@ public final class RelayOutbox: Sendable {
     /// without background checkpoints.
     public var checkpointStatistics: (runs: Int, lastWALFrames: Int)? { checkpointer?.statistics }
 
+    /// Calls `observer` after every background checkpoint run (on the checkpoint thread; it must
+    /// not block), so monitoring and tests can react to a run without polling
+    /// ``checkpointStatistics``. Does nothing without background checkpoints. Observers live as
+    /// long as the outbox.
+    public func observeCheckpoints(_ observer: @escaping @Sendable () -> Void) {
+        checkpointer?.addObserver(observer)
+    }
+
     /// Appends an accepted warning in one transaction.
     /// - Returns: ``OutboxAppendResult/appended(_:)`` for a new key, ``OutboxAppendResult/duplicate(_:)``
     ///   when the key exists with byte-identical `envelope` (nothing is written or re-queued).
@@ -392,6 +400,9 @@ final class OutboxCheckpointer: Sendable {
     private let queue = DispatchQueue(label: "quakewarn-relay-outbox-checkpoint", qos: .utility)
     private let stopped = Atomic<Bool>(false)
     private let stats = Mutex<(runs: Int, lastWALFrames: Int)>((0, 0))
+    private let observers = Mutex<[@Sendable () -> Void]>([])
+
+    func addObserver(_ observer: @escaping @Sendable () -> Void) { observers.withLock { $0.append(observer) } }
 
     init(database: DatabaseQueue, interval: Duration) {
         self.database = database
@@ -424,5 +435,6 @@ final class OutboxCheckpointer: Sendable {
         // auto-checkpoint bounds the WAL meanwhile.
         guard let result = try? database.writeWithoutTransaction({ db in try db.checkpoint(.passive) }) else { return }
         stats.withLock { $0 = ($0.runs + 1, result.walFrameCount) }
+        for observer in observers.withLock({ $0 }) { observer() }
     }
 }

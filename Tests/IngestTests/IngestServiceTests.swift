@@ -6,6 +6,7 @@ import SeedLink
 import SeismicCore
 import Synchronization
 import Testing
+import TestSupport
 
 /// IngestService in process against a SeedLinkServer whose feed holds irregular records.
 @Suite struct IngestServiceTests {
@@ -43,15 +44,17 @@ import Testing
             outputDirectory: dir.path, metrics: .init(port: 0))
         let sink = CollectingSink()
         let service = try IngestService(configuration: configuration, quakeWarn: try Scenario.configuration(), sinks: [sink])
+        let decided = Atomic<Int>(0)
+        let changed = ChangeSignal()
+        service.observeRecordDecisions { n in
+            decided.store(n, ordering: .releasing)
+            changed.notify()
+        }
         let running = Task { try await service.run() }
         let expectedRecords = records.count
-        // Still a poll (20 ms): IngestService offers no notification when it has decided a
-        // record (Sources/Ingest is owned elsewhere; a hook there would let this wait on it).
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            let s = await service.statistics()
-            if (s.streams["SC.NANTA.00.HNZ"]?.decisions.values.reduce(0, +) ?? 0) >= expectedRecords { break }
-            try await Task.sleep(for: .milliseconds(20))
+        // Woken by each decided record (one stream only here).
+        try await changed.wait(20, "\(expectedRecords) records decided") {
+            decided.load(ordering: .acquiring) >= expectedRecords
         }
         #expect(service.isConnected)
         #expect(service.metricsPort.map { $0 > 0 } == true)

@@ -48,12 +48,12 @@ struct RelayGroupCommitTests {
         defer { fixture.remove() }
         let outbox = try RelayOutbox(path: fixture.outboxPath, checkpointInterval: .milliseconds(10))
         for i in 0..<300 { _ = try outbox.appendBatch([request("ev\(i)", bytes: String(repeating: "x", count: 1500))]) }
+        let ran = ChangeSignal()
+        outbox.observeCheckpoints { ran.notify() }
         let runsBefore = outbox.checkpointStatistics?.runs ?? 0
-        // Wait for two more checkpoint runs after the last commit. Still a poll (5 ms): RelayOutbox
-        // offers no notification of a checkpoint run (Sources/Relay is owned elsewhere; a hook
-        // there would let this wait on the event).
-        try await withDeadline(30, "two checkpoints after the commits") {
-            while (outbox.checkpointStatistics?.runs ?? 0) < runsBefore + 2 { try await Task.sleep(for: .milliseconds(5)) }
+        // Two more checkpoint runs after the last commit (woken by each run).
+        try await ran.wait(30, "two checkpoints after the commits") {
+            (outbox.checkpointStatistics?.runs ?? 0) >= runsBefore + 2
         }
         // Copy the main file alone (no -wal): every row must already be in it.
         let copy = fixture.directory + "/copy.sqlite"
