@@ -25,6 +25,20 @@ struct LocatorTerm {
     var log10Distance: Double
     /// 1/σ_log10Δ².
     var distanceWeight: Double
+    /// sin and cos of the back-azimuth (the unit vector towards it, east and north), for the
+    /// lower bound of ``LocatorMisfit/completeChi2(_:_:timeTotal:limit:complete:)``; set by
+    /// ``withBackAzimuthVector()``.
+    var backAzimuthEast = 0.0
+    var backAzimuthNorth = 0.0
+
+    /// This term with ``backAzimuthEast`` and ``backAzimuthNorth`` set from ``backAzimuthDegrees``.
+    func withBackAzimuthVector() -> LocatorTerm {
+        var t = self
+        let a = backAzimuthDegrees * .pi / 180
+        t.backAzimuthEast = sin(a)
+        t.backAzimuthNorth = cos(a)
+        return t
+    }
 }
 
 /// χ²(x, y) of ``EventLocator``: the arrival-time term with the origin time eliminated (mean
@@ -121,6 +135,24 @@ struct LocatorMisfit {
             guard term.hasBackAzimuth || term.hasDistance else { continue }
             let dx = x - term.x, dy = y - term.y
             if term.hasBackAzimuth {
+                // Lower bound first, to skip the atan2 of a node that the back-azimuth term alone
+                // takes above the limit: with u the back-azimuth's unit vector and d = (dx, dy),
+                // |sin(φ − φ(x))| = |u × d| / |d|, and |angle| ≥ |sin(angle)| (radians) for any
+                // angle in [−π, π]. The computed |dphi| below differs from the true angle by
+                // < 1e-12°, the bound's own rounding by < 1e-14 relative; the bound is shrunk by
+                // 1e-9 relative and 1e-9° absolute, so it is ≤ the computed |dphi|. Rounding is
+                // monotone, so χ² with the bound > limit implies χ² with dphi (plus the
+                // distance term ≥ 0) > limit: the node exits at this station either way, and
+                // the value returned is > limit as the early exit requires.
+                let d2 = dx * dx + dy * dy
+                if d2 > 1e-12 {
+                    let cross = term.backAzimuthEast * dy - term.backAzimuthNorth * dx
+                    let lower = (cross * cross / d2).squareRoot() * (180 / .pi) * (1 - 1e-9) - 1e-9
+                    if lower > 0 {
+                        let bounded = total + lower * lower * term.backAzimuthWeight
+                        if bounded > limit { return bounded }
+                    }
+                }
                 let dphi = Self.angleDifference(term.backAzimuthDegrees, atan2(dx, dy) * 180 / .pi)
                 total += dphi * dphi * term.backAzimuthWeight
             }
