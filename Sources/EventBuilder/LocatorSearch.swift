@@ -329,44 +329,11 @@ struct LocatorMisfit {
         let width = 2 * k + 1
         var best = Node(x: cx, y: cy, chi2: .infinity)
         var bestI = 0, bestJ = 0
-        // Two stations: skip nodes whose arrival-time χ² provably exceeds the limit. With
-        // g = T_0 − T_1 the time χ² is (Δt − g)² / (2σ_t²), and |∇T_i| ≤ 1/Vp, so along a row
-        // √χ²_time changes by at most L = √2·step / (Vp σ_t) per node. After a node with time
-        // χ² T, the next m nodes have √χ²_time ≥ √T − m·L; those with a bound above √limit
-        // would exit after their time terms (χ² > limit: not the minimum, and the limit only
-        // decreases), so they are not evaluated (memo: recorded as incomplete). Margins: the
-        // computed √T differs from |Δt − g| / (√2 σ_t) by < 1e-9 (absolute, for σ_t ≥ 1 ms and
-        // |times| < 10⁴ s) plus 1e-15 relative; the bound is shrunk by 1e-9 relative and 1e-6
-        // absolute, √limit raised by the same, L by 1e-9 relative.
-        let skipping = terms.count == 2 && pickVariance >= 1e-6 && abs(terms[0].time) < 1e4
-            && abs(terms[1].time) < 1e4 && velocity > 0 && step > 0
-        let lipschitz = (2.0).squareRoot() * step / (velocity * pickVariance.squareRoot()) * (1 + 1e-9)
         for i in -k...k {
             let x = cx + Double(i) * step
-            var skipLast = Int.min
             for j in -k...k {
                 let y = cy + Double(j) * step
-                if j <= skipLast {
-                    if let memo {
-                        let o = ((i + k) * width + j + k) * 3
-                        memo.current[o] = x
-                        memo.current[o + 1] = y
-                        memo.current[o + 2] = .nan
-                    }
-                    continue
-                }
                 let q: Double
-                /// Sets `skipLast` from this node's arrival-time χ² `time` (see `skipping`).
-                @inline(__always)
-                func skipAfter(time: Double) {
-                    guard skipping else { return }
-                    let limit = min(best.chi2, bound)
-                    let gap = (time.squareRoot() * (1 - 1e-9) - 1e-6) - (limit.squareRoot() * (1 + 1e-9) + 1e-6)
-                    guard gap > lipschitz else { return }
-                    var m = Int(min(gap / lipschitz, Double(2 * k + 1)))
-                    while m > 0 && !(Double(m) * lipschitz < gap) { m -= 1 }
-                    skipLast = j + m
-                }
                 if let memo {
                     var complete = false
                     var recorded = Double.nan
@@ -380,9 +347,7 @@ struct LocatorMisfit {
                         }
                     }
                     if recorded.isNaN {
-                        let time = timeTotal(x, y)
-                        skipAfter(time: time)
-                        q = completeChi2(x, y, timeTotal: time, limit: min(best.chi2, bound), complete: &complete)
+                        q = chi2(x, y, limit: min(best.chi2, bound), complete: &complete)
                     } else {
                         q = recorded
                         complete = true
@@ -392,9 +357,7 @@ struct LocatorMisfit {
                     memo.current[o + 1] = y
                     memo.current[o + 2] = complete ? q : .nan
                 } else {
-                    let time = timeTotal(x, y)
-                    skipAfter(time: time)
-                    q = completeChi2(x, y, timeTotal: time, limit: min(best.chi2, bound))
+                    q = chi2(x, y, limit: min(best.chi2, bound))
                 }
                 if q < best.chi2 {
                     best = Node(x: x, y: y, chi2: q)
