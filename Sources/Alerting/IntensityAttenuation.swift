@@ -125,13 +125,14 @@ public struct IntensityAttenuation: Sendable, Equatable {
 
     /// Predicted intensity before clipping and rounding.
     public func unclippedIntensity(magnitude: Double, epicentralDistanceKilometers r: Double) -> Double {
-        let long = Self.longAxis(region).intensity(magnitude: magnitude, epicentralDistanceKilometers: r)
-        let short = Self.shortAxis(region).intensity(magnitude: magnitude, epicentralDistanceKilometers: r)
+        // Only the axes the choice needs (the same expressions, so the same values).
         switch axis {
-        case .long: return long
-        case .short: return short
-        case .mean: return (long + short) / 2
-        case .maximum: return max(long, short)
+        case .long: return Self.longAxis(region).intensity(magnitude: magnitude, epicentralDistanceKilometers: r)
+        case .short: return Self.shortAxis(region).intensity(magnitude: magnitude, epicentralDistanceKilometers: r)
+        case .mean, .maximum:
+            let long = Self.longAxis(region).intensity(magnitude: magnitude, epicentralDistanceKilometers: r)
+            let short = Self.shortAxis(region).intensity(magnitude: magnitude, epicentralDistanceKilometers: r)
+            return axis == .mean ? (long + short) / 2 : max(long, short)
         }
     }
 

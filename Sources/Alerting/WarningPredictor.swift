@@ -1,5 +1,11 @@
 public import SeismicCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A source solution from the event builder (the input to a warning).
 public struct EarthquakeSolution: Sendable, Equatable {
     /// Stable event identifier (characters A–Z a–z 0–9 . _ -), e.g. `qw20261129T004902`.
@@ -55,11 +61,44 @@ public enum WarningError: Error, Sendable, Equatable, CustomStringConvertible {
 /// - level: ``WarningLevelThresholds/level(forIntensity:)`` of the rounded intensity.
 public struct WarningPredictor: Sendable {
     public var alerting: AlertingConfiguration
-    public var targets: [WarningTarget]
+    public var targets: [WarningTarget] {
+        didSet { targetGeometry = targets.map(TargetGeometry.init) }
+    }
+    /// Per-target constants of the haversine distance, in target order (kept in step with
+    /// ``targets``).
+    private var targetGeometry: [TargetGeometry]
 
     public init(alerting: AlertingConfiguration, targets: [WarningTarget]) {
         self.alerting = alerting
         self.targets = targets
+        self.targetGeometry = targets.map(TargetGeometry.init)
+    }
+
+    /// The target's latitude in radians and its cosine: the terms of
+    /// ``Geodesy/distanceKilometers(from:to:)`` that do not depend on the source.
+    struct TargetGeometry: Sendable {
+        var position: GeoPoint
+        var phi: Double
+        var cosPhi: Double
+
+        init(_ target: WarningTarget) {
+            position = target.position
+            phi = Geodesy.radians(position.latitudeDegrees)
+            cosPhi = cos(phi)
+        }
+    }
+
+    /// ``Geodesy/distanceKilometers(from:to:)`` from the source (`phi1` = its latitude in
+    /// radians, `cosPhi1` its cosine) to a target: the same operations in the same order, with the
+    /// cosines computed once per message and per target instead of once per pair, so the same
+    /// bits (`Tests/AlertingTests/WarningPredictorFastPathTests`).
+    @inline(__always)
+    static func distanceKilometers(source p: GeoPoint, phi1: Double, cosPhi1: Double, to q: TargetGeometry) -> Double {
+        let dPhi = q.phi - phi1
+        let dLambda = Geodesy.radians(q.position.longitudeDegrees - p.longitudeDegrees)
+        let s1 = sin(dPhi / 2), s2 = sin(dLambda / 2)
+        let a = s1 * s1 + cosPhi1 * q.cosPhi * s2 * s2
+        return 2 * Geodesy.earthRadiusKilometers * asin(min(1, a.squareRoot()))
     }
 
     public init(configuration: QuakeWarnConfiguration) {
@@ -80,7 +119,14 @@ public struct WarningPredictor: Sendable {
 
     /// The prediction for one target, with the countdown measured from `now`.
     public func predict(_ solution: EarthquakeSolution, for target: WarningTarget, now: Timestamp) -> TargetPrediction {
-        let distance = Geodesy.distanceKilometers(from: solution.epicenter, to: target.position)
+        predict(solution, for: target, distance: Geodesy.distanceKilometers(from: solution.epicenter, to: target.position),
+                now: now)
+    }
+
+    /// ``predict(_:for:now:)`` with the epicentral distance already computed.
+    @inline(__always)
+    private func predict(_ solution: EarthquakeSolution, for target: WarningTarget, distance: Double,
+                         now: Timestamp) -> TargetPrediction {
         let attenuation = alerting.attenuation
         let intensity = attenuation.intensity(magnitude: solution.magnitude, epicentralDistanceKilometers: distance)
         let travel = sWaveTravelTimeSeconds(epicentralDistanceKilometers: distance,
@@ -112,7 +158,17 @@ public struct WarningPredictor: Sendable {
     public func message(for solution: EarthquakeSolution, msgType: WarningMessageType, updateNumber: Int,
                         status: WarningStatus, now: Timestamp) throws(WarningError) -> WarningMessage {
         try Self.validate(solution)
-        let predictions = msgType == .cancel ? [] : targets.map { predict(solution, for: $0, now: now) }
+        var predictions: [TargetPrediction] = []
+        if msgType != .cancel {
+            predictions.reserveCapacity(targets.count)
+            let phi1 = Geodesy.radians(solution.epicenter.latitudeDegrees)
+            let cosPhi1 = cos(phi1)
+            for (target, geometry) in zip(targets, targetGeometry) {
+                let distance = Self.distanceKilometers(source: solution.epicenter, phi1: phi1, cosPhi1: cosPhi1,
+                                                       to: geometry)
+                predictions.append(predict(solution, for: target, distance: distance, now: now))
+            }
+        }
         return WarningMessage(
             id: solution.eventID, updateNumber: updateNumber, status: status, msgType: msgType,
             originTime: solution.originTime, epicenter: solution.epicenter, depthKilometers: solution.depthKilometers,
@@ -161,23 +217,32 @@ public struct WarningIssuer: Sendable {
     /// The next message for a new or revised solution, or nil when the event is below the
     /// alert threshold and was never alerted (or was already cancelled).
     public mutating func issue(_ solution: EarthquakeSolution, now: Timestamp) throws(WarningError) -> WarningMessage? {
-        let previous = history[solution.eventID] ?? []
-        if previous.last?.msgType == .cancel { return nil }
-        if previous.isEmpty && !predictor.shouldAlert(solution) { return nil }
-        let message = try predictor.message(for: solution, msgType: previous.isEmpty ? .alert : .update,
-                                            updateNumber: previous.count, status: status, now: now)
+        // Count and last type only: holding the array itself while appending would copy the
+        // whole history of the event at every update.
+        let count: Int
+        let lastType: WarningMessageType?
+        if let previous = history[solution.eventID] {
+            count = previous.count
+            lastType = previous.last?.msgType
+        } else {
+            count = 0
+            lastType = nil
+        }
+        if lastType == .cancel { return nil }
+        if count == 0 && !predictor.shouldAlert(solution) { return nil }
+        let message = try predictor.message(for: solution, msgType: count == 0 ? .alert : .update,
+                                            updateNumber: count, status: status, now: now)
         history[solution.eventID, default: []].append(message)
         return message
     }
 
     /// A Cancel for an alerted event (source parameters of the last message, no targets).
     public mutating func cancel(eventID: String, now: Timestamp) throws(WarningError) -> WarningMessage {
-        guard let previous = history[eventID], let last = previous.last, last.msgType != .cancel else {
-            throw .unknownEvent(eventID)
-        }
+        let found = history[eventID].flatMap { previous in previous.last.map { ($0, previous.count) } }
+        guard let (last, count) = found, last.msgType != .cancel else { throw .unknownEvent(eventID) }
         var message = last
         message.msgType = .cancel
-        message.updateNumber = previous.count
+        message.updateNumber = count
         message.targets = []
         message.createdTime = now
         message.sentTime = nil

@@ -175,11 +175,29 @@ public struct EventBuilder: Sendable {
 
     struct StationState: Sendable {
         var pick: StationPick
+        /// The station's configured position (``Configuration/stations`` is immutable, so this is
+        /// the value a lookup by `pick.station` gives; kept here so updates do no String-keyed lookup).
+        var location: GeoPoint
+        /// Decision-value names of this station, built once (emitted at every update).
+        var distanceName: String
+        var distanceSigmaName: String
+        var backAzimuthName: String
         var latest: StationSnapshot?
         var backAzimuth: BackAzimuthEstimate?
         var distance: EpicentralDistanceEstimate?
         var firstMagnitude: Double?
         var maxMagnitude: Double?
+
+        /// `location`: the configured position of `pick.station` (the builder always passes it; the
+        /// default, unknown, is for tests of the per-station functions that do not read it).
+        init(pick: StationPick, location: GeoPoint = GeoPoint(latitudeDegrees: .nan, longitudeDegrees: .nan)) {
+            self.pick = pick
+            self.location = location
+            let code = pick.station
+            distanceName = "distanceKm[\(code)]"
+            distanceSigmaName = "distanceLog10Sigma[\(code)]"
+            backAzimuthName = "backAzimuthDegrees[\(code)]"
+        }
     }
 
     struct EventState: Sendable {
@@ -298,7 +316,7 @@ public struct EventBuilder: Sendable {
             var bestWindow: (dt: Double, window: Double)?
             var fits = false
             for s in events[i].stations {
-                guard let other = configuration.stations[s.pick.station] else { continue }
+                let other = s.location
                 let d = Geodesy.distanceKilometers(from: location, to: other)
                 let window = d / configuration.associationVelocityKilometersPerSecond + configuration.associationToleranceSeconds
                 let dt = p.time.seconds(since: s.pick.time)
@@ -306,7 +324,7 @@ public struct EventBuilder: Sendable {
                 if bestWindow == nil { bestWindow = (dt, window) }
             }
             if fits {
-                return associate(p, toEvent: i)
+                return associate(p, location: location, toEvent: i)
             } else if let (dt, window) = bestWindow {
                 log(p.time, .pickNotAssociated, events[i].id, p.station,
                     "arrival-time difference exceeds separation / v_assoc + tolerance",
@@ -315,7 +333,7 @@ public struct EventBuilder: Sendable {
         }
         // New event.
         let id = Self.eventID(firstPickTime: p.time, station: p.station)
-        var e = EventState(id: id, firstPickTime: p.time, stations: [StationState(pick: p)])
+        var e = EventState(id: id, firstPickTime: p.time, stations: [StationState(pick: p, location: location)])
         log(p.time, .eventCreated, id, p.station, "first pick", [.init("snr", p.snr)])
         if p.repairedGlitchCount > 0 {
             e.glitchEvidence.append("pick carries \(p.repairedGlitchCount) repaired glitch(es)")
@@ -332,9 +350,9 @@ public struct EventBuilder: Sendable {
         return []
     }
 
-    private mutating func associate(_ p: StationPick, toEvent i: Int) -> [EventUpdate] {
+    private mutating func associate(_ p: StationPick, location: GeoPoint, toEvent i: Int) -> [EventUpdate] {
         let first = events[i].stations[0]
-        events[i].stations.append(StationState(pick: p))
+        events[i].stations.append(StationState(pick: p, location: location))
         let dt = p.time.seconds(since: first.pick.time)
         log(p.time, .pickAssociated, events[i].id, p.station, "within the physical arrival-time window of \(first.pick.station)",
             [.init("dtSeconds", dt)])
@@ -408,6 +426,8 @@ public struct EventBuilder: Sendable {
         var lowerBound: Bool
         var lowSNRStations: [String]
         var stationMagnitudes: [Double?]
+        /// ``stationDistance(_:)`` of each station (pick order) at solve time.
+        var stationDistances: [EpicentralDistanceEstimate?]
     }
 
     /// A station's single-station epicentral distance: the inverse-variance combination, in
@@ -447,10 +467,12 @@ public struct EventBuilder: Sendable {
     }
 
     private func solve(_ e: EventState) -> Solution {
-        let arrivals = e.stations.compactMap { s -> StationArrival? in
-            guard let loc = configuration.stations[s.pick.station] else { return nil }
-            return StationArrival(station: s.pick.station, location: loc, pickTime: s.pick.time,
-                                  backAzimuth: s.backAzimuth, distance: stationDistance(s))
+        let distances = e.stations.map { stationDistance($0) }
+        var arrivals: [StationArrival] = []
+        arrivals.reserveCapacity(e.stations.count)
+        for (s, d) in zip(e.stations, distances) {
+            arrivals.append(StationArrival(station: s.pick.station, location: s.location, pickTime: s.pick.time,
+                                           backAzimuth: s.backAzimuth, distance: d))
         }
         var location: LocationSolution?
         var kind = EventUpdate.LocationKind.stationOnly
@@ -469,8 +491,8 @@ public struct EventBuilder: Sendable {
         for s in e.stations {
             guard let snap = s.latest else { perStation.append(nil); continue }
             var p = snap.parameters
-            if let location, let loc = configuration.stations[s.pick.station] {
-                let delta = Geodesy.distanceKilometers(from: loc, to: location.epicenter)
+            if let location {
+                let delta = Geodesy.distanceKilometers(from: s.location, to: location.epicenter)
                 p.hypocentralDistanceKilometers = (delta * delta + h * h).squareRoot()
             } else {
                 p.hypocentralDistanceKilometers = nil
@@ -482,14 +504,14 @@ public struct EventBuilder: Sendable {
             perStation.append(m.combined?.magnitude)
         }
         return Solution(location: location, kind: kind, magnitude: MagnitudeCombination.inverseVariance(families),
-                        lowerBound: lowerBound, lowSNRStations: lowSNR, stationMagnitudes: perStation)
+                        lowerBound: lowerBound, lowSNRStations: lowSNR, stationMagnitudes: perStation,
+                        stationDistances: distances)
     }
 
     private func message(_ e: EventState, _ sol: Solution, type: EventUpdate.MessageType, number: Int, at time: Timestamp,
                          reason: String) -> EventUpdate {
         let first = e.stations[0]
-        let stationPoint = configuration.stations[first.pick.station]
-            ?? GeoPoint(latitudeDegrees: .nan, longitudeDegrees: .nan)
+        let stationPoint = first.location
         return EventUpdate(
             id: e.id, updateNumber: number, messageType: type, time: time,
             originTime: sol.location?.originTime ?? first.pick.time,
@@ -513,12 +535,11 @@ public struct EventBuilder: Sendable {
         var values: [Decision.Value] = [.init("stations", Double(events[i].stations.count))]
         if let m = sol.magnitude { values += [.init("magnitude", m.magnitude), .init("magnitudeSigma", m.sigma)] }
         // Each station's single-station distance and back-azimuth, so the log explains the location.
-        for s in events[i].stations {
-            let code = s.pick.station
-            if let d = stationDistance(s) {
-                values += [.init("distanceKm[\(code)]", d.kilometers), .init("distanceLog10Sigma[\(code)]", d.log10Sigma)]
+        for (k, s) in events[i].stations.enumerated() {
+            if let d = sol.stationDistances[k] {
+                values += [.init(s.distanceName, d.kilometers), .init(s.distanceSigmaName, d.log10Sigma)]
             }
-            if let b = s.backAzimuth { values.append(.init("backAzimuthDegrees[\(code)]", b.backAzimuthDegrees)) }
+            if let b = s.backAzimuth { values.append(.init(s.backAzimuthName, b.backAzimuthDegrees)) }
         }
         if let l = sol.location {
             values += [.init("latitude", l.epicenter.latitudeDegrees), .init("longitude", l.epicenter.longitudeDegrees),
@@ -634,7 +655,7 @@ public struct EventBuilder: Sendable {
         let e = events[i]
         let c = configuration
         guard e.stations.count >= 2, let baz = e.stations[0].backAzimuth,
-              let a = c.stations[e.stations[0].pick.station], let b = c.stations[e.stations[1].pick.station]
+              case let a = e.stations[0].location, case let b = e.stations[1].location
         else { return nil }
         let d = Geodesy.distanceKilometers(from: a, to: b)
         let theta = Geodesy.bearingDegrees(from: a, to: b)

@@ -254,7 +254,8 @@ public struct EventLocator: Sendable, Equatable {
                     backAzimuthWeight: a.backAzimuth.map { 1 / pow(max($0.sigmaDegrees, 1e-3), 2) } ?? 0,
                     hasDistance: a.distance != nil,
                     log10Distance: a.distance.map { log10(max($0.kilometers, 1e-3)) } ?? 0,
-                    distanceWeight: a.distance.map { 1 / pow(max($0.log10Sigma, 1e-3), 2) } ?? 0))
+                    distanceWeight: a.distance.map { 1 / pow(max($0.log10Sigma, 1e-3), 2) } ?? 0)
+                    .withBackAzimuthVector())
             }
             let termBuffer = UnsafeBufferPointer(start: terms, count: n)
             let tables = grid.tabulated && shortcuts.travelTimeTables

@@ -25,6 +25,20 @@ struct LocatorTerm {
     var log10Distance: Double
     /// 1/σ_log10Δ².
     var distanceWeight: Double
+    /// sin and cos of the back-azimuth (the unit vector towards it, east and north), for the
+    /// lower bound of ``LocatorMisfit/completeChi2(_:_:timeTotal:limit:complete:)``; set by
+    /// ``withBackAzimuthVector()``.
+    var backAzimuthEast = 0.0
+    var backAzimuthNorth = 0.0
+
+    /// This term with ``backAzimuthEast`` and ``backAzimuthNorth`` set from ``backAzimuthDegrees``.
+    func withBackAzimuthVector() -> LocatorTerm {
+        var t = self
+        let a = backAzimuthDegrees * .pi / 180
+        t.backAzimuthEast = sin(a)
+        t.backAzimuthNorth = cos(a)
+        return t
+    }
 }
 
 /// χ²(x, y) of ``EventLocator``: the arrival-time term with the origin time eliminated (mean
@@ -46,7 +60,7 @@ struct LocatorMisfit {
     /// Writes the predicted P travel times at (x, y) km into ``travel`` and returns
     /// Σ (observed − predicted), the input of ``timeChi2(sumT:)``.
     @inline(__always)
-    private func fillTravelTimes(_ x: Double, _ y: Double) -> Double {
+    func fillTravelTimes(_ x: Double, _ y: Double) -> Double {
         let n = terms.count
         var sumT = 0.0
         for i in 0..<n {
@@ -58,10 +72,32 @@ struct LocatorMisfit {
         return sumT
     }
 
+    /// The arrival-time part of χ² at (x, y): ``timeChi2(sumT:)`` of ``fillTravelTimes(_:_:)``.
+    ///
+    /// Two stations (the usual network): the same operations in the same order, lane by lane
+    /// with one station per `SIMD2` lane (IEEE square root, division, products and sums are
+    /// exact per lane, so the value is bit-identical), which halves the square roots and
+    /// divisions that bound the fine and pattern grids; ``travel`` is not written then (only
+    /// ``timeChi2(sumT:)`` reads it).
+    @inline(__always)
+    func timeTotal(_ x: Double, _ y: Double) -> Double {
+        guard terms.count == 2 else { return timeChi2(sumT: fillTravelTimes(x, y)) }
+        let a = terms[0], b = terms[1]
+        let dx = SIMD2(x - a.x, x - b.x), dy = SIMD2(y - a.y, y - b.y)
+        let t = (dx * dx + dy * dy + SIMD2(repeating: depthSquared)).squareRoot() / SIMD2(repeating: velocity)
+        let d = SIMD2(a.time, b.time) - t
+        // fillTravelTimes: sumT = 0; sumT += time_i − T_i (station order).
+        let sumT = (0.0 + d[0]) + d[1]
+        // timeChi2: t0 = sumT / n; total = 0; total += (time_i − T_i − t0)² / σ_t².
+        let r = d - SIMD2(repeating: sumT / 2)
+        let q = r * r / SIMD2(repeating: pickVariance)
+        return (0.0 + q[0]) + q[1]
+    }
+
     /// χ² at (x, y) km, or any value > `limit` once the partial sum exceeds it.
     @inline(__always)
     func chi2(_ x: Double, _ y: Double, limit: Double = .infinity) -> Double {
-        completeChi2(x, y, timeTotal: timeChi2(sumT: fillTravelTimes(x, y)), limit: limit)
+        completeChi2(x, y, timeTotal: timeTotal(x, y), limit: limit)
     }
 
     /// The arrival-time part of χ² from the travel times in ``travel`` and their sum
@@ -99,6 +135,24 @@ struct LocatorMisfit {
             guard term.hasBackAzimuth || term.hasDistance else { continue }
             let dx = x - term.x, dy = y - term.y
             if term.hasBackAzimuth {
+                // Lower bound first, to skip the atan2 of a node that the back-azimuth term alone
+                // takes above the limit: with u the back-azimuth's unit vector and d = (dx, dy),
+                // |sin(φ − φ(x))| = |u × d| / |d|, and |angle| ≥ |sin(angle)| (radians) for any
+                // angle in [−π, π]. The computed |dphi| below differs from the true angle by
+                // < 1e-12°, the bound's own rounding by < 1e-14 relative; the bound is shrunk by
+                // 1e-9 relative and 1e-9° absolute, so it is ≤ the computed |dphi|. Rounding is
+                // monotone, so χ² with the bound > limit implies χ² with dphi (plus the
+                // distance term ≥ 0) > limit: the node exits at this station either way, and
+                // the value returned is > limit as the early exit requires.
+                let d2 = dx * dx + dy * dy
+                if d2 > 1e-12 {
+                    let cross = term.backAzimuthEast * dy - term.backAzimuthNorth * dx
+                    let lower = (cross * cross / d2).squareRoot() * (180 / .pi) * (1 - 1e-9) - 1e-9
+                    if lower > 0 {
+                        let bounded = total + lower * lower * term.backAzimuthWeight
+                        if bounded > limit { return bounded }
+                    }
+                }
                 let dphi = Self.angleDifference(term.backAzimuthDegrees, atan2(dx, dy) * 180 / .pi)
                 total += dphi * dphi * term.backAzimuthWeight
             }
@@ -118,7 +172,7 @@ struct LocatorMisfit {
     /// χ² at (x, y) with the early exit of ``chi2(_:_:limit:)``, and whether the value is complete.
     @inline(__always)
     func chi2(_ x: Double, _ y: Double, limit: Double, complete: inout Bool) -> Double {
-        completeChi2(x, y, timeTotal: timeChi2(sumT: fillTravelTimes(x, y)), limit: limit, complete: &complete)
+        completeChi2(x, y, timeTotal: timeTotal(x, y), limit: limit, complete: &complete)
     }
 
     /// ``search(cx:cy:half:step:bound:histogram:)`` of the grid centred on (0, 0) with the travel
