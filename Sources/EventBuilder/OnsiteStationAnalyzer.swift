@@ -118,7 +118,10 @@ public struct OnsiteStationAnalyzer: Sendable {
             pending.removeAll { $0.index == Int.min }
         }
         guard let g = globalIndex(block.startTime) else { return out }
-        var c = components[k]
+        // Taken out (not copied) so that the append below does not copy the whole 30–60 s buffer
+        // (copy-on-write with a second reference in `components`); put back before evaluate().
+        var c = Component()
+        swap(&c, &components[k])
         let offsetNs = block.startTime.seconds(since: reference ?? block.startTime) * 1e9
             - Double(SampleBlock.offsetNanoseconds(samples: c.end, samplingRateHz: samplingRateHz))
         if c.segmentStart == nil || abs(offsetNs) > 0.5e9 / samplingRateHz {
