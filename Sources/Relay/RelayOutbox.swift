@@ -280,7 +280,7 @@ public final class RelayOutbox: Sendable {
 
     /// Runs the append path once on a dummy entry and rolls it back: the statements are
     /// prepared and cached, and the pages and code of a commit are touched, so the first real
-    /// warning does not pay that (see Ingest's PipelineWarmUp). Leaves the outbox unchanged.
+    /// warning does not pay that (see Ingest's DaemonWarmUp). Leaves the outbox unchanged.
     public func warmUp() throws(OutboxError) {
         do {
             try pool.writeWithoutTransaction { db in
