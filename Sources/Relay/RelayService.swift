@@ -139,6 +139,9 @@ public final class RelayService: Service {
         // The first warning should not prepare the statements (a failure here is not fatal: the
         // first append would report it).
         do { try outbox.warmUp() } catch { logger.warning("outbox warm-up failed", metadata: ["error": "\(error)"]) }
+        if let problem = RelayIntake.warmUpAcceptPath(logger: Logger(label: "quakewarn.relay.warm-up", factory: { _ in SwiftLogNoOpLogHandler() })) {
+            logger.warning("intake warm-up failed", metadata: ["problem": "\(problem)"])
+        }
         let tracker = UnackedTracker()
         let pending = try outbox.pending()
         for entry in pending { tracker.add(sequence: entry.sequence, receivedAt: entry.receivedAt) }

@@ -3,6 +3,7 @@
 import Alerting
 import Crypto
 import Foundation
+import Logging
 import SeismicCore
 import Testing
 @testable import Relay
@@ -71,5 +72,19 @@ struct RelayReplyTextTests {
             #expect(RelayReply(line: Data(reply.text.utf8)) == reply, "\(reply.text)")
         }
         #expect(RelayReply.ack(RelayAck(id: "a", update: 1, duplicate: false)).text == #"{"ack":"a","update":1,"duplicate":false}"#)
+    }
+}
+
+@Suite("Relay intake warm-up")
+struct IntakeWarmUpTests {
+    @Test("the accept path runs on a throwaway outbox: both synthetic warnings acknowledged, no directory left behind")
+    func throwawayOutbox() throws {
+        let temporary = FileManager.default.temporaryDirectory
+        func leftovers() throws -> Set<String> {
+            Set(try FileManager.default.contentsOfDirectory(atPath: temporary.path).filter { $0.hasPrefix("quakewarn-relay-warm-up-") })
+        }
+        let before = try leftovers()
+        #expect(RelayIntake.warmUpAcceptPath(logger: Logger(label: "test")) == nil)
+        #expect(try leftovers() == before)
     }
 }
