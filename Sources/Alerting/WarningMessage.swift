@@ -219,3 +219,24 @@ private func decodeTimestamp<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key
     }
     return time
 }
+
+extension WarningMessage {
+    /// A synthetic warning for start-up warm-ups (Ingest's `DaemonWarmUp`, Relay's intake
+    /// warm-up): status Test, an Alert (update 0) or an Update, Mw 5.5 at 10 km depth, origin
+    /// 2000-01-01T00:00:00Z, every target 30 km away with intensity 6 and 4 s of countdown. It
+    /// exercises signing and encoding like a real warning of that shape; it is never sent.
+    /// - Parameter targets: one prediction per target (names and kinds as given).
+    public static func warmUpSample(id: String, updateNumber: Int = 0, epicenter: GeoPoint,
+                                    targets: [(name: String, kind: TargetKind)]) -> WarningMessage {
+        let origin = Timestamp(nanosecondsSinceEpoch: 946_684_800_000_000_000)
+        let predictions = targets.map { t in
+            TargetPrediction(name: t.name, kind: t.kind, epicentralDistanceKilometers: 30, predictedIntensity: 6,
+                             predictedIntensitySigma: 0.6, sWaveArrivalTime: origin.adding(nanoseconds: 9_000_000_000),
+                             countdownSeconds: 4, warningLevel: .yellow)
+        }
+        return WarningMessage(id: id, updateNumber: updateNumber, status: .test, msgType: updateNumber == 0 ? .alert : .update,
+                              originTime: origin, epicenter: epicenter, depthKilometers: 10, magnitude: 5.5,
+                              magnitudeUncertainty: 0.3, magnitudeType: "Mpd", numberOfStations: 1, targets: predictions,
+                              createdTime: origin.adding(nanoseconds: 5_000_000_000))
+    }
+}

@@ -58,20 +58,13 @@ struct DaemonWarmUp {
         return report
     }
 
-    /// A warning with one target per configured target (names, kinds and distances as a real one
-    /// would have), dated 2000-01-01: only signed and encoded, never sent.
+    /// ``WarningMessage/warmUpSample(id:updateNumber:epicenter:targets:)`` with the configured
+    /// targets, at the first station: only signed and encoded, never sent.
     static func syntheticWarning(_ quakeWarn: QuakeWarnConfiguration) -> WarningMessage {
-        let origin = Timestamp(nanosecondsSinceEpoch: 946_684_800_000_000_000)
         let station = quakeWarn.stations.first
-        let epicenter = GeoPoint(latitudeDegrees: station?.latitudeDegrees ?? 30, longitudeDegrees: station?.longitudeDegrees ?? 105)
-        let targets = quakeWarn.targets.map { t in
-            TargetPrediction(name: t.name, kind: t.kind, epicentralDistanceKilometers: 30, predictedIntensity: 6,
-                             predictedIntensitySigma: 0.6, sWaveArrivalTime: origin.adding(nanoseconds: 9_000_000_000),
-                             countdownSeconds: 4, warningLevel: .yellow)
-        }
-        return WarningMessage(id: "qw-warm-up", updateNumber: 0, status: .test, msgType: .alert, originTime: origin,
-                              epicenter: epicenter, depthKilometers: 10, magnitude: 5.5, magnitudeUncertainty: 0.3,
-                              magnitudeType: "Mpd", numberOfStations: 1, targets: targets,
-                              createdTime: origin.adding(nanoseconds: 5_000_000_000))
+        return .warmUpSample(id: "qw-warm-up",
+                             epicenter: GeoPoint(latitudeDegrees: station?.latitudeDegrees ?? 30,
+                                                 longitudeDegrees: station?.longitudeDegrees ?? 105),
+                             targets: quakeWarn.targets.map { ($0.name, $0.kind) })
     }
 }

@@ -34,21 +34,11 @@ extension RelayIntake {
             let intake = RelayIntake(verifier: RelayVerifier(publicKeys: [key.publicKey]), outbox: outbox,
                                      metrics: RelayMetrics(registry: PrometheusCollectorRegistry()), logger: logger,
                                      stageObserver: nil) { _ in false }
-            let t = Timestamp(nanosecondsSinceEpoch: 946_684_800_000_000_000)
-            let m = WarningMessage(
-                id: "qw-relay-warm-up", updateNumber: 0, status: .test, msgType: .alert, originTime: t,
-                epicenter: GeoPoint(latitudeDegrees: 30, longitudeDegrees: 105), depthKilometers: 10, magnitude: 5,
-                magnitudeUncertainty: 0.3, magnitudeType: "Mpd", numberOfStations: 1,
-                targets: [TargetPrediction(name: "warm-up", kind: .town, epicentralDistanceKilometers: 30,
-                                           predictedIntensity: 6, predictedIntensitySigma: 0.6,
-                                           sWaveArrivalTime: t.adding(nanoseconds: 9_000_000_000), countdownSeconds: 4,
-                                           warningLevel: .yellow)],
-                createdTime: t.adding(nanoseconds: 5_000_000_000))
             var replies: [RelayReply] = []
             for update in 0..<2 {  // the second one too: the first runs paths once more than later ones
-                var next = m
-                next.updateNumber = update
-                next.msgType = update == 0 ? .alert : .update
+                let next = WarningMessage.warmUpSample(id: "qw-relay-warm-up", updateNumber: update,
+                                                       epicenter: GeoPoint(latitudeDegrees: 30, longitudeDegrees: 105),
+                                                       targets: [("warm-up", .town)])
                 let warning = try InProcessSignedWarning(message: next, envelope: SignedEnvelope.sign(next, with: key))
                 replies += intake.process(items: [Item(input: .signed(warning), lineNumber: update + 1, received: .now)],
                                           peer: "warm-up")

@@ -231,6 +231,14 @@ public final class RelayOutbox: Sendable {
         return try outcome.get()
     }
 
+    /// The append (``appendBatch(_:)``, prepared ahead by ``warmUp()``).
+    static let insertSQL = """
+        INSERT OR IGNORE INTO outbox (kind, eventId, updateNumber, status, level, envelope, receivedAt)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """
+    /// The entry with a given (eventId, updateNumber, kind).
+    static let entryByKeySQL = "SELECT * FROM outbox WHERE eventId = ? AND updateNumber = ? AND kind = ?"
+
     /// Appends several warnings in **one** transaction (group commit): one `COMMIT`, so one WAL
     /// write (and one fsync with `synchronous: full`) for all of them. Each request gets its own
     /// outcome, in order, exactly as ``append(kind:eventId:updateNumber:status:level:envelope:receivedAt:)``
@@ -241,10 +249,7 @@ public final class RelayOutbox: Sendable {
         guard !requests.isEmpty else { return [] }
         do {
             return try pool.write { db -> [Result<OutboxAppendResult, OutboxError>] in
-                let insert = try db.cachedStatement(sql: """
-                    INSERT OR IGNORE INTO outbox (kind, eventId, updateNumber, status, level, envelope, receivedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """)
+                let insert = try db.cachedStatement(sql: Self.insertSQL)
                 var outcomes: [Result<OutboxAppendResult, OutboxError>] = []
                 outcomes.reserveCapacity(requests.count)
                 for r in requests {
@@ -257,7 +262,7 @@ public final class RelayOutbox: Sendable {
                         continue
                     }
                     guard let row = try Row.fetchOne(
-                        db, sql: "SELECT * FROM outbox WHERE eventId = ? AND updateNumber = ? AND kind = ?",
+                        db, sql: Self.entryByKeySQL,
                         arguments: [r.eventId, r.updateNumber, r.kind.rawValue])
                     else {
                         throw OutboxError.database(path: path, reason: "INSERT OR IGNORE changed nothing and no row has the key")
@@ -285,14 +290,11 @@ public final class RelayOutbox: Sendable {
         do {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction {
-                    let insert = try db.cachedStatement(sql: """
-                        INSERT OR IGNORE INTO outbox (kind, eventId, updateNumber, status, level, envelope, receivedAt)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """)
+                    let insert = try db.cachedStatement(sql: Self.insertSQL)
                     let key = "quakewarn-warm-up-\(UUID().uuidString)"
                     try insert.execute(arguments: [OutboxPayloadKind.warning.rawValue, key, 0, WarningStatus.test.rawValue,
                                                    WarningLevel.none.rawValue, Data("{}".utf8), Int64(0)])
-                    _ = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE eventId = ? AND updateNumber = ? AND kind = ?",
+                    _ = try Row.fetchOne(db, sql: Self.entryByKeySQL,
                                          arguments: [key, 0, OutboxPayloadKind.warning.rawValue])
                     return .rollback
                 }
@@ -318,7 +320,7 @@ public final class RelayOutbox: Sendable {
     /// The entry with this key, if any.
     public func entry(eventId: String, updateNumber: Int, kind: OutboxPayloadKind = .warning) throws(OutboxError) -> OutboxEntry? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE eventId = ? AND updateNumber = ? AND kind = ?",
+            try Row.fetchOne(db, sql: Self.entryByKeySQL,
                              arguments: [eventId, updateNumber, kind.rawValue]).map(Self.entry)
         }
     }
