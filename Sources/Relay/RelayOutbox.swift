@@ -124,8 +124,23 @@ public enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
 /// copying the WAL into the database (milliseconds, the benchmark's p99.9). Here a background
 /// connection runs `PRAGMA wal_checkpoint(PASSIVE)` every `checkpointInterval` (default 200 ms)
 /// on its own thread: PASSIVE takes no lock that a writer needs, so commits go on meanwhile.
-/// Once everything is copied, the next commit restarts the WAL from its beginning, so the WAL
-/// holds about one interval's worth of commits. The writer's auto-checkpoint stays on as a
+/// A tick runs a checkpoint only when something was committed since the last one, so an idle
+/// outbox does no I/O. The WAL holds about one interval's worth of commits.
+///
+/// **The WAL restart off the commit path.** Once a checkpoint has copied the whole WAL, the next
+/// write transaction restarts the WAL from its beginning, and SQLite fsyncs the new WAL header
+/// then, even with `synchronous = NORMAL` (wal.c, `sqlite3WalFrames`: "Sync the header ... an
+/// out-of-order write following a WAL restart could result in database corruption"). That
+/// fdatasync cost the first warning after every checkpoint 0.3–0.6 ms (strace of an end-to-end
+/// run; the daemon's first Alert always paid it, since its outbox had just been opened). So the
+/// checkpoint thread restarts the WAL itself: right after a checkpoint that copied every frame,
+/// it commits a one-row update to the `outbox_wal_rearm` table (``rearmSQL``), and opening the
+/// outbox does the same. A warning's commit then appends to a WAL that is not fully copied, which
+/// needs no sync. Only a commit that lands in the microseconds between a checkpoint and its
+/// re-arm still pays the sync. While the re-arm holds the write lock (≈ 0.5 ms), a commit
+/// waits in a busy handler that retries every 20 µs, not SQLite's default 1 ms sleep.
+///
+/// The writer's auto-checkpoint stays on as a
 /// bound, at ``walAutoCheckpointPages`` pages (≈ 16 MB), reached only if the background
 /// checkpoints cannot keep up (e.g. a long-lived reader); `journal_size_limit` trims the file
 /// after such a burst. `checkpointInterval: nil` restores SQLite's default (auto-checkpoint at
@@ -162,7 +177,13 @@ public final class RelayOutbox: Sendable {
         // Another connection to the same file (a second RelayOutbox opened by a tool or a test
         // while the relay runs, the background checkpointer) may hold the write lock briefly:
         // wait for it rather than fail a warning's commit with SQLITE_BUSY.
-        configuration.busyMode = .timeout(5)
+        // The retry interval is 20 µs (SQLite's own busy timeout sleeps 1 ms first): the usual
+        // holder is the checkpoint thread's re-arm commit, ≈ 0.5 ms. Up to 5 s in all.
+        configuration.busyMode = .callback { tries in
+            guard tries < 250_000 else { return false }
+            Thread.sleep(forTimeInterval: 20e-6)
+            return true
+        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try pool.write { db in
@@ -180,8 +201,13 @@ public final class RelayOutbox: Sendable {
                         UNIQUE (eventId, updateNumber, kind)
                     );
                     CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sequence) WHERE mqttAckedAt IS NULL;
+                    CREATE TABLE IF NOT EXISTS outbox_wal_rearm (id INTEGER PRIMARY KEY, writes INTEGER NOT NULL);
+                    INSERT OR IGNORE INTO outbox_wal_rearm (id, writes) VALUES (1, 0);
                     """)
             }
+            // Starts (or continues) the WAL now, so the first warning's commit does not pay the
+            // WAL header's sync (see "The WAL restart off the commit path" above).
+            try pool.write { db in try db.execute(sql: Self.rearmSQL) }
             if let checkpointInterval {
                 var checkpointConfiguration = Configuration()
                 checkpointConfiguration.label = "quakewarn-relay-outbox-checkpoint"
@@ -204,9 +230,11 @@ public final class RelayOutbox: Sendable {
         do { try pool.close() } catch { throw .database(path: path, reason: "\(error)") }
     }
 
-    /// Background checkpoints run so far, and the WAL size (frames) the last one found; nil
-    /// without background checkpoints.
-    public var checkpointStatistics: (runs: Int, lastWALFrames: Int)? { checkpointer?.statistics }
+    /// The background checkpoints so far; nil without background checkpoints.
+    public var checkpointStatistics: OutboxCheckpointStatistics? { checkpointer?.statistics }
+
+    /// The write that restarts the WAL off the commit path (see the type docs).
+    static let rearmSQL = "UPDATE outbox_wal_rearm SET writes = writes + 1 WHERE id = 1"
 
     /// Calls `observer` after every background checkpoint run (on the checkpoint thread; it must
     /// not block), so monitoring and tests can react to a run without polling
@@ -248,7 +276,7 @@ public final class RelayOutbox: Sendable {
     public func appendBatch(_ requests: [OutboxAppendRequest]) throws(OutboxError) -> [Result<OutboxAppendResult, OutboxError>] {
         guard !requests.isEmpty else { return [] }
         do {
-            return try pool.write { db -> [Result<OutboxAppendResult, OutboxError>] in
+            let outcomes = try pool.write { db -> [Result<OutboxAppendResult, OutboxError>] in
                 let insert = try db.cachedStatement(sql: Self.insertSQL)
                 var outcomes: [Result<OutboxAppendResult, OutboxError>] = []
                 outcomes.reserveCapacity(requests.count)
@@ -276,6 +304,8 @@ public final class RelayOutbox: Sendable {
                 }
                 return outcomes
             }
+            checkpointer?.noteWrite()
+            return outcomes
         } catch let error as OutboxError {
             throw error
         } catch {
@@ -336,7 +366,7 @@ public final class RelayOutbox: Sendable {
     public func markDelivered(_ sequences: [Int64], at time: Timestamp) throws(OutboxError) -> Int {
         guard !sequences.isEmpty else { return 0 }
         do {
-            return try pool.write { db in
+            let changed = try pool.write { db in
                 var changed = 0
                 let statement = try db.makeStatement(
                     sql: "UPDATE outbox SET mqttAckedAt = ? WHERE sequence = ? AND mqttAckedAt IS NULL")
@@ -346,6 +376,8 @@ public final class RelayOutbox: Sendable {
                 }
                 return changed
             }
+            if changed > 0 { checkpointer?.noteWrite() }
+            return changed
         } catch {
             throw .database(path: path, reason: "\(error)")
         }
@@ -356,11 +388,13 @@ public final class RelayOutbox: Sendable {
     @discardableResult
     public func pruneDelivered(receivedBefore time: Timestamp) throws(OutboxError) -> Int {
         do {
-            return try pool.write { db in
+            let removed = try pool.write { db in
                 try db.execute(sql: "DELETE FROM outbox WHERE mqttAckedAt IS NOT NULL AND receivedAt < ?",
                                arguments: [time.nanosecondsSinceEpoch])
                 return db.changesCount
             }
+            if removed > 0 { checkpointer?.noteWrite() }
+            return removed
         } catch {
             throw .database(path: path, reason: "\(error)")
         }
@@ -395,13 +429,33 @@ public final class RelayOutbox: Sendable {
     }
 }
 
-/// Runs `PRAGMA wal_checkpoint(PASSIVE)` on its own connection and serial queue every `interval`.
+/// What the background checkpoints of a ``RelayOutbox`` did so far.
+public struct OutboxCheckpointStatistics: Sendable, Equatable {
+    /// Timer ticks (a tick with nothing committed since the last checkpoint does nothing).
+    public var ticks: Int
+    /// Checkpoints run.
+    public var runs: Int
+    /// WAL size (frames) the last checkpoint found.
+    public var lastWALFrames: Int
+    /// Re-arm commits (WAL restarts done by the checkpoint thread).
+    public var rearms: Int
+    /// True when the last checkpoint started after the latest commit and copied the whole WAL:
+    /// every committed row is in the database file itself.
+    public var caughtUp: Bool
+}
+
+/// Runs `PRAGMA wal_checkpoint(PASSIVE)` on its own connection and serial queue every `interval`
+/// when something was committed since the last run, then restarts the WAL with a re-arm commit
+/// (``RelayOutbox/rearmSQL``) so that the writer never does (see ``RelayOutbox``).
 final class OutboxCheckpointer: Sendable {
     private let database: DatabaseQueue
     private let interval: Duration
     private let queue = DispatchQueue(label: "quakewarn-relay-outbox-checkpoint", qos: .utility)
     private let stopped = Atomic<Bool>(false)
-    private let stats = Mutex<(runs: Int, lastWALFrames: Int)>((0, 0))
+    /// Commits made through the outbox (incremented after each).
+    private let writes = Atomic<Int>(0)
+    private let state = Mutex<(statistics: OutboxCheckpointStatistics, checkpointedWrites: Int)>(
+        (OutboxCheckpointStatistics(ticks: 0, runs: 0, lastWALFrames: 0, rearms: 0, caughtUp: true), 0))
     private let observers = Mutex<[@Sendable () -> Void]>([])
 
     func addObserver(_ observer: @escaping @Sendable () -> Void) { observers.withLock { $0.append(observer) } }
@@ -411,7 +465,17 @@ final class OutboxCheckpointer: Sendable {
         self.interval = interval
     }
 
-    var statistics: (runs: Int, lastWALFrames: Int) { stats.withLock { $0 } }
+    /// Called by the outbox after each of its commits.
+    func noteWrite() { writes.add(1, ordering: .releasing) }
+
+    var statistics: OutboxCheckpointStatistics {
+        let written = writes.load(ordering: .acquiring)
+        return state.withLock { s in
+            var statistics = s.statistics
+            statistics.caughtUp = statistics.caughtUp && s.checkpointedWrites == written
+            return statistics
+        }
+    }
 
     func start() { schedule() }
 
@@ -433,10 +497,25 @@ final class OutboxCheckpointer: Sendable {
     }
 
     private func runOnce() {
+        defer { for observer in observers.withLock({ $0 }) { observer() } }
+        let written = writes.load(ordering: .acquiring)
+        let due = state.withLock { s in
+            s.statistics.ticks += 1
+            return s.checkpointedWrites != written
+        }
+        guard due else { return }
         // A failed checkpoint (e.g. busy) is retried at the next tick; the writer's
         // auto-checkpoint bounds the WAL meanwhile.
         guard let result = try? database.writeWithoutTransaction({ db in try db.checkpoint(.passive) }) else { return }
-        stats.withLock { $0 = ($0.runs + 1, result.walFrameCount) }
-        for observer in observers.withLock({ $0 }) { observer() }
+        let complete = result.walFrameCount > 0 && result.checkpointedFrameCount == result.walFrameCount
+        // Everything is copied: the next write restarts the WAL (and syncs its header). Make it ours.
+        let rearmed = complete && (try? database.write { db in try db.execute(sql: RelayOutbox.rearmSQL) }) != nil
+        state.withLock { s in
+            s.statistics.runs += 1
+            s.statistics.lastWALFrames = result.walFrameCount
+            if rearmed { s.statistics.rearms += 1 }
+            s.statistics.caughtUp = result.checkpointedFrameCount == result.walFrameCount
+            s.checkpointedWrites = written
+        }
     }
 }
