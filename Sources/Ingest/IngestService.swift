@@ -206,9 +206,14 @@ public final class IngestService: Service, Sendable {
                     }
                     // The record consumer runs on the loop that reads the socket (see processingLoop).
                     try await withTaskExecutorPreference(EventLoopTaskExecutor(processor.loop)) {
-                        try await client.run { [self] event in
+                        // Records: synchronously on the loop, inside the socket read that completed
+                        // them (SeedLinkClient.run(records:events:)); other events: this task.
+                        try await client.run(records: { [self, processor] record, sequence, bytes, arrivalNanos in
+                            state.withLock { $0.lastRecord = .now }
+                            processor.receive(record, sequence: sequence, bytes: bytes, arrivalNanos: arrivalNanos)
+                        }, events: { [self] event in
                             await self.handle(event)
-                        }
+                        })
                     }
                     group.cancelAll()
                 }
@@ -317,7 +322,20 @@ actor Processor {
 
     /// - Parameter arrivalNanos: CLOCK_REALTIME when the record's last byte was read from the
     ///   socket (``SeedLinkClientEvent/recordWithBytes(_:sequence:bytes:arrivalNanos:)``); now if nil.
-    func process(_ record: MiniSEEDRecord, sequence: Int, clock: ClockQuality?, arrivalNanos socketArrival: Int64? = nil) async {
+    /// A record from the SeedLink client's synchronous data phase, on the client's event loop:
+    /// processed right here when that is this actor's loop (the daemon's one processing
+    /// thread), else queued to the loop in order.
+    nonisolated func receive(_ record: MiniSEEDRecord, sequence: Int, bytes: [UInt8], arrivalNanos: Int64) {
+        if loop.inEventLoop {
+            assumeIsolated { $0.process(record, sequence: sequence, clock: ClockQuality(record: bytes), arrivalNanos: arrivalNanos) }
+        } else {
+            loop.execute { [self] in
+                assumeIsolated { $0.process(record, sequence: sequence, clock: ClockQuality(record: bytes), arrivalNanos: arrivalNanos) }
+            }
+        }
+    }
+
+    func process(_ record: MiniSEEDRecord, sequence: Int, clock: ClockQuality?, arrivalNanos socketArrival: Int64? = nil) {
         guard !finished else { return }
         let arrival = ContinuousClock.now
         let startNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
@@ -325,7 +343,7 @@ actor Processor {
         let id = record.streamID
         let code = id.description
         guard configured.contains(id) else {
-            await take(pipeline.process(record.block))  // one notice per unknown stream
+            take(pipeline.process(record.block))  // one notice per unknown stream
             return
         }
         let stationMetrics = metrics.station(code)
@@ -394,7 +412,7 @@ actor Processor {
             metrics.processingLatency.record(ContinuousClock.now - arrival)
         } else {
             // Sinks (e.g. the relay) learn which record's arrival produced each warning.
-            await IngestTrace.$recordArrivalNanos.withValue(arrivalNanos) { await take(released, prepared: prepared, caps: caps) }
+            IngestTrace.$recordArrivalNanos.withValue(arrivalNanos) { take(released, prepared: prepared, caps: caps) }
             metrics.processingLatency.record(ContinuousClock.now - arrival)
         }
         writeStatisticsIfDue()
@@ -404,7 +422,7 @@ actor Processor {
     func finish() async {
         guard !finished else { return }
         finished = true
-        await take(pipeline.finish())
+        take(pipeline.finish())
         await later.drain()  // every queued output written before the flush
         for s in sinks + (output.map { [$0] } ?? []) {
             do { try await s.flush() } catch {
@@ -458,7 +476,7 @@ actor Processor {
     /// - Parameter prepared: the warnings of `records` already dispatched, in order (or none).
     /// - Parameter caps: CAP renderings left to do, by index in `records` (their records carry "").
     private func take(_ records: [PipelineRecord], prepared: [PreparedWarning] = [],
-                      caps: [Int: PendingCAP] = [:]) async {
+                      caps: [Int: PendingCAP] = [:]) {
         // Warnings already left (``dispatch``, from inside the pipeline call); the rest is not
         // urgent. Counters and logs are done here; the sinks that did not take a warning at once,
         // and the output files, are written in order by the background queue, so that neither

@@ -1,4 +1,5 @@
 public import MiniSEED
+import Dispatch
 import NIOCore
 public import NIOPosix
 import SeismicCore
@@ -108,7 +109,10 @@ public final class SeedLinkClient: Sendable {
 
     public let configuration: Configuration
     private let group: MultiThreadedEventLoopGroup
-    private let shared = Mutex<Shared>(Shared())
+    let shared = Mutex<Shared>(Shared())
+    /// Background state-file saves of the synchronous data phase.
+    let background = Mutex<(saving: Bool, again: Bool, error: String?)>((false, false, nil))
+    let stateQueue = DispatchQueue(label: "quakewarn-seedlink-state", qos: .utility)
 
     struct Shared {
         var sequences: [String: Int] = [:]
@@ -158,6 +162,11 @@ public final class SeedLinkClient: Sendable {
     ///
     /// - Throws: `.stateFile` if the state file cannot be read at start.
     public func run(_ onEvent: @escaping @Sendable (SeedLinkClientEvent) async -> Void) async throws(SeedLinkError) {
+        try await run(onEvent, records: nil)
+    }
+
+    func run(_ onEvent: @escaping @Sendable (SeedLinkClientEvent) async -> Void,
+             records: RecordHandler?) async throws(SeedLinkError) {
         if let path = configuration.stateFile {
             let loaded = try SeedLinkStateFile.load(path: path)
             shared.withLock { $0.sequences.merge(loaded) { _, file in file } }
@@ -165,7 +174,8 @@ public final class SeedLinkClient: Sendable {
         var failures = 0
         var rng = SplitMix64(seed: configuration.jitterSeed)
         while !isStopped {
-            let outcome = await session(onEvent)
+            let outcome = await session(onEvent, records: records)
+            stateQueue.sync {}  // a background save of the session (synchronous data phase) is done
             if let error = saveState() { await onEvent(.stateFileError(error)) }
             if isStopped { break }
             if outcome.handshakeSucceeded { failures = 0 }
@@ -186,6 +196,7 @@ public final class SeedLinkClient: Sendable {
                 break
             }
         }
+        stateQueue.sync {}
         if let error = saveState() { await onEvent(.stateFileError(error)) }
     }
 
@@ -204,10 +215,12 @@ public final class SeedLinkClient: Sendable {
         }
     }
 
-    private var isStopped: Bool { shared.withLock { $0.stopped } || Task.isCancelled }
+    private var isStopped: Bool { stopRequested || Task.isCancelled }
+    /// ``stop()`` was called.
+    var stopRequested: Bool { shared.withLock { $0.stopped } }
 
     /// Saves the state file if one is configured; returns the error text on failure.
-    private func saveState() -> String? {
+    func saveState() -> String? {
         guard let path = configuration.stateFile else { return nil }
         let state = shared.withLock { $0.sequences }
         do {
@@ -230,16 +243,20 @@ public final class SeedLinkClient: Sendable {
     private var source: String { "seedlink://\(configuration.host):\(configuration.port)" }
 
     /// One connection: connect, handshake, stream until the connection ends.
-    private func session(_ onEvent: @escaping @Sendable (SeedLinkClientEvent) async -> Void) async -> Outcome {
-        let asyncChannel: NIOAsyncChannel<StampedRead, ByteBuffer>
+    private func session(_ onEvent: @escaping @Sendable (SeedLinkClientEvent) async -> Void,
+                         records: RecordHandler?) async -> Outcome {
+        let asyncChannel: NIOAsyncChannel<SessionInbound, ByteBuffer>
+        let sessionHandler: NIOLoopBound<SessionHandler>
         do {
-            asyncChannel = try await ClientBootstrap(group: group)
+            (asyncChannel, sessionHandler) = try await ClientBootstrap(group: group)
                 .connectTimeout(.milliseconds(Int64(configuration.connectTimeoutSeconds * 1000)))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: configuration.host, port: configuration.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ReadStampHandler())
-                        return try NIOAsyncChannel<StampedRead, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        let handler = SessionHandler()
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        return (try NIOAsyncChannel<SessionInbound, ByteBuffer>(wrappingChannelSynchronously: channel),
+                                NIOLoopBound(handler, eventLoop: channel.eventLoop))
                     }
                 }
         } catch {
@@ -269,9 +286,10 @@ public final class SeedLinkClient: Sendable {
                             return line.trimmingTerminators
                         }
                         guard pending.count < 4096 else { throw SessionFailure.closed("reply line longer than 4096 bytes") }
-                        guard var read = try await iterator.next() else {
+                        guard let input = try await iterator.next() else {
                             throw SessionFailure.closed("connection closed during the handshake")
                         }
+                        guard case .read(var read) = input else { continue }  // no events before the data phase
                         self.touch()
                         pending += read.bytes.readBytes(length: read.bytes.readableBytes) ?? []
                     }
@@ -319,6 +337,16 @@ public final class SeedLinkClient: Sendable {
                     accepted += 1
                 }
                 guard accepted > 0 else { throw SessionFailure.closed("no station accepted") }
+                if let records {
+                    // Before END: the server sends no data before it, so every data byte reaches the
+                    // handler's decoder (the bytes read after the last reply are handed over).
+                    let leftover = pending
+                    pending = []
+                    let source = self.source
+                    try await sessionHandler.eventLoop.submit {
+                        sessionHandler.value.enterDataPhase(client: self, records: records, pending: leftover, source: source)
+                    }.get()
+                }
                 try await send(.end)
                 handshakeSucceeded = true
                 await onEvent(.connected(server: id))
@@ -345,63 +373,44 @@ public final class SeedLinkClient: Sendable {
                     }
                     var decoder = SeedLinkFrameDecoder()
                     decoder.append(pending)
+                    var interpreter = SeedLinkFrameInterpreter(source: self.source)
                     // Frames are drained after each read, so every frame `next()` returns was
                     // completed by the last read: its stamp is the packet's arrival.
                     var lastReadNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
-                    var infoText = ""
                     var lastSaved = NIODeadline.now()
                     readLoop: while true {
                         while let frame = decoder.next() {
                             // After stop(), deliver nothing more (a consumer may stop at an exact record).
                             if self.isStopped { break readLoop }
-                            switch frame {
-                            case .packet(let sequence, let record):
-                                var recordDecoder = MiniSEEDRecordDecoder(source: "\(self.source) #\(sequence)", maximumRecordLength: 512)
-                                recordDecoder.append(record)
-                                do {
-                                    guard let decoded = try recordDecoder.next() else {
-                                        await onEvent(.decodeError("\(self.source): packet \(sequence): record is not a complete 512-byte miniSEED record"))
-                                        continue
-                                    }
-                                    let key = SeedLinkStateFile.key(network: decoded.streamID.network, station: decoded.streamID.station)
-                                    self.shared.withLock { $0.sequences[key] = sequence }
-                                    if self.configuration.deliversRecordBytes {
-                                        await onEvent(.recordWithBytes(decoded, sequence: sequence, bytes: record, arrivalNanos: lastReadNanos))
-                                    } else {
-                                        await onEvent(.record(decoded, sequence: sequence))
-                                    }
-                                    let interval = self.configuration.stateSaveIntervalSeconds
-                                    if self.configuration.stateFile != nil,
-                                       interval <= 0 || (NIODeadline.now() - lastSaved).nanoseconds >= Int64(interval * 1e9) {
-                                        if let error = self.saveState() { await onEvent(.stateFileError(error)) }
-                                        lastSaved = .now()
-                                    }
-                                } catch {
-                                    await onEvent(.decodeError("\(error)"))
+                            switch interpreter.interpret(frame) {
+                            case .record(let decoded, let sequence, let bytes):
+                                self.noteDelivered(decoded, sequence: sequence)
+                                if self.configuration.deliversRecordBytes {
+                                    await onEvent(.recordWithBytes(decoded, sequence: sequence, bytes: bytes, arrivalNanos: lastReadNanos))
+                                } else {
+                                    await onEvent(.record(decoded, sequence: sequence))
                                 }
-                            case .info(let record, let isLast):
-                                infoText += SeedLinkInfo.text(ofRecord: record) ?? ""
-                                if isLast {
-                                    // Keep-alive answers (INFO ID) are not reported.
-                                    if !infoText.contains("<station") && !infoText.contains("<capability") {
-                                        infoText = ""
-                                    } else {
-                                        await onEvent(.info(infoText))
-                                        infoText = ""
-                                    }
+                                if self.stateSaveDue(&lastSaved), let error = self.saveState() {
+                                    await onEvent(.stateFileError(error))
                                 }
-                            case .error:
-                                await onEvent(.decodeError("\(self.source): server answered ERROR"))
-                            case .end:
-                                await onEvent(.endOfTransfer)
-                            case .skipped(let offset, let count):
-                                await onEvent(.decodeError("\(self.source): skipped \(count) bytes at stream offset \(offset) that are not a SeedLink packet"))
+                            case .event(let event):
+                                await onEvent(event)
+                            case .nothing:
+                                break
                             }
                         }
-                        guard var read = try await iterator.next() else { break readLoop }
-                        self.touch()
-                        lastReadNanos = read.wallNanos
-                        if let bytes = read.bytes.readBytes(length: read.bytes.readableBytes) { decoder.append(bytes) }
+                        guard let input = try await iterator.next() else { break readLoop }
+                        switch input {
+                        case .read(var read):
+                            self.touch()
+                            lastReadNanos = read.wallNanos
+                            if let bytes = read.bytes.readBytes(length: read.bytes.readableBytes) { decoder.append(bytes) }
+                        case .events(let events):
+                            // The synchronous data phase: records went to the record handler. These
+                            // were found before any stop() took effect (the handler checks it), so
+                            // they are reported even if the consumer stopped since.
+                            for event in events { await onEvent(event) }
+                        }
                     }
                     group.cancelAll()
                 }
@@ -416,29 +425,8 @@ public final class SeedLinkClient: Sendable {
         return Outcome(handshakeSucceeded: handshakeSucceeded, reason: reason)
     }
 
-    private func touch() {
+    func touch() {
         shared.withLock { $0.lastByte = .now() }
     }
 }
 
-/// One socket read with the wall clock at which it reached the channel pipeline.
-struct StampedRead: Sendable {
-    var bytes: ByteBuffer
-    /// CLOCK_REALTIME, ns since the epoch.
-    var wallNanos: Int64
-}
-
-/// Stamps every read on the event loop, before the async consumer's queue, so a record's arrival
-/// time does not include the time it waited for the consumer (the pipeline of earlier records).
-final class ReadStampHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = StampedRead
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let stamped = StampedRead(bytes: unwrapInboundIn(data), wallNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch)
-        context.fireChannelRead(wrapInboundOut(stamped))
-    }
-}
-
-@available(*, unavailable)
-extension ReadStampHandler: Sendable {}

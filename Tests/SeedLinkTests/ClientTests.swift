@@ -46,12 +46,28 @@ final class EventLog: Sendable {
                                             stateFile: stateFile, stateSaveIntervalSeconds: 0))
     }
 
-    /// Runs the client in a task; returns the task.
-    static func start(_ client: SeedLinkClient, _ log: EventLog, stopAfter: Int? = nil) -> Task<Void, any Error> {
+    /// Runs the client in a task; returns the task. `synchronous`: through
+    /// ``SeedLinkClient/run(records:events:)`` (records logged as `.record` events, and each
+    /// one checked to arrive on an event loop thread, inside the read), else ``SeedLinkClient/run(_:)``.
+    static func start(_ client: SeedLinkClient, _ log: EventLog, stopAfter: Int? = nil,
+                      synchronous: Bool = false) -> Task<Void, any Error> {
         Task {
-            try await client.run { event in
-                log.append(event)
-                if let stopAfter, log.records.count >= stopAfter { client.stop() }
+            if synchronous {
+                try await client.run(records: { record, sequence, bytes, arrivalNanos in
+                    #expect(MultiThreadedEventLoopGroup.currentEventLoop != nil, "a record off the event loop")
+                    #expect(bytes.count == 512 && arrivalNanos > 0)
+                    log.append(.record(record, sequence: sequence))
+                    if let stopAfter, log.records.count >= stopAfter { client.stop() }
+                }, events: { event in
+                    if case .record = event { Issue.record("a record through the async events") }
+                    if case .recordWithBytes = event { Issue.record("a record through the async events") }
+                    log.append(event)
+                })
+            } else {
+                try await client.run { event in
+                    log.append(event)
+                    if let stopAfter, log.records.count >= stopAfter { client.stop() }
+                }
             }
         }
     }
@@ -99,7 +115,8 @@ final class EventLog: Sendable {
         try Self.expectAllOnceInOrder(got, feed)
     }
 
-    @Test func reconnectsAfterADropAndResumesWithoutLossOrDuplicates() async throws {
+    @Test(arguments: [false, true])
+    func reconnectsAfterADropAndResumesWithoutLossOrDuplicates(synchronous: Bool) async throws {
         let feed = try Self.pacedFeed()
         let serverLog = Mutex<[String]>([])
         let log = EventLog()
@@ -109,7 +126,7 @@ final class EventLog: Sendable {
         }
         let port = try await server.start()
         let client = Self.client(port: port, keepAlive: 0.1)
-        let task = Self.start(client, log)
+        let task = Self.start(client, log, synchronous: synchronous)
         try await log.wait("10 records") { log.records.count >= 10 }
         server.closeConnections()  // drop mid-stream
         try await log.wait("all records") { log.records.count >= feed.records.count }
@@ -128,7 +145,8 @@ final class EventLog: Sendable {
         #expect(resumed.dropFirst().allSatisfy { !$0.contains("from #1;") }, "\(resumed)")
     }
 
-    @Test func stateFileRestartResumesWhereItStopped() async throws {
+    @Test(arguments: [false, true])
+    func stateFileRestartResumesWhereItStopped(synchronous: Bool) async throws {
         let feed = try Self.pacedFeed()
         let dir = try Synthetic.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -138,7 +156,7 @@ final class EventLog: Sendable {
 
         let first = Self.client(port: port, stateFile: state)
         let log1 = EventLog()
-        let task1 = Self.start(first, log1, stopAfter: 12)  // stops inside the 12th delivery
+        let task1 = Self.start(first, log1, stopAfter: 12, synchronous: synchronous)  // stops inside the 12th delivery
         try await task1.value
         let delivered1 = log1.records
         #expect(delivered1.count == 12, "stopped mid-stream")
@@ -152,7 +170,7 @@ final class EventLog: Sendable {
 
         let second = Self.client(port: port, stateFile: state)
         let log2 = EventLog()
-        let task2 = Self.start(second, log2)
+        let task2 = Self.start(second, log2, synchronous: synchronous)
         try await log2.wait("the rest") { delivered1.count + log2.records.count >= feed.records.count }
         // An observation window for late duplicates (absence of an event can only be seen over
         // time; expectAllOnceInOrder below is exact), not a poll.
@@ -182,7 +200,8 @@ final class EventLog: Sendable {
         #expect(Array(log.disconnects.prefix(4)) == [0.01, 0.02, 0.04, 0.04])
     }
 
-    @Test func aBadRecordIsReportedAndTheStreamContinues() async throws {
+    @Test(arguments: [false, true])
+    func aBadRecordIsReportedAndTheStreamContinues(synchronous: Bool) async throws {
         let feed = try Synthetic.feed()
         let records = Array(feed.records.filter { $0.streamID.station == "NANTA" }.prefix(3))
         var corrupt = records[1].bytes
@@ -193,8 +212,9 @@ final class EventLog: Sendable {
                                                          stations: [.init(network: "XX", station: "NANTA")],
                                                          keepAliveSeconds: nil, initialReconnectDelaySeconds: 5))
         let log = EventLog()
-        let task = Self.start(client, log)
-        try await log.wait("records 1 and 3") { log.records.count >= 2 }
+        let task = Self.start(client, log, synchronous: synchronous)
+        // (Synchronous delivery reports the errors after the records of the same read.)
+        try await log.wait("records 1 and 3, and the errors") { log.records.count >= 2 && log.decodeErrors.count >= 2 }
         client.stop()
         try await task.value
         try await fake.channel.close()
@@ -257,13 +277,14 @@ struct FakeServer {
 }
 
 extension ClientTests {
-    @Test func anUnwritableStateFileIsReportedAndStreamingContinues() async throws {
+    @Test(arguments: [false, true])
+    func anUnwritableStateFileIsReportedAndStreamingContinues(synchronous: Bool) async throws {
         let feed = try Synthetic.feed()
         let server = SeedLinkServer(feed: feed, configuration: .init(port: 0, speed: .max))
         let port = try await server.start()
         let client = Self.client(port: port, stateFile: "/nonexistent-dir-\(UUID().uuidString)/state")
         let log = EventLog()
-        let task = Self.start(client, log, stopAfter: feed.records.count)
+        let task = Self.start(client, log, stopAfter: feed.records.count, synchronous: synchronous)
         try await task.value
         await server.stop()
         try Self.expectAllOnceInOrder(log.records, feed)
