@@ -30,6 +30,9 @@
 # maximum. Ids are prefixed with the run (`r2/…`) when the logs are joined.
 # QW_E2E_RELAY=inprocess (default: ingest.yaml `relay: {configuration: relay.yaml}`, direct
 # hand-off) | inprocess-socket | process (see above).
+# QW_E2E_RT=P (default 10) gives the daemon's processing thread SCHED_FIFO priority P (ingest.yaml
+# `realtimePriority`, as an operator would; needs root or CAP_SYS_NICE, else the daemon logs a
+# warning and runs at normal priority); QW_E2E_RT=0 leaves it at the normal priority (A/B).
 # Needs mosquitto (Debian package; scripts/ensure-deps.sh installs it). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -97,6 +100,9 @@ if [ $# -eq 0 ]; then
     set -- SampleWaveforms/scenarios/nearby-m4.5 SampleWaveforms/scenarios/longquan-m5.8 SampleWaveforms/scenarios/longmenshan-m7.5
 fi
 REPEAT=${QW_E2E_REPEAT:-1}
+RT=${QW_E2E_RT:-10}
+if ! [[ "$RT" =~ ^[0-9]+$ ]] || [ "$RT" -gt 99 ]; then echo "e2e: QW_E2E_RT must be 0 (off) or 1…99 (got '$RT')" >&2; exit 2; fi
+if [ "$RT" = 0 ]; then RT_LINE=""; else RT_LINE="realtimePriority: $RT"; fi
 if ! [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]]; then echo "e2e: QW_E2E_REPEAT must be a positive integer (got '$REPEAT')" >&2; exit 2; fi
 if [ "$REPEAT" -gt 1 ] && [ "$RELAY_MODE" = process ]; then
     # One relay process for all runs: its outbox would take the repeated warnings as duplicates.
@@ -150,8 +156,9 @@ seedlink: {host: 127.0.0.1, port: $FEED_PORT, stateFile: ingest-$name/seedlink.s
 output: {directory: ingest-$name}
 $RUN_RELAY_SECTION
 signing: {privateKeyFile: keys/quakewarn-signing.key}
+$RT_LINE
 YAML
-    echo "== $name: feed (speed $SPEED, records: $RECORD_SECONDS s, relay: $RELAY_MODE) → ingest → relay → Mosquitto → subscriber ==" >&2
+    echo "== $name: feed (speed $SPEED, records: $RECORD_SECONDS s, relay: $RELAY_MODE, processing thread: ${RT_LINE:-normal priority}) → ingest → relay → Mosquitto → subscriber ==" >&2
     "$QW" ingest --config "$WORK/ingest-$name.yaml" --log-level warning 2> "$WORK/ingest-$name.err" &
     INGEST=$!
     PIDS+=($INGEST)
@@ -170,4 +177,7 @@ YAML
 done
 
 echo "== report ==" >&2
+if [ -n "$RT_LINE" ] && grep -qh "keeps its normal priority" "$WORK"/ingest-*.err 2>/dev/null; then
+    echo "note: $RT_LINE was refused, the processing thread ran at normal priority: $(grep -h "keeps its normal priority" "$WORK"/ingest-*.err | head -1)" >&2
+fi
 "$QW" bench e2e-report --latency "$WORK/latency.jsonl" --received "$WORK/received.jsonl"

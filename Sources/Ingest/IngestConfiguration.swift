@@ -25,6 +25,7 @@ import Yams
 /// streamTimeoutSeconds: 10           # data-time skew after which a lagging stream stops gating
 /// timeJumpSeconds: 600               # a larger backward/forward jump is a clock jump (InputGuard)
 /// warmUp: true                       # warm the warning path up on synthetic data before the first record (DaemonWarmUp)
+/// realtimePriority: 10               # optional: SCHED_FIFO priority 1–99 of the processing thread (needs CAP_SYS_NICE)
 /// ```
 ///
 /// Every relative path is resolved against the directory of the ingest file. Unknown keys are
@@ -119,11 +120,16 @@ public struct IngestConfiguration: Sendable, Equatable {
     /// Run the warning path on synthetic data before the first record (``DaemonWarmUp``), so
     /// that the first Alert does not pay the process's one-time costs. Default true.
     public var warmUp: Bool
+    /// SCHED_FIFO priority (1…99) of the processing thread (``IngestService/processingLoop``:
+    /// SeedLink reads, pipeline, signing, in-process relay); nil (default): the normal
+    /// time-sharing priority. See ``ProcessingThreadPriority``.
+    public var realtimePriority: Int?
 
     /// A configuration built in code (tests, embedding); paths are used as given.
     public init(file: String = "", stationConfigurationPath: String, status: WarningStatus? = nil, seedlink: SeedLink,
                 outputDirectory: String? = nil, relay: Relay? = nil, privateKeyFile: String? = nil, metrics: Endpoint? = nil,
-                streamTimeoutSeconds: Double = 10, timeJumpSeconds: Double = 600, warmUp: Bool = true) {
+                streamTimeoutSeconds: Double = 10, timeJumpSeconds: Double = 600, warmUp: Bool = true,
+                realtimePriority: Int? = nil) {
         self.file = file
         self.stationConfigurationPath = stationConfigurationPath
         self.status = status
@@ -135,6 +141,7 @@ public struct IngestConfiguration: Sendable, Equatable {
         self.streamTimeoutSeconds = streamTimeoutSeconds
         self.timeJumpSeconds = timeJumpSeconds
         self.warmUp = warmUp
+        self.realtimePriority = realtimePriority
     }
 
     // MARK: - Loading
@@ -221,11 +228,15 @@ private struct Reader {
         }
     }
 
-    func port(_ m: [String: Node], _ key: String, _ path: String) throws(ConfigurationError) -> Int? {
+    func integer(_ m: [String: Node], _ key: String, _ path: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let n = m[key] else { return nil }
         guard case .scalar(let s) = n, let v = Int(s.string) else { throw fail(join(path, key), "expected an integer") }
-        guard (0...65535).contains(v) else { throw fail(join(path, key), "\(v) is outside 0...65535") }
+        guard range.contains(v) else { throw fail(join(path, key), "\(v) is outside \(range.lowerBound)...\(range.upperBound)") }
         return v
+    }
+
+    func port(_ m: [String: Node], _ key: String, _ path: String) throws(ConfigurationError) -> Int? {
+        try integer(m, key, path, range: 0...65535)
     }
 
     func resolve(_ p: String) -> String {
@@ -234,7 +245,8 @@ private struct Reader {
 
     mutating func configuration(_ node: Node) throws(ConfigurationError) -> IngestConfiguration {
         let top = try mapping(node, "", allowed: ["configuration", "status", "seedlink", "output", "relay", "signing",
-                                                  "metrics", "streamTimeoutSeconds", "timeJumpSeconds", "warmUp"])
+                                                  "metrics", "streamTimeoutSeconds", "timeJumpSeconds", "warmUp",
+                                                  "realtimePriority"])
         guard let config = try string(top, "configuration", "") else {
             throw fail("configuration", "required key is missing (the station/target configuration file)")
         }
@@ -286,7 +298,8 @@ private struct Reader {
             outputDirectory: outputDirectory, relay: relay, privateKeyFile: privateKey, metrics: metrics,
             streamTimeoutSeconds: try double(top, "streamTimeoutSeconds", "", range: 0.5...86_400) ?? 10,
             timeJumpSeconds: try double(top, "timeJumpSeconds", "", range: 1...31_622_400) ?? 600,
-            warmUp: try bool(top, "warmUp", "") ?? true)
+            warmUp: try bool(top, "warmUp", "") ?? true,
+            realtimePriority: try integer(top, "realtimePriority", "", range: 1...99))
     }
 
     func seedLink(_ node: Node) throws(ConfigurationError) -> IngestConfiguration.SeedLink {

@@ -179,6 +179,19 @@ public final class IngestService: Service, Sendable {
         ])
         let client = self.client
         let processor = self.processor
+        if let priority = configuration.realtimePriority {
+            let problem: String?
+            do {
+                problem = try await processor.loop.submit { ProcessingThreadPriority.applyToCurrentThread(priority) }.get()
+            } catch {
+                problem = "\(error)"
+            }
+            if let problem {
+                logger.warning("processing thread keeps its normal priority", metadata: ["realtimePriority": "\(priority)", "reason": "\(problem)"])
+            } else {
+                logger.info("processing thread at real-time priority", metadata: ["policy": "SCHED_FIFO", "priority": "\(priority)"])
+            }
+        }
         // Sinks connect now (the relay), so the first warning does not pay the connect.
         await processor.startSinks()
         if configuration.warmUp {

@@ -41,12 +41,16 @@ import TestSupport
             stationConfigurationPath: Scenario.directory.appendingPathComponent("config.yaml").path,
             seedlink: .init(port: port, stations: [.init(network: "SC", station: "NANTA", selectors: ["00HNZ"])],
                             stateFile: dir.appendingPathComponent("sl.state").path),
-            outputDirectory: dir.path, metrics: .init(port: 0))
+            outputDirectory: dir.path, metrics: .init(port: 0), realtimePriority: 2)
         let sink = CollectingSink()
         let service = try IngestService(configuration: configuration, quakeWarn: try Scenario.configuration(), sinks: [sink])
         let decided = Atomic<Int>(0)
         let changed = ChangeSignal()
+        // The scheduling of the thread that decides each record (the processing thread).
+        let policies = Mutex<Set<String>>([])
         service.observeRecordDecisions { n in
+            let p = ProcessingThreadPriority.currentThread()
+            policies.withLock { _ = $0.insert(p.fifo ? "fifo \(p.priority)" : "normal") }
             decided.store(n, ordering: .releasing)
             changed.notify()
         }
@@ -57,6 +61,10 @@ import TestSupport
             decided.load(ordering: .acquiring) >= expectedRecords
         }
         #expect(service.isConnected)
+        // realtimePriority: 2 → SCHED_FIFO 2 when this process may (root or CAP_SYS_NICE, as in
+        // CI), else the normal policy (the daemon logs why and goes on).
+        let permitted = RealtimePriorityTests.permitted()
+        #expect(policies.withLock { $0 } == [permitted ? "fifo 2" : "normal"])
         #expect(service.metricsPort.map { $0 > 0 } == true)
         service.stop()
         try await running.value

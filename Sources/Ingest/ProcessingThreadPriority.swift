@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Real-time scheduling for the daemon's processing thread (ingest.yaml `realtimePriority`).
+///
+/// The processing thread (``IngestService/processingLoop``) reads the SeedLink socket, runs the
+/// pipeline, signs, commits to the outbox and writes the MQTT PUBLISH. Under the normal
+/// time-sharing policy (CFS), every write to a loopback or LAN socket wakes the reader (the
+/// broker, the subscriber) and the kernel may switch to it on the same core at once, so the
+/// warning after it waits for the broker's turn. End-to-end runs on the 2-core VM with the
+/// machine loaded (load 8–9: the feed, Mosquitto, the subscriber and compiler jobs) gave
+/// "committed → PUBLISH written" p99 of 2.5–4.8 ms and arrival → PUBLISH p99 3.2–7.4 ms; the same
+/// build under `chrt -f 10` gave 0.35–0.42 ms and 1.7–1.9 ms (Benchmarks/README.md, session 5).
+///
+/// `SCHED_FIFO` keeps the thread on its core until it blocks (in epoll, between records). The
+/// thread is idle most of the time (≈ 1 % of a core for two stations), and the kernel's RT
+/// throttling (`sched_rt_runtime_us`, 95 % by default) bounds a runaway. It needs
+/// `CAP_SYS_NICE` (root, or `AmbientCapabilities=CAP_SYS_NICE` / `LimitRTPRIO=` in a systemd
+/// unit); without it the daemon logs a warning and runs at normal priority.
+public enum ProcessingThreadPriority {
+    /// Sets the calling thread to `SCHED_FIFO` at `priority` (1…99). Returns nil on success, else
+    /// the reason.
+    public static func applyToCurrentThread(_ priority: Int) -> String? {
+        #if os(Linux)
+        guard (1...99).contains(priority) else { return "priority \(priority) is outside 1...99" }
+        var parameters = sched_param()
+        parameters.sched_priority = Int32(priority)
+        let rc = pthread_setschedparam(pthread_self(), Int32(SCHED_FIFO), &parameters)
+        guard rc == 0 else {
+            return "pthread_setschedparam(SCHED_FIFO, \(priority)): \(String(cString: strerror(rc)))"
+                + (rc == EPERM ? " (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of at least \(priority))" : "")
+        }
+        return nil
+        #else
+        return "real-time priority is only supported on Linux"
+        #endif
+    }
+
+    /// The calling thread's scheduling policy and priority (for logs and tests).
+    public static func currentThread() -> (fifo: Bool, priority: Int) {
+        #if os(Linux)
+        var policy: Int32 = 0
+        var parameters = sched_param()
+        guard pthread_getschedparam(pthread_self(), &policy, &parameters) == 0 else { return (false, 0) }
+        return (policy == Int32(SCHED_FIFO), Int(parameters.sched_priority))
+        #else
+        return (false, 0)
+        #endif
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Ingest
+import NIOCore
+import NIOPosix
+import Testing
+
+/// ingest.yaml `realtimePriority` and ``ProcessingThreadPriority``.
+@Suite struct RealtimePriorityTests {
+    /// Whether this process may use SCHED_FIFO (tried on a scratch thread).
+    static func permitted() -> Bool {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let problem = try? group.next().submit { ProcessingThreadPriority.applyToCurrentThread(1) }.wait()
+        return problem == .some(nil)
+    }
+
+    @Test("SCHED_FIFO on the calling thread only, or a reason naming the capability; out-of-range priorities are refused")
+    func applyToCurrentThread() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let loop = group.next()
+        let (problem, after) = try loop.submit {
+            (ProcessingThreadPriority.applyToCurrentThread(7), ProcessingThreadPriority.currentThread())
+        }.wait()
+        if let problem {
+            #expect(problem.contains("pthread_setschedparam"), "\(problem)")
+            #expect(!after.fifo)
+        } else {
+            #expect(after.fifo && after.priority == 7)
+        }
+        // Another thread (this one) keeps its policy.
+        #expect(!ProcessingThreadPriority.currentThread().fifo)
+        for bad in [0, 100, -1] {
+            let reason = try loop.submit { ProcessingThreadPriority.applyToCurrentThread(bad) }.wait()
+            #expect(reason?.contains("outside 1...99") == true)
+        }
+    }
+
+    @Test("realtimePriority in ingest.yaml: absent by default, 1…99, an integer; errors name the key")
+    func configurationKey() throws {
+        let base = "configuration: lezhi.yaml\nseedlink: { port: 18000 }\n"
+        #expect(try IngestConfiguration.parse(yaml: base, file: "/etc/qw/ingest.yaml").realtimePriority == nil)
+        #expect(try IngestConfiguration.parse(yaml: base + "realtimePriority: 10\n", file: "/etc/qw/ingest.yaml").realtimePriority == 10)
+        for (value, message) in [("0", "outside 1...99"), ("100", "outside 1...99"), ("high", "expected an integer")] {
+            #expect {
+                try IngestConfiguration.parse(yaml: base + "realtimePriority: \(value)\n", file: "/etc/qw/ingest.yaml")
+            } throws: { error in
+                "\(error)".contains("realtimePriority") && "\(error)".contains(message)
+            }
+        }
+    }
+}
