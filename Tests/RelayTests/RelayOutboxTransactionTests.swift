@@ -84,6 +84,42 @@ struct RelayOutboxTransactionTests {
         try outbox.close()
     }
 
+    @Test("bound values round-trip: binary and empty envelopes, non-ASCII ids, extreme numbers")
+    func boundValuesRoundTrip() throws {
+        let fixture = try RelayFixture()
+        defer { fixture.remove() }
+        let outbox = try RelayOutbox(path: fixture.outboxPath)
+        let binary = Data([0, 255, 0, 10, 13, 0x80])
+        let requests = [
+            OutboxAppendRequest(kind: .cap, eventId: "séisme-地震-1", updateNumber: Int(Int32.max) + 7, status: .actual,
+                                level: .red, envelope: binary, receivedAt: Timestamp(nanosecondsSinceEpoch: Int64.max)),
+            OutboxAppendRequest(kind: .warning, eventId: "empty", updateNumber: 0, status: .test, level: .none,
+                                envelope: Data(), receivedAt: Timestamp(nanosecondsSinceEpoch: Int64.min)),
+        ]
+        let outcomes = try outbox.appendBatch(requests)
+        let entries = try outcomes.map { try $0.get().entry }
+        let stored = try outbox.all()
+        #expect(stored == entries)
+        for (entry, request) in zip(stored, requests) {
+            #expect(entry.kind == request.kind && entry.eventId == request.eventId && entry.updateNumber == request.updateNumber)
+            #expect(entry.status == request.status && entry.level == request.level && entry.receivedAt == request.receivedAt)
+            #expect(entry.envelope == request.envelope)
+        }
+        // The same bytes again are duplicates (the stored blob compares equal), other bytes conflict.
+        #expect(try outbox.appendBatch(requests).map { try $0.get() } == entries.map { .duplicate($0) })
+        try outbox.close()
+        // An independent reader sees the same values and types (the empty envelope is a blob, not NULL).
+        #expect(try runPython("""
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            for row in db.execute("SELECT kind, eventId, updateNumber, status, level, hex(envelope), typeof(envelope), receivedAt FROM outbox ORDER BY sequence"):
+                print("|".join(str(v) for v in row))
+            """, path: fixture.outboxPath) == """
+            cap|séisme-地震-1|\(Int(Int32.max) + 7)|Actual|red|00FF000A0D80|blob|\(Int64.max)
+            warning|empty|0|Test|none||blob|\(Int64.min)
+            """)
+    }
+
     @Test("warm-up leaves the file unchanged, before and after appends")
     func warmUpChangesNothing() throws {
         let fixture = try RelayFixture()
