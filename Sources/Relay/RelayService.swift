@@ -1,3 +1,4 @@
+import Alerting
 public import Foundation
 public import Logging
 import MQTT
@@ -41,7 +42,20 @@ public final class RelayService: Service {
             var committed: Int64
             var published: Int64?
         }
-        let value = Mutex<[Stamp]?>(nil)
+        struct Batch: Sendable {
+            /// A direct batch is being processed (socket input is not recorded).
+            var active = false
+            var stamps: [Stamp]
+        }
+        let value: Mutex<Batch>
+
+        init() {
+            // Allocated here, not in the first warning's batch: the first allocation of a
+            // `[Stamp]` instantiates its generic metadata (see UnackedTracker.init(capacity:)).
+            var stamps: [Stamp] = []
+            stamps.reserveCapacity(8)
+            value = Mutex(Batch(stamps: stamps))
+        }
     }
 
     private struct DirectSubmission: Sendable {
@@ -181,8 +195,9 @@ public final class RelayService: Service {
             let published = forwarder.enqueue(entry)
             let publishedNanos = published ? Timestamp.wallClockNow().nanosecondsSinceEpoch : nil
             acceptStamps.value.withLock {
-                $0?.append(.init(eventId: entry.eventId, updateNumber: entry.updateNumber, committed: committedNanos,
-                                 published: publishedNanos))
+                guard $0.active else { return }
+                $0.stamps.append(.init(eventId: entry.eventId, updateNumber: entry.updateNumber, committed: committedNanos,
+                                       published: publishedNanos))
             }
             if let broadcaster {
                 broadcaster.broadcast(text: String(decoding: entry.envelope, as: UTF8.self))
@@ -192,7 +207,19 @@ public final class RelayService: Service {
             metrics.queueDepth.set(Double(tracker.count))
             return published
         }
-        direct.withLock { $0 = DirectInput(intake: intake, loop: inputGroup.next(), lines: 0) }
+        let loop = inputGroup.next()
+        // The first warning's PUBLISH should not pay one-time costs either: the immediate publish
+        // path once on a throwaway broker client, nothing sent (MQTTForwarder.warmUpImmediatePublish).
+        let sample = OutboxEntry(sequence: 0, kind: .warning, eventId: "qw-relay-warm-up", updateNumber: 0, status: .test,
+                                 level: .none, envelope: Data(repeating: UInt8(ascii: " "), count: 4096),
+                                 receivedAt: .wallClockNow())
+        let warmedUp = try? await loop.submit { forwarder.warmUpImmediatePublish(sample: sample, on: loop) }.get()
+        if warmedUp == nil {
+            logger.warning("publish warm-up failed (the first warning's PUBLISH pays its one-time costs)")
+        }
+        var input = DirectInput(intake: intake, loop: loop, lines: 0)
+        input.pending.reserveCapacity(16)  // as AcceptStamps.init: no first allocation in a warning's hand-off
+        direct.withLock { $0 = input }
         // Pending direct submissions are answered by the batch task already queued on the loop
         // (it runs before the loop shuts down); `closed` stops new ones.
         defer { direct.withLock { $0?.closed = true } }
@@ -285,13 +312,15 @@ public final class RelayService: Service {
 
     private func submitInProcess(_ submitted: RelayIntake.Item.Input, completion: @escaping @Sendable (RelayInProcessResult) -> Void) -> Bool {
         direct.withLock { d -> Bool in
-            guard var current = d, !current.closed else { return false }
+            // Moved out and back (not copied): appending to a copy of `pending` would copy its storage.
+            guard var current = d.take() else { return false }
+            defer { d = current }
+            guard !current.closed else { return false }
             current.lines += 1
             current.pending.append(DirectSubmission(
                 item: RelayIntake.Item(input: submitted, lineNumber: current.lines, received: ContinuousClock.now), completion: completion))
             let schedule = !current.scheduled
             current.scheduled = true
-            d = current
             // Under the lock: the loop is not shut down before `direct` is cleared.
             if schedule { current.loop.execute { [self] in processDirectBatch() } }
             return true
@@ -321,11 +350,14 @@ public final class RelayService: Service {
             d = input
             return (input.intake, batch)
         }), !batch.isEmpty else { return }
-        acceptStamps.value.withLock { $0 = [] }
+        acceptStamps.value.withLock {
+            $0.active = true
+            $0.stamps.removeAll(keepingCapacity: true)
+        }
         let replies = intake.process(items: batch.map(\.item), peer: "in-process")
         let stamps = acceptStamps.value.withLock { s -> [AcceptStamps.Stamp] in
-            defer { s = nil }
-            return s ?? []
+            s.active = false
+            return s.stamps
         }
         for (submission, reply) in zip(batch, replies) {
             var stamp: AcceptStamps.Stamp?
