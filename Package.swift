@@ -158,6 +158,8 @@ let package = Package(
             dependencies: [
                 "SeismicCore", "Alerting", "MQTT", "Observability", "WebSocketHub",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The outbox insert binds its values through the SQLite C API (RelayOutbox.appendBatch).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
