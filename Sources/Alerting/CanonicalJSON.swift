@@ -117,16 +117,25 @@ struct CanonicalJSONWriter {
     }
 
     /// A JSON string; false (nothing useful written) if `s` has a control character.
+    ///
+    /// A string with nothing to escape (the usual case) is copied in one piece.
     private mutating func string(_ s: String) -> Bool {
         bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case 0..<0x20: return false
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(b)
-            default:
-                bytes.append(b)
+        let copied = s.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for b in utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied != true {
+            for b in s.utf8 {
+                switch b {
+                case 0..<0x20: return false
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                    bytes.append(UInt8(ascii: "\\"))
+                    bytes.append(b)
+                default:
+                    bytes.append(b)
+                }
             }
         }
         bytes.append(UInt8(ascii: "\""))
@@ -142,8 +151,18 @@ struct CanonicalJSONWriter {
             throw EncodingError.invalidValue(v, EncodingError.Context(
                 codingPath: [], debugDescription: "Unable to encode Double.\(v) directly in JSON (\(key))."))
         }
+        let done = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.fixedPointCapacity) { buffer -> Bool in
+            guard let n = Self.fixedPoint(v, into: buffer) else { return false }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<n]))
+            return true
+        }
+        if !done { Self.appendDescription(v, to: &bytes) }
+    }
+
+    /// The definition of the number format: `v.description` with a trailing `.0` removed
+    /// (swift-foundation's JSONEncoder: 1.0 → 1, 1e+16 stays).
+    static func appendDescription(_ v: Double, to bytes: inout [UInt8]) {
         let text = v.description.utf8
-        // swift-foundation's JSONEncoder drops a trailing ".0" (1.0 → 1, 1e+16 stays).
         if text.count >= 2, text.last == UInt8(ascii: "0"), text[text.index(text.endIndex, offsetBy: -2)] == UInt8(ascii: ".") {
             bytes.append(contentsOf: text.dropLast(2))
         } else {
@@ -151,42 +170,114 @@ struct CanonicalJSONWriter {
         }
     }
 
+    /// Bytes ``fixedPoint(_:into:)`` may write: a sign, 15 integer digits, a point, 3 decimals.
+    static let fixedPointCapacity = 20
+
+    /// ``appendDescription(_:to:)``'s text of `v`, written without `description`, for the values
+    /// most fields of a warning hold: a nonzero integer below 10¹⁵ in magnitude, or a value below
+    /// 10⁸ with at most three decimals (distances, intensities and countdowns are rounded to 0.1,
+    /// σ to 0.01). Returns the byte count, or nil for any other value (the caller then uses
+    /// `description`).
+    ///
+    /// Why this is `description`'s text: Swift prints the shortest decimal that parses back to
+    /// `v` (the closest one among equally short ones), in positional notation for
+    /// 10⁻⁴ ≤ |v| < 2⁵³. Let d ≤ 3 be the fewest decimals for which k = round(|v|·10^d)
+    /// satisfies k / 10^d == |v| in IEEE arithmetic. That division is correctly rounded (k and
+    /// 10^d are exact), so the decimal k·10⁻ᵈ parses back to `v`; no decimal with fewer digits
+    /// does (it would have matched at a smaller d: integer digits cannot be dropped while
+    /// ulp(v) < 1), and no other one with d decimals lies within ulp(v)/2 < 10⁻ᵈ/2 of `v`. Signed
+    /// zeros are left to `description` ("-0.0" → "-0"). `CanonicalJSONTests` compares the two
+    /// exhaustively on k·10⁻ᵈ for |k| ≤ 200,000 and on random values of every shape.
+    static func fixedPoint(_ v: Double, into out: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        precondition(out.count >= fixedPointCapacity)  // internal invariant: the callers' buffers
+        let magnitude = v.magnitude
+        guard magnitude != 0, magnitude < 1e15 else { return nil }
+        var decimals = 0
+        var scaled = magnitude
+        if magnitude.rounded() != magnitude {
+            guard magnitude < 1e8 else { return nil }
+            var scale = 1.0
+            var found = false
+            for d in 1...3 {
+                scale *= 10
+                let k = (magnitude * scale).rounded()
+                if k / scale == magnitude {
+                    decimals = d
+                    scaled = k
+                    found = true
+                    break
+                }
+            }
+            guard found else { return nil }
+        }
+        // scaled < 10^15 (integers) or < 10^11 + 1 (three decimals below 10^8): exact in UInt64.
+        var k = UInt64(scaled)
+        var n = 0
+        if v < 0 {
+            out[n] = UInt8(ascii: "-")
+            n += 1
+        }
+        // Digits right to left into the tail of `out`, then moved to the front.
+        var end = out.count
+        var written = 0
+        repeat {
+            if written == decimals && decimals > 0 {
+                end -= 1
+                out[end] = UInt8(ascii: ".")
+            }
+            end -= 1
+            out[end] = UInt8(ascii: "0") + UInt8(k % 10)
+            k /= 10
+            written += 1
+        } while k > 0 || written <= decimals
+        let length = out.count - end
+        for i in 0..<length { out[n + i] = out[end + i] }
+        return n + length
+    }
+
     /// `"` + ``Timestamp/iso8601`` + `"`.
     private mutating func time(_ t: Timestamp) {
-        bytes.append(UInt8(ascii: "\""))
         let c = t.components
         guard (0...9999).contains(c.year) else {
+            bytes.append(UInt8(ascii: "\""))
             bytes.append(contentsOf: t.iso8601.utf8)
             bytes.append(UInt8(ascii: "\""))
             return
         }
-        digits(c.year, 4)
-        bytes.append(UInt8(ascii: "-"))
-        digits(c.month, 2)
-        bytes.append(UInt8(ascii: "-"))
-        digits(c.day, 2)
-        bytes.append(UInt8(ascii: "T"))
-        digits(c.hour, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(c.minute, 2)
-        bytes.append(UInt8(ascii: ":"))
-        digits(c.second, 2)
-        bytes.append(UInt8(ascii: "."))
-        if c.nanosecond % 1000 == 0 { digits(c.nanosecond / 1000, 6) } else { digits(c.nanosecond, 9) }
-        bytes.append(UInt8(ascii: "Z"))
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    /// `v` (0 ≤ v < 10^width) in exactly `width` decimal digits, zero-padded.
-    private mutating func digits(_ v: Int, _ width: Int) {
-        let start = bytes.count
-        for _ in 0..<width { bytes.append(UInt8(ascii: "0")) }
-        var rest = v
-        var i = start + width - 1
-        while rest > 0 && i >= start {
-            bytes[i] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            i -= 1
+        // "YYYY-MM-DDThh:mm:ss.ffffff[fff]Z" between quotes, in a stack buffer, then one append.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
+            var i = 0
+            func put(_ b: UInt8) {
+                out[i] = b
+                i += 1
+            }
+            func digits(_ v: Int, _ width: Int) {
+                var rest = v
+                var j = i + width - 1
+                while j >= i {
+                    out[j] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                    j -= 1
+                }
+                i += width
+            }
+            put(UInt8(ascii: "\""))
+            digits(c.year, 4)
+            put(UInt8(ascii: "-"))
+            digits(c.month, 2)
+            put(UInt8(ascii: "-"))
+            digits(c.day, 2)
+            put(UInt8(ascii: "T"))
+            digits(c.hour, 2)
+            put(UInt8(ascii: ":"))
+            digits(c.minute, 2)
+            put(UInt8(ascii: ":"))
+            digits(c.second, 2)
+            put(UInt8(ascii: "."))
+            if c.nanosecond % 1000 == 0 { digits(c.nanosecond / 1000, 6) } else { digits(c.nanosecond, 9) }
+            put(UInt8(ascii: "Z"))
+            put(UInt8(ascii: "\""))
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: out[..<i]))
         }
     }
 }
