@@ -37,11 +37,12 @@ public struct EnvelopeSigner: @unchecked Sendable {
     /// Signs the canonical JSON of a warning (``WarningMessage/canonicalJSON()``).
     /// - Throws: the canonical JSON's `EncodingError` (a non-finite number), a signing error.
     public func sign(_ message: WarningMessage) throws -> SignedEnvelope {
-        guard let json = try CanonicalJSONWriter.encode(message) else {
-            // A string with a control character: the encoder's bytes (see CanonicalJSONWriter).
-            return try sign(payload: message.canonicalJSON(), payloadType: SignedEnvelope.warningJSONType)
+        let signed = try CanonicalJSONWriter.withEncoded(message) { json in
+            try json.map { try sign(payloadBytes: $0, payloadType: SignedEnvelope.warningJSONType) }
         }
-        return try json.withUnsafeBytes { try sign(payloadBytes: $0, payloadType: SignedEnvelope.warningJSONType) }
+        if let signed { return signed }
+        // A string with a control character: the encoder's bytes (see CanonicalJSONWriter).
+        return try sign(payload: message.canonicalJSON(), payloadType: SignedEnvelope.warningJSONType)
     }
 
     /// Signs `payload` as `payloadType`.
