@@ -86,16 +86,16 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
         return out
     }
 
-    /// Signs `payload` with `key` (``EnvelopeSigner/sign(payload:payloadType:)``; a signer kept
-    /// across calls also saves the key id's hash).
+    /// Signs `payload` with `key` (``EnvelopeSigner/sign(payload:payloadType:)``; the key id of
+    /// the last key used is cached, and a signer kept across calls saves even that look-up).
     public static func sign(payload: Data, payloadType: String,
                             with key: Curve25519.Signing.PrivateKey) throws -> SignedEnvelope {
-        try EnvelopeSigner(key: key).sign(payload: payload, payloadType: payloadType)
+        try EnvelopeSigner.cached(key).sign(payload: payload, payloadType: payloadType)
     }
 
     /// Signs the canonical JSON of a warning (``EnvelopeSigner/sign(_:)``).
     public static func sign(_ message: WarningMessage, with key: Curve25519.Signing.PrivateKey) throws -> SignedEnvelope {
-        try EnvelopeSigner(key: key).sign(message)
+        try EnvelopeSigner.cached(key).sign(message)
     }
 
     /// The definition of signing: ``preAuthenticationEncoding(payloadType:payload:)``, Ed25519,

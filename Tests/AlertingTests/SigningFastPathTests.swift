@@ -156,4 +156,16 @@ struct SigningFastPathTests {
         let keys = try JSONSerialization.jsonObject(with: JSONEncoder().encode(signed)) as? [String: Any]
         #expect(keys.map { Set($0.keys) } == ["format", "keyId", "payload", "payloadType", "signature"])
     }
+
+    @Test("the cached key id of SignedEnvelope.sign follows the key when keys alternate")
+    func keyIDCacheFollowsTheKey() throws {
+        let keys = (0..<3).map { _ in Curve25519.Signing.PrivateKey() }
+        var rng = SplitMix64(seed: 12)
+        let m = CanonicalJSONTests.message(&rng)
+        for i in [0, 0, 1, 0, 2, 2, 1, 0] {
+            let envelope = try SignedEnvelope.sign(m, with: keys[i])
+            #expect(envelope.keyId == SignedEnvelope.keyID(of: keys[i].publicKey))
+            #expect(try SignedEnvelope.verify(envelope.encoded(), publicKey: keys[i].publicKey).payload == m.canonicalJSON())
+        }
+    }
 }
