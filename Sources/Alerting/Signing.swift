@@ -34,13 +34,20 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
     /// Payload type of CAP 1.2 XML.
     public static let capXMLType = "application/cap+xml"
 
-    public var format: String
-    public var keyId: String
-    public var payloadType: String
+    public var format: String { didSet { encodedBytes = nil } }
+    public var keyId: String { didSet { encodedBytes = nil } }
+    public var payloadType: String { didSet { encodedBytes = nil } }
     /// Base64 of the signed payload bytes.
-    public var payload: String
+    public var payload: String { didSet { encodedBytes = nil } }
     /// Base64 of the 64-byte Ed25519 signature.
-    public var signature: String
+    public var signature: String { didSet { encodedBytes = nil } }
+    /// ``encoded()``'s bytes when the signer wrote them along with the fields
+    /// (``EnvelopeSigner``); dropped as soon as any field changes. Not part of equality or coding.
+    private var encodedBytes: Data? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case format, keyId, payloadType, payload, signature
+    }
 
     public init(format: String, keyId: String, payloadType: String, payload: String, signature: String) {
         self.format = format
@@ -48,6 +55,19 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
         self.payloadType = payloadType
         self.payload = payload
         self.signature = signature
+    }
+
+    /// An envelope with ``encoded()``'s bytes already written (by ``EnvelopeSigner``, which
+    /// writes them from the same fields; `SigningFastPathTests` checks them against the encoder).
+    init(format: String, keyId: String, payloadType: String, payload: String, signature: String, encoded: Data) {
+        self.init(format: format, keyId: keyId, payloadType: payloadType, payload: payload, signature: signature)
+        encodedBytes = encoded
+    }
+
+    /// Field-wise equality (whether ``encoded()``'s bytes are kept does not matter).
+    public static func == (a: SignedEnvelope, b: SignedEnvelope) -> Bool {
+        a.format == b.format && a.keyId == b.keyId && a.payloadType == b.payloadType && a.payload == b.payload
+            && a.signature == b.signature
     }
 
     /// The bytes that are signed: `QWSIG1 <len type> <type> <len payload> <payload>`.
@@ -66,27 +86,41 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
         return out
     }
 
-    /// Signs `payload` with `key`.
+    /// Signs `payload` with `key` (``EnvelopeSigner/sign(payload:payloadType:)``; the key id of
+    /// the last key used is cached, and a signer kept across calls saves even that look-up).
     public static func sign(payload: Data, payloadType: String,
                             with key: Curve25519.Signing.PrivateKey) throws -> SignedEnvelope {
+        try EnvelopeSigner.cached(key).sign(payload: payload, payloadType: payloadType)
+    }
+
+    /// Signs the canonical JSON of a warning (``EnvelopeSigner/sign(_:)``).
+    public static func sign(_ message: WarningMessage, with key: Curve25519.Signing.PrivateKey) throws -> SignedEnvelope {
+        try EnvelopeSigner.cached(key).sign(message)
+    }
+
+    /// The definition of signing: ``preAuthenticationEncoding(payloadType:payload:)``, Ed25519,
+    /// Foundation's base64. ``EnvelopeSigner`` gives the same envelope (Ed25519 is deterministic;
+    /// `SigningFastPathTests` compares them).
+    static func signWithFoundation(payload: Data, payloadType: String,
+                                   with key: Curve25519.Signing.PrivateKey) throws -> SignedEnvelope {
         let signature = try key.signature(for: preAuthenticationEncoding(payloadType: payloadType, payload: payload))
         return SignedEnvelope(format: formatV1, keyId: keyID(of: key.publicKey), payloadType: payloadType,
                               payload: payload.base64EncodedString(), signature: signature.base64EncodedString())
-    }
-
-    /// Signs the canonical JSON of a warning.
-    public static func sign(_ message: WarningMessage, with key: Curve25519.Signing.PrivateKey) throws -> SignedEnvelope {
-        try sign(payload: message.canonicalJSON(), payloadType: warningJSONType, with: key)
     }
 
     /// The envelope as compact JSON with sorted keys, followed by no newline: the bytes of
     /// Foundation's `JSONEncoder` with `[.sortedKeys, .withoutEscapingSlashes]`, written
     /// directly (`CanonicalJSONWriter`; Tests/AlertingTests/EnvelopeEncodingTests compares the
     /// two), with the encoder itself as the fallback for a field with a control character.
+    /// An envelope fresh from ``EnvelopeSigner`` returns the bytes the signer already wrote.
     public func encoded() throws -> Data {
+        if let encodedBytes { return encodedBytes }
         if let bytes = CanonicalJSONWriter.encode(self) { return Data(bytes) }
         return try encodedWithJSONEncoder()
     }
+
+    /// Whether ``encoded()`` returns bytes kept from signing (for tests).
+    var hasKeptEncoding: Bool { encodedBytes != nil }
 
     /// The definition of ``encoded()``.
     func encodedWithJSONEncoder() throws -> Data {
