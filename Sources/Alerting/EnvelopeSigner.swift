@@ -23,8 +23,7 @@ import Synchronization
 ///
 /// `@unchecked Sendable`: swift-crypto does not mark `Curve25519.Signing.PrivateKey` Sendable,
 /// but the key is immutable here (a `let` whose byte storage is written once, in its
-/// initialiser) and signing only reads it, so concurrent signatures are safe (the daemon's
-/// `SigningKeyBox` makes the same argument).
+/// initialiser) and signing only reads it, so concurrent signatures are safe.
 public struct EnvelopeSigner: @unchecked Sendable {
     public let key: Curve25519.Signing.PrivateKey
     /// ``SignedEnvelope/keyID(of:)`` of the key's public key.

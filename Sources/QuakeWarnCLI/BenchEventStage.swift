@@ -82,7 +82,8 @@ enum EventStageBench {
     static func run(samples: Int, seed: UInt64 = 11, clock: BenchCommand.BenchClock = .wall) throws
         -> (onsite: [Double], twoStation: [Double])
     {
-        let key = Curve25519.Signing.PrivateKey()
+        // The daemon's route (IngestCommand): one EnvelopeSigner, key id computed once.
+        let signer = EnvelopeSigner(key: Curve25519.Signing.PrivateKey())
         let builderConfiguration = EventBuilder.Configuration(stations: ["QW.NANTA": nanta, "QW.GAOSI": gaosi])
         let predictor = WarningPredictor(
             alerting: AlertingConfiguration(),
@@ -107,7 +108,7 @@ enum EventStageBench {
                 var produced = 0
                 for u in builder.ingest(trigger) {
                     if let message = try warning(u, issuer: &issuer) {
-                        let envelope = try SignedEnvelope.sign(message, with: key)
+                        let envelope = try signer.sign(message)
                         produced += envelope.signature.count
                     }
                 }

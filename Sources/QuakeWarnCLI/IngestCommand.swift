@@ -54,8 +54,9 @@ struct IngestCommand: ParsableCommand {
         var sign: (@Sendable (WarningMessage) throws -> SignedEnvelope)?
         if let keyPath = ingest.privateKeyFile {
             do {
-                let key = SigningKeyBox(try SigningKeyFile.loadPrivateKey(path: keyPath))
-                sign = { try SignedEnvelope.sign($0, with: key.key) }
+                // Key id computed once; the envelope bytes written while signing (EnvelopeSigner).
+                let signer = EnvelopeSigner(key: try SigningKeyFile.loadPrivateKey(path: keyPath))
+                sign = { try signer.sign($0) }
             } catch {
                 throw Self.fail("\(config): signing.privateKeyFile: \(error)")
             }
@@ -150,10 +151,3 @@ final class ErrorBox: @unchecked Sendable {
     func set(_ text: String) { message = text }
 }
 
-/// The private key, shared read-only with the signing closure.
-final class SigningKeyBox: @unchecked Sendable {
-    // Curve25519.Signing.PrivateKey is a value holding immutable key bytes but is not declared
-    // Sendable; this box stores it in a `let` and only reads it, so sharing it is safe.
-    let key: Curve25519.Signing.PrivateKey
-    init(_ key: Curve25519.Signing.PrivateKey) { self.key = key }
-}

@@ -466,8 +466,8 @@ struct BenchSetup: Sendable {
          checkpointIntervalMilliseconds: Int?) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let keys = try SigningKeyFile.generate(into: directory + "/keys")
-        let privateKey = UncheckedSendableKey(value: try SigningKeyFile.loadPrivateKey(path: keys.privateKey))
-        sign = { message in try SignedEnvelope.sign(message, with: privateKey.value) }
+        let signer = EnvelopeSigner(key: try SigningKeyFile.loadPrivateKey(path: keys.privateKey))
+        sign = { message in try signer.sign(message) }
         token = UUID().uuidString
         let tokenFile = directory + "/input.token"
         try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: tokenFile))
@@ -642,12 +642,6 @@ struct BenchSetup: Sendable {
         let (seconds, attoseconds) = duration.components
         return UInt64(clamping: seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
-}
-
-/// An Ed25519 private key (an immutable value that swift-crypto does not yet mark Sendable),
-/// only read after construction.
-struct UncheckedSendableKey<Key>: @unchecked Sendable {
-    let value: Key
 }
 
 struct RelayBenchError: Error, CustomStringConvertible {
