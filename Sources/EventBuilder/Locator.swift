@@ -102,9 +102,9 @@ public struct LocationSolution: Sendable, Equatable {
 ///     walks of flat valleys (up to 2 × 40 grids) dominate the slowest 1 % of locations.
 ///   - per event (``locate(_:coarseCandidates:)``, used by ``EventBuilder``): the coarse nodes that
 ///     pass the arrival-time screen depend only on the picks, which an event's snapshots do not
-///     change; the first location of a pick set records the nodes whose screen value is ≤ 4 × the
-///     seed bound + 40, and later ones with the same picks and a seed bound ≤ that visit only
-///     those (``LocatorCoarseCandidates``; the minimum is always among them, see
+///     change; the first location of a pick set records the nodes whose screen value is ≤ 2 × the
+///     seed bound + 10 with their exact time χ², and later ones with the same picks and a seed
+///     bound ≤ that visit only those (``LocatorCoarseCandidates``; the minimum is always among them, see
 ///     ``LocatorMisfit/searchTabulated(k:step:bound:tables:candidates:)``). Tested against fresh
 ///     and plain solves in `Tests/EventBuilderTests/LocatorCandidateCacheTests`.
 ///

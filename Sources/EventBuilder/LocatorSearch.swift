@@ -191,8 +191,10 @@ struct LocatorMisfit {
     /// `candidates` (per event, across updates; see ``LocatorCoarseCandidates``): when it was
     /// collected for these station terms (positions and arrival times, bit for bit), h, Vp, σ_t
     /// and grid, and `bound` ≤ its threshold, only its nodes are visited (in row-major order, the
-    /// same `visit`); otherwise every node is, and the nodes whose screen value
-    /// `χ²_approx · (1 − 10⁻¹²)` is ≤ `4·bound + 40` are collected into it (when `bound` is finite).
+    /// steps of `visit` after its screen, from their recorded exact time χ²: the screen only drops
+    /// nodes that the test after it drops too); otherwise every node is, and the nodes whose screen
+    /// value `χ²_approx · (1 − 10⁻¹²)` is ≤ `2·bound + 10` are collected into it with their exact
+    /// time χ² (when `bound` is finite).
     /// Exact: the result of the scan is the first node (row-major) with the smallest complete χ²
     /// (the argument of ``search(cx:cy:half:step:bound:histogram:memo:)``: a node visited before
     /// it only ever holds `best` with a value above it, one visited after it never replaces it),
@@ -251,18 +253,44 @@ struct LocatorMisfit {
                                                      pickVariance: pickVariance, k: k, step: step) ?? false
         if let candidates, keyMatches, bound <= candidates.pointee.threshold {
             candidates.pointee.reuses += 1
-            for index in candidates.pointee.nodes {
-                let flat = Int(index)
+            let nodes = candidates.pointee.nodes, times = candidates.pointee.timeTotals
+            for c in 0..<min(nodes.count, times.count) {
+                // `visit` after its screen, with the recorded exact time χ².
+                let timeTotal = times[c]
+                let limit = min(best.chi2, bound)
+                if timeTotal > limit && timeTotal >= best.chi2 { continue }
+                let flat = Int(nodes[c])
                 let i = flat / width - k, j = flat % width - k
-                visit(i, j, x: cx + Double(i) * step, row: (i + k) * width + k)
+                let x = cx + Double(i) * step, y = cy + Double(j) * step
+                let q = completeChi2(x, y, timeTotal: timeTotal, limit: limit)
+                if q < best.chi2 {
+                    best = Node(x: x, y: y, chi2: q)
+                    bestI = i
+                    bestJ = j
+                }
             }
             return result()
         }
+        /// `visit`'s exact time χ² of the node at `row + j` (for collection).
+        func exactTimeTotal(row: Int, j: Int) -> Double {
+            var sumT = 0.0
+            for s in 0..<n { sumT += terms[s].time - tables[s][row + j] }
+            let t0 = sumT / Double(n)
+            var timeTotal = 0.0
+            for s in 0..<n {
+                let r = terms[s].time - tables[s][row + j] - t0
+                timeTotal += r * r / pickVariance
+            }
+            return timeTotal
+        }
         // Collect the candidates during the scan (when there is a finite bound to collect for).
-        let threshold = 4 * bound + 40
+        let threshold = 2 * bound + 10
         let collect = candidates != nil && bound.isFinite
-        var collected: [Int32] = []
-        if collect { collected.reserveCapacity(512) }
+        var collected: [Int32] = [], collectedTimes: [Double] = []
+        if collect {
+            collected.reserveCapacity(512)
+            collectedTimes.reserveCapacity(512)
+        }
         // Two stations (the usual case): the screen for two nodes at once, lane by lane the same
         // operations in the same order as `visit`'s (IEEE arithmetic is exact per lane), against
         // the best χ² before the pair (≥ the one after the first node, so a dropped node stays
@@ -285,16 +313,27 @@ struct LocatorMisfit {
                     let limit = best.chi2
                     if !(limit > 1e-200 && screen[0] > limit) { visit(i, j, x: x, row: row) }
                     if !(limit > 1e-200 && screen[1] > limit) { visit(i, j + 1, x: x, row: row) }
-                    if collect {
-                        if screen[0] <= threshold { collected.append(Int32(row + j)) }
-                        if screen[1] <= threshold { collected.append(Int32(row + j + 1)) }
+                    if collect && (screen[0] <= threshold || screen[1] <= threshold) {
+                        // visit's exact time χ², lane by lane.
+                        let exact = (SIMD2<Double>(repeating: 0) + r0 * r0 / pickVariance) + r1 * r1 / pickVariance
+                        if screen[0] <= threshold {
+                            collected.append(Int32(row + j))
+                            collectedTimes.append(exact[0])
+                        }
+                        if screen[1] <= threshold {
+                            collected.append(Int32(row + j + 1))
+                            collectedTimes.append(exact[1])
+                        }
                     }
                     j += 2
                 }
             }
             while j <= k {
                 let screen = visit(i, j, x: x, row: row)
-                if collect && screen <= threshold { collected.append(Int32(row + j)) }
+                if collect && screen <= threshold {
+                    collected.append(Int32(row + j))
+                    collectedTimes.append(exactTimeTotal(row: row, j: j))
+                }
                 j += 1
             }
         }
@@ -305,6 +344,7 @@ struct LocatorMisfit {
             }
             candidates.pointee.threshold = threshold
             candidates.pointee.nodes = collected
+            candidates.pointee.timeTotals = collectedTimes
         }
         return result()
     }
@@ -607,12 +647,13 @@ final class LocatorTravelTimeCache: Sendable {
 /// positions, the arrival times, h, Vp, σ_t and the grid — not on the back-azimuths and distances,
 /// which change at every snapshot while an event's picks do not. The first location of a pick set
 /// scans the whole grid (≈ 3 700 nodes) and records the nodes whose screen value is ≤ a
-/// threshold (4 × the seed bound + 40); later locations with the same picks and a seed bound ≤
-/// that threshold visit only those (typically a few hundred: the band about the arrival-time
-/// hyperbola), with the same result bit for bit (see `searchTabulated`). Anything else (a new
+/// threshold (2 × the seed bound + 10), with their exact arrival-time χ²; later locations with
+/// the same picks and a seed bound ≤ that threshold visit only those (typically a few hundred: the
+/// band about the arrival-time hyperbola) and compute no arrival-time term, with the same result
+/// bit for bit (see `searchTabulated`). Anything else (a new
 /// pick, a larger bound) scans the grid again and records anew.
 ///
-/// A value type: one allocation when recorded, none when read.
+/// A value type: three allocations when recorded, none when read.
 struct LocatorCoarseCandidates: Sendable {
     /// Bits of what the nodes depend on: x, y and time of each station term in order, then h²,
     /// Vp, σ_t², the step and k.
@@ -621,6 +662,8 @@ struct LocatorCoarseCandidates: Sendable {
     var threshold = -Double.infinity
     /// Flat indices `(i + k)(2k + 1) + j + k` in increasing (row-major) order.
     var nodes: [Int32] = []
+    /// The exact arrival-time χ² of each of ``nodes`` (as the scan computes it).
+    var timeTotals: [Double] = []
     /// Number of searches that visited only ``nodes`` (for tests).
     var reuses = 0
 
