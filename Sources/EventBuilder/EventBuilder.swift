@@ -209,7 +209,8 @@ public struct EventBuilder: Sendable {
         var glitchEvidence: [String] = []
         var timeoutChecked = false
         /// The locator's coarse-grid candidates for the event's current picks, kept across updates
-        /// (``LocatorCoarseCandidates``; only saves work, results are the same).
+        /// (``LocatorCoarseCandidates``, a few KB; only saves work, results are the same). Emptied
+        /// when the event closes, is cancelled or discarded (closed events stay in `events`).
         var coarseCandidates = LocatorCoarseCandidates()
         var isOpen: Bool { state == .pending || state == .alerted }
         func index(of station: String) -> Int? { stations.firstIndex { $0.pick.station == station } }
@@ -300,6 +301,7 @@ public struct EventBuilder: Sendable {
             }
             if events[i].isOpen, age >= configuration.eventLifetimeSeconds {
                 events[i].state = .closed
+                events[i].coarseCandidates = LocatorCoarseCandidates()  // no more solves: free it
                 log(time, .closed, events[i].id, nil, "event lifetime reached",
                     [.init("ageSeconds", age), .init("lifetimeSeconds", configuration.eventLifetimeSeconds)])
             }
@@ -623,10 +625,12 @@ public struct EventBuilder: Sendable {
             let n = events[i].nextUpdateNumber
             events[i].nextUpdateNumber += 1
             events[i].state = .cancelled
+            events[i].coarseCandidates = LocatorCoarseCandidates()
             log(time, .cancel, events[i].id, nil, reason, values + [.init("updateNumber", Double(n))])
             return [message(events[i], sol, type: .cancel, number: n, at: time, reason: reason)]
         }
         events[i].state = .discarded
+        events[i].coarseCandidates = LocatorCoarseCandidates()
         log(time, .discarded, events[i].id, nil, "not alerted, discarded: " + reason, values)
         return []
     }

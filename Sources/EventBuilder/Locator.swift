@@ -116,7 +116,10 @@ public struct LocationSolution: Sendable, Equatable {
 ///   Measured on `quakewarn bench --event-clock thread-cpu` (the second station's snapshot of 5000
 ///   seeded two-station events: location, magnitude, warning, JSON, Ed25519), release build:
 ///   p50 ≈ 195 → 97 µs, p99 ≈ 300–340 → 162–170 µs (the first, onsite Alert without the locator:
-///   ≈ 49 → 28 µs, mostly the Ed25519 signature).
+///   ≈ 49 → 28 µs, mostly the Ed25519 signature). The per-event coarse candidates and the
+///   row-batched time χ² then took the two-station update from p50 ≈ 87.5 to ≈ 78 µs (3 alternating
+///   runs each, `scripts/dev/event-stage-ab.sh`; p99 ≈ 150–170 µs on both, within this VM's noise:
+///   the slowest locations are long pattern walks, which neither shortcut shortens).
 ///   `Tests/EventBuilderTests/LocatorBruteForceTests` checks the minimum against a dense
 ///   brute-force search.
 public struct EventLocator: Sendable, Equatable {
