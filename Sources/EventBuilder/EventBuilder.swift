@@ -208,6 +208,10 @@ public struct EventBuilder: Sendable {
         var nextUpdateNumber = 0
         var glitchEvidence: [String] = []
         var timeoutChecked = false
+        /// The locator's coarse-grid candidates for the event's current picks, kept across updates
+        /// (``LocatorCoarseCandidates``, a few KB; only saves work, results are the same). Emptied
+        /// when the event closes, is cancelled or discarded (closed events stay in `events`).
+        var coarseCandidates = LocatorCoarseCandidates()
         var isOpen: Bool { state == .pending || state == .alerted }
         func index(of station: String) -> Int? { stations.firstIndex { $0.pick.station == station } }
     }
@@ -297,6 +301,7 @@ public struct EventBuilder: Sendable {
             }
             if events[i].isOpen, age >= configuration.eventLifetimeSeconds {
                 events[i].state = .closed
+                events[i].coarseCandidates = LocatorCoarseCandidates()  // no more solves: free it
                 log(time, .closed, events[i].id, nil, "event lifetime reached",
                     [.init("ageSeconds", age), .init("lifetimeSeconds", configuration.eventLifetimeSeconds)])
             }
@@ -439,8 +444,10 @@ public struct EventBuilder: Sendable {
     /// `σ = (Σ w_i)^(−1/2)`; the result is clamped to [1, ``Configuration/maximumLocalDistanceKilometers``].
     /// With one method, that method's estimate (clamped).
     func stationDistance(_ s: StationState) -> EpicentralDistanceEstimate? {
-        var parts: [EpicentralDistanceEstimate] = []
-        if let d = s.distance, d.kilometers.isFinite, d.kilometers > 0, d.log10Sigma > 0 { parts.append(d) }
+        // At most two parts, in this order (no array: this runs for every station at every update).
+        var envelope: EpicentralDistanceEstimate?
+        var tauCPd: EpicentralDistanceEstimate?
+        if let d = s.distance, d.kilometers.isFinite, d.kilometers > 0, d.log10Sigma > 0 { envelope = d }
         if let snap = s.latest, snap.parameters.secondsAfterPick >= configuration.minimumTauCPdWindowSeconds,
            snap.parameters.displacementSignalToNoise.map({ $0 >= configuration.minimumDisplacementSignalToNoise }) ?? true,
            let tc = snap.parameters.tauCSeconds, tc < snap.parameters.secondsAfterPick, tc < TauCMagnitude.cap,
@@ -448,16 +455,16 @@ public struct EventBuilder: Sendable {
            let d = TauCPdDistance.estimate(peakDisplacementMeters: snap.parameters.peakDisplacementMeters,
                                            magnitude: mTc, depthKilometers: configuration.locator.depthKilometers),
            d.kilometers.isFinite, d.log10Sigma > 0 {
-            parts.append(d)
+            tauCPd = d
         }
-        guard let first = parts.first else { return nil }
         let limit = max(1, configuration.maximumLocalDistanceKilometers)
         func clamp(_ x: Double) -> Double { min(max(x, 1), limit) }
-        if parts.count == 1 {
+        guard let first = envelope ?? tauCPd else { return nil }
+        guard let envelope, let tauCPd else {
             return EpicentralDistanceEstimate(kilometers: clamp(first.kilometers), log10Sigma: first.log10Sigma, method: first.method)
         }
         var sw = 0.0, swx = 0.0
-        for p in parts {
+        for p in [envelope, tauCPd] {
             let w = 1 / (p.log10Sigma * p.log10Sigma)
             sw += w
             swx += w * log10(p.kilometers)
@@ -466,7 +473,16 @@ public struct EventBuilder: Sendable {
                                           method: .combined)
     }
 
-    private func solve(_ e: EventState) -> Solution {
+    /// The solution of event `i`'s current state (``solve(_:coarseCandidates:)``), keeping the
+    /// locator's coarse candidates with the event.
+    private mutating func solve(_ i: Int) -> Solution {
+        var candidates = LocatorCoarseCandidates()
+        swap(&candidates, &events[i].coarseCandidates)
+        defer { swap(&candidates, &events[i].coarseCandidates) }
+        return solve(events[i], coarseCandidates: &candidates)
+    }
+
+    private func solve(_ e: EventState, coarseCandidates: inout LocatorCoarseCandidates) -> Solution {
         let distances = e.stations.map { stationDistance($0) }
         var arrivals: [StationArrival] = []
         arrivals.reserveCapacity(e.stations.count)
@@ -477,7 +493,7 @@ public struct EventBuilder: Sendable {
         var location: LocationSolution?
         var kind = EventUpdate.LocationKind.stationOnly
         if arrivals.count >= 2 {
-            location = locator.locate(arrivals)
+            location = locator.locate(arrivals, coarseCandidates: &coarseCandidates)
             if location != nil { kind = .twoStation }
         } else if let a = arrivals.first {
             location = locator.locateOnsite(a)
@@ -526,30 +542,41 @@ public struct EventBuilder: Sendable {
     /// `solved`: the solution of the event's current state if it was already computed (by the
     /// apparent-velocity check of the same input), so the locator does not run twice.
     private mutating func emit(_ i: Int, at time: Timestamp, reason: String, solved: Solution? = nil) -> [EventUpdate] {
-        let sol = solved ?? solve(events[i])
+        let sol = solved ?? solve(i)
         for (k, m) in sol.stationMagnitudes.enumerated() {
             guard let m else { continue }
             if events[i].stations[k].firstMagnitude == nil { events[i].stations[k].firstMagnitude = m }
             events[i].stations[k].maxMagnitude = max(events[i].stations[k].maxMagnitude ?? m, m)
         }
-        var values: [Decision.Value] = [.init("stations", Double(events[i].stations.count))]
-        if let m = sol.magnitude { values += [.init("magnitude", m.magnitude), .init("magnitudeSigma", m.sigma)] }
+        // One allocation for the values (stations, magnitude and σ, 3 per station, 4 of the
+        // location, the update number), appended one by one in the logged order.
+        var values: [Decision.Value] = []
+        values.reserveCapacity(8 + 3 * events[i].stations.count)
+        values.append(.init("stations", Double(events[i].stations.count)))
+        if let m = sol.magnitude {
+            values.append(.init("magnitude", m.magnitude))
+            values.append(.init("magnitudeSigma", m.sigma))
+        }
         // Each station's single-station distance and back-azimuth, so the log explains the location.
         for (k, s) in events[i].stations.enumerated() {
             if let d = sol.stationDistances[k] {
-                values += [.init(s.distanceName, d.kilometers), .init(s.distanceSigmaName, d.log10Sigma)]
+                values.append(.init(s.distanceName, d.kilometers))
+                values.append(.init(s.distanceSigmaName, d.log10Sigma))
             }
             if let b = s.backAzimuth { values.append(.init(s.backAzimuthName, b.backAzimuthDegrees)) }
         }
         if let l = sol.location {
-            values += [.init("latitude", l.epicenter.latitudeDegrees), .init("longitude", l.epicenter.longitudeDegrees),
-                       .init("horizontalSigmaKm", l.horizontalSigmaKilometers), .init("misfit", l.misfit)]
+            values.append(.init("latitude", l.epicenter.latitudeDegrees))
+            values.append(.init("longitude", l.epicenter.longitudeDegrees))
+            values.append(.init("horizontalSigmaKm", l.horizontalSigmaKilometers))
+            values.append(.init("misfit", l.misfit))
         }
         switch events[i].state {
         case .alerted:
             let n = events[i].nextUpdateNumber
             events[i].nextUpdateNumber += 1
-            log(time, .update, events[i].id, nil, reason, values + [.init("updateNumber", Double(n))])
+            values.append(.init("updateNumber", Double(n)))
+            log(time, .update, events[i].id, nil, reason, values)
             return [message(events[i], sol, type: .update, number: n, at: time, reason: reason)]
         case .pending:
             if let why = holdReason(events[i], sol) {
@@ -558,7 +585,8 @@ public struct EventBuilder: Sendable {
             }
             events[i].state = .alerted
             events[i].nextUpdateNumber = 1
-            log(time, .alert, events[i].id, nil, reason, values + [.init("updateNumber", 0)])
+            values.append(.init("updateNumber", 0))
+            log(time, .alert, events[i].id, nil, reason, values)
             return [message(events[i], sol, type: .alert, number: 0, at: time, reason: reason)]
         default:
             return []
@@ -593,14 +621,16 @@ public struct EventBuilder: Sendable {
         let wasAlerted = events[i].state == .alerted
         if kind == .teleseism { log(time, .teleseism, events[i].id, nil, reason, values) }
         if wasAlerted {
-            let sol = solved ?? solve(events[i])
+            let sol = solved ?? solve(i)
             let n = events[i].nextUpdateNumber
             events[i].nextUpdateNumber += 1
             events[i].state = .cancelled
+            events[i].coarseCandidates = LocatorCoarseCandidates()
             log(time, .cancel, events[i].id, nil, reason, values + [.init("updateNumber", Double(n))])
             return [message(events[i], sol, type: .cancel, number: n, at: time, reason: reason)]
         }
         events[i].state = .discarded
+        events[i].coarseCandidates = LocatorCoarseCandidates()
         log(time, .discarded, events[i].id, nil, "not alerted, discarded: " + reason, values)
         return []
     }
@@ -651,7 +681,7 @@ public struct EventBuilder: Sendable {
     }
 
     /// Sets `solved` to the event's solution when it computes one (the caller reuses it).
-    private func apparentVelocityTeleseism(_ i: Int, solved: inout Solution?) -> (text: String, values: [Decision.Value])? {
+    private mutating func apparentVelocityTeleseism(_ i: Int, solved: inout Solution?) -> (text: String, values: [Decision.Value])? {
         let e = events[i]
         let c = configuration
         guard e.stations.count >= 2, let baz = e.stations[0].backAzimuth,
@@ -664,7 +694,7 @@ public struct EventBuilder: Sendable {
         let dt = abs(e.stations[1].pick.time.seconds(since: e.stations[0].pick.time))
         let vApp = dt > 0 ? projected / dt : .infinity
         guard vApp >= c.teleseismApparentVelocityKilometersPerSecond else { return nil }
-        let sol = solve(e)
+        let sol = solve(i)
         solved = sol
         guard let loc = sol.location, loc.dataCount > 0 else { return nil }
         let perDatum = loc.misfit / Double(loc.dataCount)

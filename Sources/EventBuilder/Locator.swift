@@ -100,11 +100,26 @@ public struct LocationSolution: Sendable, Equatable {
 ///   - a re-centred 1 km or pattern grid takes the complete χ² recorded for a node of the grid
 ///     before when its coordinates come out bit-identical (``LocatorMisfit/GridMemo``): the pattern
 ///     walks of flat valleys (up to 2 × 40 grids) dominate the slowest 1 % of locations.
+///   - per event (``locate(_:coarseCandidates:)``, used by ``EventBuilder``): the coarse nodes that
+///     pass the arrival-time screen depend only on the picks, which an event's snapshots do not
+///     change; the first location of a pick set records the nodes whose screen value is ≤ 2 × the
+///     seed bound + 10 with their exact time χ², and later ones with the same picks and a seed
+///     bound ≤ that visit only those (``LocatorCoarseCandidates``; the minimum is always among them, see
+///     ``LocatorMisfit/searchTabulated(k:step:bound:tables:candidates:)``). Tested against fresh
+///     and plain solves in `Tests/EventBuilderTests/LocatorCandidateCacheTests`.
+///
+///   Two-station 1 km and pattern grids compute a row's arrival-time χ² before scanning it
+///   (``LocatorMisfit/rowTimeTotals(x:cy:k:step:into:)``, the same expression per node), so the
+///   square roots and divisions of neighbouring nodes overlap instead of waiting for the early-exit
+///   branches.
 ///
 ///   Measured on `quakewarn bench --event-clock thread-cpu` (the second station's snapshot of 5000
 ///   seeded two-station events: location, magnitude, warning, JSON, Ed25519), release build:
 ///   p50 ≈ 195 → 97 µs, p99 ≈ 300–340 → 162–170 µs (the first, onsite Alert without the locator:
-///   ≈ 49 → 28 µs, mostly the Ed25519 signature).
+///   ≈ 49 → 28 µs, mostly the Ed25519 signature). The per-event coarse candidates and the
+///   row-batched time χ² then took the two-station update from p50 ≈ 87.5 to ≈ 78 µs (3 alternating
+///   runs each, `scripts/dev/event-stage-ab.sh`; p99 ≈ 150–170 µs on both, within this VM's noise:
+///   the slowest locations are long pattern walks, which neither shortcut shortens).
 ///   `Tests/EventBuilderTests/LocatorBruteForceTests` checks the minimum against a dense
 ///   brute-force search.
 public struct EventLocator: Sendable, Equatable {
@@ -222,7 +237,17 @@ public struct EventLocator: Sendable, Equatable {
         locate(arrivals, shortcuts: SearchShortcuts())
     }
 
-    func locate(_ arrivals: [StationArrival], shortcuts: SearchShortcuts) -> LocationSolution? {
+    /// ``locate(_:)`` of one event's arrivals, keeping the coarse grid's candidate nodes in
+    /// `coarseCandidates` from one update of the event to the next (``LocatorCoarseCandidates``;
+    /// start with an empty value). The result is the same as ``locate(_:)``'s, bit for bit.
+    func locate(_ arrivals: [StationArrival], coarseCandidates: inout LocatorCoarseCandidates) -> LocationSolution? {
+        withUnsafeMutablePointer(to: &coarseCandidates) {
+            locate(arrivals, shortcuts: SearchShortcuts(), coarseCandidates: $0)
+        }
+    }
+
+    func locate(_ arrivals: [StationArrival], shortcuts: SearchShortcuts,
+                coarseCandidates: UnsafeMutablePointer<LocatorCoarseCandidates>? = nil) -> LocationSolution? {
         guard arrivals.count >= 2, configuration.isUsable,
               arrivals.allSatisfy({ $0.location.latitudeDegrees.isFinite && $0.location.longitudeDegrees.isFinite })
         else { return nil }
@@ -274,6 +299,7 @@ public struct EventLocator: Sendable, Equatable {
             return withExtendedLifetime(tables) {
                 solveGrid(misfit, projection: proj, reference: reference, histogram: histogram,
                           coarseTables: tables.isEmpty ? nil : UnsafePointer(pointers),
+                          coarseCandidates: coarseCandidates,
                           skipUndecisiveSpread: shortcuts.skipUndecisiveSpread,
                           reuseRecentredNodes: shortcuts.reuseRecentredNodes)
             }
@@ -284,6 +310,7 @@ public struct EventLocator: Sendable, Equatable {
     private func solveGrid(_ misfit: LocatorMisfit, projection proj: LocalProjection, reference: Timestamp,
                            histogram: UnsafeMutableBufferPointer<Double>,
                            coarseTables: UnsafePointer<UnsafePointer<Double>>?,
+                           coarseCandidates: UnsafeMutablePointer<LocatorCoarseCandidates>?,
                            skipUndecisiveSpread: Bool, reuseRecentredNodes: Bool) -> LocationSolution
     {
         let c = configuration
@@ -312,7 +339,8 @@ public struct EventLocator: Sendable, Equatable {
             }
         }
         let coarse = if let coarseTables {
-            misfit.searchTabulated(k: coarseK, step: coarseStep, bound: seed, tables: coarseTables)
+            misfit.searchTabulated(k: coarseK, step: coarseStep, bound: seed, tables: coarseTables,
+                                   candidates: coarseCandidates)
         } else {
             misfit.search(cx: 0, cy: 0, half: c.gridHalfWidthKilometers, step: coarseStep, bound: seed)
         }

@@ -187,8 +187,21 @@ struct LocatorMisfit {
     /// exact value (relative, all terms ≥ 0; < 10⁻¹² for n ≤ 1000): a dropped node has an exact
     /// time χ² above `best`, i.e. it is one `search` also stops after the time terms and does
     /// not take. Everything else runs the loop of `search`.
-    func searchTabulated(k: Int, step: Double, bound: Double,
-                         tables: UnsafePointer<UnsafePointer<Double>>) -> SearchResult
+    ///
+    /// `candidates` (per event, across updates; see ``LocatorCoarseCandidates``): when it was
+    /// collected for these station terms (positions and arrival times, bit for bit), h, Vp, σ_t
+    /// and grid, and `bound` ≤ its threshold, only its nodes are visited (in row-major order, the
+    /// steps of `visit` after its screen, from their recorded exact time χ²: the screen only drops
+    /// nodes that the test after it drops too); otherwise every node is, and the nodes whose screen
+    /// value `χ²_approx · (1 − 10⁻¹²)` is ≤ `2·bound + 10` are collected into it with their exact
+    /// time χ² (when `bound` is finite).
+    /// Exact: the result of the scan is the first node (row-major) with the smallest complete χ²
+    /// (the argument of ``search(cx:cy:half:step:bound:histogram:memo:)``: a node visited before
+    /// it only ever holds `best` with a value above it, one visited after it never replaces it),
+    /// whatever other nodes are skipped; that node has `χ²_approx · (1 − 10⁻¹²)` ≤ its exact time
+    /// χ² ≤ its χ² ≤ `bound` ≤ the threshold, so it is a candidate.
+    func searchTabulated(k: Int, step: Double, bound: Double, tables: UnsafePointer<UnsafePointer<Double>>,
+                         candidates: UnsafeMutablePointer<LocatorCoarseCandidates>? = nil) -> SearchResult
     {
         let n = terms.count
         let width = 2 * k + 1
@@ -197,9 +210,10 @@ struct LocatorMisfit {
         let screenFactor = 1 - 1e-12
         var best = Node(x: cx, y: cy, chi2: .infinity)
         var bestI = 0, bestJ = 0
-        /// The node (i, j) as `search` treats it (after the screen).
+        /// The node (i, j) as `search` treats it (after the screen); returns its screen value.
         @inline(__always)
-        func visit(_ i: Int, _ j: Int, x: Double, row: Int) {
+        @discardableResult
+        func visit(_ i: Int, _ j: Int, x: Double, row: Int) -> Double {
             var sumT = 0.0
             for s in 0..<n {
                 let t = tables[s][row + j]
@@ -213,7 +227,8 @@ struct LocatorMisfit {
                 let r = terms[s].time - travel[s] - t0
                 approx += r * r * inverseVariance
             }
-            if best.chi2 > 1e-200 && approx * screenFactor > best.chi2 { return }
+            let screen = approx * screenFactor
+            if best.chi2 > 1e-200 && screen > best.chi2 { return screen }
             var timeTotal = 0.0
             for s in 0..<n {
                 let r = terms[s].time - travel[s] - t0
@@ -221,7 +236,7 @@ struct LocatorMisfit {
             }
             let limit = min(best.chi2, bound)
             // As in completeChi2's first test; `y` is only needed for the remaining terms.
-            if timeTotal > limit && timeTotal >= best.chi2 { return }
+            if timeTotal > limit && timeTotal >= best.chi2 { return screen }
             let y = cy + Double(j) * step
             let q = completeChi2(x, y, timeTotal: timeTotal, limit: limit)
             if q < best.chi2 {
@@ -229,6 +244,52 @@ struct LocatorMisfit {
                 bestI = i
                 bestJ = j
             }
+            return screen
+        }
+        func result() -> SearchResult {
+            SearchResult(best: best, onEdge: abs(bestI) == k || abs(bestJ) == k, spread: .nan)
+        }
+        let keyMatches = candidates?.pointee.matches(terms, depthSquared: depthSquared, velocity: velocity,
+                                                     pickVariance: pickVariance, k: k, step: step) ?? false
+        if let candidates, keyMatches, bound <= candidates.pointee.threshold {
+            candidates.pointee.reuses += 1
+            let nodes = candidates.pointee.nodes, times = candidates.pointee.timeTotals
+            for c in 0..<min(nodes.count, times.count) {
+                // `visit` after its screen, with the recorded exact time χ².
+                let timeTotal = times[c]
+                let limit = min(best.chi2, bound)
+                if timeTotal > limit && timeTotal >= best.chi2 { continue }
+                let flat = Int(nodes[c])
+                let i = flat / width - k, j = flat % width - k
+                let x = cx + Double(i) * step, y = cy + Double(j) * step
+                let q = completeChi2(x, y, timeTotal: timeTotal, limit: limit)
+                if q < best.chi2 {
+                    best = Node(x: x, y: y, chi2: q)
+                    bestI = i
+                    bestJ = j
+                }
+            }
+            return result()
+        }
+        /// `visit`'s exact time χ² of the node at `row + j` (for collection).
+        func exactTimeTotal(row: Int, j: Int) -> Double {
+            var sumT = 0.0
+            for s in 0..<n { sumT += terms[s].time - tables[s][row + j] }
+            let t0 = sumT / Double(n)
+            var timeTotal = 0.0
+            for s in 0..<n {
+                let r = terms[s].time - tables[s][row + j] - t0
+                timeTotal += r * r / pickVariance
+            }
+            return timeTotal
+        }
+        // Collect the candidates during the scan (when there is a finite bound to collect for).
+        let threshold = 2 * bound + 10
+        let collect = candidates != nil && bound.isFinite
+        var collected: [Int32] = [], collectedTimes: [Double] = []
+        if collect {
+            collected.reserveCapacity(512)
+            collectedTimes.reserveCapacity(512)
         }
         // Two stations (the usual case): the screen for two nodes at once, lane by lane the same
         // operations in the same order as `visit`'s (IEEE arithmetic is exact per lane), against
@@ -252,16 +313,40 @@ struct LocatorMisfit {
                     let limit = best.chi2
                     if !(limit > 1e-200 && screen[0] > limit) { visit(i, j, x: x, row: row) }
                     if !(limit > 1e-200 && screen[1] > limit) { visit(i, j + 1, x: x, row: row) }
+                    if collect && (screen[0] <= threshold || screen[1] <= threshold) {
+                        // visit's exact time χ², lane by lane.
+                        let exact = (SIMD2<Double>(repeating: 0) + r0 * r0 / pickVariance) + r1 * r1 / pickVariance
+                        if screen[0] <= threshold {
+                            collected.append(Int32(row + j))
+                            collectedTimes.append(exact[0])
+                        }
+                        if screen[1] <= threshold {
+                            collected.append(Int32(row + j + 1))
+                            collectedTimes.append(exact[1])
+                        }
+                    }
                     j += 2
                 }
             }
             while j <= k {
-                visit(i, j, x: x, row: row)
+                let screen = visit(i, j, x: x, row: row)
+                if collect && screen <= threshold {
+                    collected.append(Int32(row + j))
+                    collectedTimes.append(exactTimeTotal(row: row, j: j))
+                }
                 j += 1
             }
         }
-        let onEdge = abs(bestI) == k || abs(bestJ) == k
-        return SearchResult(best: best, onEdge: onEdge, spread: .nan)
+        if let candidates, collect {
+            if !keyMatches {
+                candidates.pointee.setKey(terms, depthSquared: depthSquared, velocity: velocity,
+                                          pickVariance: pickVariance, k: k, step: step)
+            }
+            candidates.pointee.threshold = threshold
+            candidates.pointee.nodes = collected
+            candidates.pointee.timeTotals = collectedTimes
+        }
+        return result()
     }
 
     /// ``Geodesy/angleDifference(_:_:)`` (a − b wrapped into (−180, 180]) with the same
@@ -322,17 +407,62 @@ struct LocatorMisfit {
     /// (row-major) with the smallest *complete* χ² ≤ `bound` (a node's partial sums only decide that
     /// it is not the minimum, and every node with a complete χ² ≤ the limit in force returns it
     /// exactly, all terms being ≥ 0), and a recorded value is that node's complete χ².
+    ///
+    /// Rows of two-station grids of at most ``maximumBatchedRowWidth`` nodes (the 1 km and pattern
+    /// grids) take their arrival-time χ² from ``rowTimeTotals(x:cy:k:step:into:)``, computed for
+    /// the whole row before the row is scanned: the same ``timeTotal(_:_:)`` of the same
+    /// coordinates (the same bits), but independent of the early-exit branches, so the square
+    /// roots and divisions of consecutive nodes overlap in the pipeline instead of waiting for
+    /// each other (they bound these grids).
     func search(cx: Double, cy: Double, half: Double, step: Double, bound: Double = .infinity,
                 histogram: UnsafeMutableBufferPointer<Double>? = nil, memo: GridMemo? = nil) -> SearchResult
     {
         let k = Int((half / step).rounded())
         let width = 2 * k + 1
+        guard terms.count == 2, width <= Self.maximumBatchedRowWidth else {
+            return search(cx: cx, cy: cy, half: half, k: k, step: step, bound: bound, histogram: histogram,
+                          memo: memo, rowTimes: nil)
+        }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: width) { row in
+            search(cx: cx, cy: cy, half: half, k: k, step: step, bound: bound, histogram: histogram, memo: memo,
+                   rowTimes: row.baseAddress)
+        }
+    }
+
+    /// Widest grid row whose arrival-time χ² ``search(cx:cy:half:step:bound:histogram:memo:)``
+    /// batches (the 21-node rows of the 1 km grid).
+    static let maximumBatchedRowWidth = 21
+
+    /// ``timeTotal(_:_:)`` at the nodes `(x, cy + j·step)`, j = −k…k, into `out[j + k]`.
+    @inline(__always)
+    func rowTimeTotals(x: Double, cy: Double, k: Int, step: Double, into out: UnsafeMutablePointer<Double>) {
+        for j in -k...k {
+            out[j + k] = timeTotal(x, cy + Double(j) * step)
+        }
+    }
+
+    /// ``search(cx:cy:half:step:bound:histogram:memo:)`` with k = half/step; `rowTimes`, when
+    /// given (two stations), is scratch for one row's arrival-time χ² (nil: node by node).
+    func search(cx: Double, cy: Double, half: Double, k: Int, step: Double, bound: Double,
+                        histogram: UnsafeMutableBufferPointer<Double>?, memo: GridMemo?,
+                        rowTimes: UnsafeMutablePointer<Double>?) -> SearchResult
+    {
+        let width = 2 * k + 1
         var best = Node(x: cx, y: cy, chi2: .infinity)
         var bestI = 0, bestJ = 0
         for i in -k...k {
             let x = cx + Double(i) * step
+            if let rowTimes { rowTimeTotals(x: x, cy: cy, k: k, step: step, into: rowTimes) }
             for j in -k...k {
                 let y = cy + Double(j) * step
+                /// χ² with the early exit, from the batched time χ² when there is one.
+                @inline(__always)
+                func evaluate(limit: Double, complete: inout Bool) -> Double {
+                    if let rowTimes {
+                        return completeChi2(x, y, timeTotal: rowTimes[j + k], limit: limit, complete: &complete)
+                    }
+                    return chi2(x, y, limit: limit, complete: &complete)
+                }
                 let q: Double
                 if let memo {
                     var complete = false
@@ -347,7 +477,7 @@ struct LocatorMisfit {
                         }
                     }
                     if recorded.isNaN {
-                        q = chi2(x, y, limit: min(best.chi2, bound), complete: &complete)
+                        q = evaluate(limit: min(best.chi2, bound), complete: &complete)
                     } else {
                         q = recorded
                         complete = true
@@ -357,7 +487,8 @@ struct LocatorMisfit {
                     memo.current[o + 1] = y
                     memo.current[o + 2] = complete ? q : .nan
                 } else {
-                    q = chi2(x, y, limit: min(best.chi2, bound))
+                    var complete = false
+                    q = evaluate(limit: min(best.chi2, bound), complete: &complete)
                 }
                 if q < best.chi2 {
                     best = Node(x: x, y: y, chi2: q)
@@ -376,27 +507,41 @@ struct LocatorMisfit {
     }
 
     /// The 68 %-mass radius of the grid of ``search(cx:cy:half:step:bound:histogram:)`` about
-    /// its best node `best`, at grid indices (`bestI`, `bestJ`) from the centre.
+    /// its best node `best`, at grid indices (`bestI`, `bestJ`) from the centre. `batchRows`:
+    /// two-station rows of ≤ ``maximumBatchedRowWidth`` nodes take their arrival-time χ² from
+    /// ``rowTimeTotals(x:cy:k:step:into:)`` as in `search` (the same bits; tests turn it off).
     func spread(cx: Double, cy: Double, half: Double, step: Double, best: Node, bestI: Int, bestJ: Int,
-                histogram: UnsafeMutableBufferPointer<Double>) -> Double
+                histogram: UnsafeMutableBufferPointer<Double>, batchRows: Bool = true) -> Double
     {
         let k = Int((half / step).rounded())
         let binWidth = step / 4
         let bins = min(histogram.count, Int(4 * (2.0).squareRoot() * Double(k) * 2) + 8)
         for b in 0..<bins { histogram[b] = 0 }
         let cutoff = best.chi2 + 40
-        var wSum = 0.0
-        for i in -k...k {
-            for j in -k...k {
-                let q = chi2(cx + Double(i) * step, cy + Double(j) * step, limit: cutoff)
-                let dchi = q - best.chi2
-                guard dchi <= 40 else { continue }
-                let w = exp(-dchi / 2)
-                let dx = Double(i - bestI) * step, dy = Double(j - bestJ) * step
-                let bin = min(bins - 1, Int((dx * dx + dy * dy).squareRoot() / binWidth))
-                histogram[bin] += w
-                wSum += w
+        // Two stations, rows of ≤ 21 nodes: each row's arrival-time χ² first, as in `search`.
+        let width = 2 * k + 1
+        let batched = batchRows && terms.count == 2 && width <= Self.maximumBatchedRowWidth
+        let wSum = withUnsafeTemporaryAllocation(of: Double.self, capacity: batched ? width : 0) { row -> Double in
+            var wSum = 0.0
+            for i in -k...k {
+                let x = cx + Double(i) * step
+                if batched, let rowTimes = row.baseAddress {
+                    rowTimeTotals(x: x, cy: cy, k: k, step: step, into: rowTimes)
+                }
+                for j in -k...k {
+                    let q = batched
+                        ? completeChi2(x, cy + Double(j) * step, timeTotal: row[j + k], limit: cutoff)
+                        : chi2(x, cy + Double(j) * step, limit: cutoff)
+                    let dchi = q - best.chi2
+                    guard dchi <= 40 else { continue }
+                    let w = exp(-dchi / 2)
+                    let dx = Double(i - bestI) * step, dy = Double(j - bestJ) * step
+                    let bin = min(bins - 1, Int((dx * dx + dy * dy).squareRoot() / binWidth))
+                    histogram[bin] += w
+                    wSum += w
+                }
             }
+            return wSum
         }
         var radius = Double(bins) * binWidth
         var cumulative = 0.0
@@ -492,4 +637,62 @@ final class LocatorTravelTimeCache: Sendable {
 
     /// Number of cached tables (for tests).
     var count: Int { tables.withLock { $0.count } }
+}
+
+/// The coarse-grid nodes of one event's location that can hold the minimum, kept with the event
+/// across its updates (``EventLocator/locate(_:coarseCandidates:)``).
+///
+/// Which coarse nodes pass the arrival-time screen of
+/// ``LocatorMisfit/searchTabulated(k:step:bound:tables:candidates:)`` depends only on the station
+/// positions, the arrival times, h, Vp, σ_t and the grid — not on the back-azimuths and distances,
+/// which change at every snapshot while an event's picks do not. The first location of a pick set
+/// scans the whole grid (≈ 3 700 nodes) and records the nodes whose screen value is ≤ a
+/// threshold (2 × the seed bound + 10), with their exact arrival-time χ²; later locations with
+/// the same picks and a seed bound ≤ that threshold visit only those (typically a few hundred: the
+/// band about the arrival-time hyperbola) and compute no arrival-time term, with the same result
+/// bit for bit (see `searchTabulated`). Anything else (a new
+/// pick, a larger bound) scans the grid again and records anew.
+///
+/// A value type: three allocations when recorded, none when read.
+struct LocatorCoarseCandidates: Sendable {
+    /// Bits of what the nodes depend on: x, y and time of each station term in order, then h²,
+    /// Vp, σ_t², the step and k.
+    private var key: [UInt64] = []
+    /// The recorded nodes are every node whose screen value is ≤ this.
+    var threshold = -Double.infinity
+    /// Flat indices `(i + k)(2k + 1) + j + k` in increasing (row-major) order.
+    var nodes: [Int32] = []
+    /// The exact arrival-time χ² of each of ``nodes`` (as the scan computes it).
+    var timeTotals: [Double] = []
+    /// Number of searches that visited only ``nodes`` (for tests).
+    var reuses = 0
+
+    init() {}
+
+    func matches(_ terms: UnsafeBufferPointer<LocatorTerm>, depthSquared: Double, velocity: Double,
+                 pickVariance: Double, k: Int, step: Double) -> Bool
+    {
+        guard key.count == 3 * terms.count + 5 else { return false }
+        for (s, term) in terms.enumerated() where key[3 * s] != term.x.bitPattern
+            || key[3 * s + 1] != term.y.bitPattern || key[3 * s + 2] != term.time.bitPattern {
+            return false
+        }
+        let o = 3 * terms.count
+        return key[o] == depthSquared.bitPattern && key[o + 1] == velocity.bitPattern
+            && key[o + 2] == pickVariance.bitPattern && key[o + 3] == step.bitPattern && key[o + 4] == UInt64(k)
+    }
+
+    mutating func setKey(_ terms: UnsafeBufferPointer<LocatorTerm>, depthSquared: Double, velocity: Double,
+                         pickVariance: Double, k: Int, step: Double)
+    {
+        key = []
+        key.reserveCapacity(3 * terms.count + 5)
+        for term in terms {
+            key.append(term.x.bitPattern)
+            key.append(term.y.bitPattern)
+            key.append(term.time.bitPattern)
+        }
+        for value in [depthSquared, velocity, pickVariance, step] { key.append(value.bitPattern) }
+        key.append(UInt64(k))
+    }
 }
