@@ -30,9 +30,11 @@
 # maximum. Ids are prefixed with the run (`r2/…`) when the logs are joined.
 # QW_E2E_RELAY=inprocess (default: ingest.yaml `relay: {configuration: relay.yaml}`, direct
 # hand-off) | inprocess-socket | process (see above).
-# QW_E2E_RT=P (default 10) gives the daemon's processing thread SCHED_FIFO priority P (ingest.yaml
-# `realtimePriority`, as an operator would; needs root or CAP_SYS_NICE, else the daemon logs a
-# warning and runs at normal priority); QW_E2E_RT=0 leaves it at the normal priority (A/B).
+# QW_E2E_RT=P gives the daemon's processing thread SCHED_FIFO priority P (ingest.yaml
+# `realtimePriority`; needs root or CAP_SYS_NICE, else the daemon logs a warning and runs at
+# normal priority). Default 0: normal priority. Here Mosquitto and the subscriber share the 2 cores
+# with the daemon, and a real-time processing thread makes them wait: arrival → PUBLISH written
+# gets faster, arrival → subscriber slower (Benchmarks/README.md, session 5).
 # Needs mosquitto (Debian package; scripts/ensure-deps.sh installs it). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -100,7 +102,7 @@ if [ $# -eq 0 ]; then
     set -- SampleWaveforms/scenarios/nearby-m4.5 SampleWaveforms/scenarios/longquan-m5.8 SampleWaveforms/scenarios/longmenshan-m7.5
 fi
 REPEAT=${QW_E2E_REPEAT:-1}
-RT=${QW_E2E_RT:-10}
+RT=${QW_E2E_RT:-0}
 if ! [[ "$RT" =~ ^[0-9]+$ ]] || [ "$RT" -gt 99 ]; then echo "e2e: QW_E2E_RT must be 0 (off) or 1…99 (got '$RT')" >&2; exit 2; fi
 if [ "$RT" = 0 ]; then RT_LINE=""; else RT_LINE="realtimePriority: $RT"; fi
 if ! [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]]; then echo "e2e: QW_E2E_REPEAT must be a positive integer (got '$REPEAT')" >&2; exit 2; fi

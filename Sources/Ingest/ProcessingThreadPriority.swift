@@ -15,6 +15,12 @@ import Darwin
 /// "committed → PUBLISH written" p99 of 2.5–4.8 ms and arrival → PUBLISH p99 3.2–7.4 ms; the same
 /// build under `chrt -f 10` gave 0.35–0.42 ms and 1.7–1.9 ms (Benchmarks/README.md, session 5).
 ///
+/// The cost lands on whatever shares the cores: with Mosquitto and the subscriber on the same
+/// 2-core machine (the end-to-end harness), arrival → subscriber receipt got *slower* (p50
+/// 2.4–2.7 ms against 1.6–1.9 ms at normal priority, 100 warnings per run), because the broker
+/// now waits for the rest of the record. Use it when the broker (the relay platform) runs
+/// elsewhere, or with the cores to spare; it is off by default.
+///
 /// `SCHED_FIFO` keeps the thread on its core until it blocks (in epoll, between records). The
 /// thread is idle most of the time (≈ 1 % of a core for two stations), and the kernel's RT
 /// throttling (`sched_rt_runtime_us`, 95 % by default) bounds a runaway. It needs
