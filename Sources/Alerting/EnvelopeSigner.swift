@@ -73,17 +73,8 @@ public struct EnvelopeSigner: @unchecked Sendable {
 
     private func sign(payloadBytes payload: UnsafeRawBufferPointer, payloadType: String) throws -> SignedEnvelope {
         // Pre-authentication encoding: "QWSIG1 <len type> <type> <len payload> <payload>".
-        let typeLength = String(payloadType.utf8.count).utf8, payloadLength = String(payload.count).utf8
         var pae: [UInt8] = []
-        pae.reserveCapacity(9 + typeLength.count + payloadType.utf8.count + payloadLength.count + payload.count)
-        pae.append(contentsOf: "QWSIG1 ".utf8)
-        pae.append(contentsOf: typeLength)
-        pae.append(UInt8(ascii: " "))
-        pae.append(contentsOf: payloadType.utf8)
-        pae.append(UInt8(ascii: " "))
-        pae.append(contentsOf: payloadLength)
-        pae.append(UInt8(ascii: " "))
-        pae.append(contentsOf: payload)
+        SignedEnvelope.appendPreAuthenticationEncoding(payloadType: payloadType, payload: payload, to: &pae)
         let signature = try key.signature(for: pae)
 
         guard !payloadType.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {

@@ -72,9 +72,18 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
 
     /// The bytes that are signed: `QWSIG1 <len type> <type> <len payload> <payload>`.
     public static func preAuthenticationEncoding(payloadType: String, payload: Data) -> Data {
-        // Built in one buffer of the final size (no interpolated intermediate string).
+        var out = Data()
+        payload.withUnsafeBytes { appendPreAuthenticationEncoding(payloadType: payloadType, payload: $0, to: &out) }
+        return out
+    }
+
+    /// Appends ``preAuthenticationEncoding(payloadType:payload:)`` to `out`, reserving its final
+    /// size first (no interpolated intermediate string); shared with ``EnvelopeSigner``.
+    static func appendPreAuthenticationEncoding<Output: RangeReplaceableCollection<UInt8>>(
+        payloadType: String, payload: UnsafeRawBufferPointer, to out: inout Output
+    ) {
         let typeLength = String(payloadType.utf8.count).utf8, payloadLength = String(payload.count).utf8
-        var out = Data(capacity: 9 + typeLength.count + payloadType.utf8.count + payloadLength.count + payload.count)
+        out.reserveCapacity(out.count + 9 + typeLength.count + payloadType.utf8.count + payloadLength.count + payload.count)
         out.append(contentsOf: "QWSIG1 ".utf8)
         out.append(contentsOf: typeLength)
         out.append(UInt8(ascii: " "))
@@ -82,8 +91,7 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: payloadLength)
         out.append(UInt8(ascii: " "))
-        out.append(payload)
-        return out
+        out.append(contentsOf: payload)
     }
 
     /// Signs `payload` with `key` (``EnvelopeSigner/sign(payload:payloadType:)``; the key id of
