@@ -115,14 +115,17 @@ struct SeedLinkFrameInterpreter {
     mutating func interpret(_ frame: SeedLinkFrameDecoder.Frame) -> Outcome {
         switch frame {
         case .packet(let sequence, let record):
-            var recordDecoder = MiniSEEDRecordDecoder(source: "\(source) #\(sequence)", maximumRecordLength: 512)
+            // The packet number goes into the error's file name only when there is an error
+            // (no String built per packet).
+            var recordDecoder = MiniSEEDRecordDecoder(source: source, maximumRecordLength: 512)
             recordDecoder.append(record)
             do {
                 guard let decoded = try recordDecoder.next() else {
                     return .event(.decodeError("\(source): packet \(sequence): record is not a complete 512-byte miniSEED record"))
                 }
                 return .record(decoded, sequence: sequence, bytes: record)
-            } catch {
+            } catch var error {  // MiniSEEDError (typed throws)
+                error.file = "\(source) #\(sequence)"
                 return .event(.decodeError("\(error)"))
             }
         case .info(let record, let isLast):
