@@ -4,7 +4,6 @@
 
 public import Crypto
 public import Foundation
-import Synchronization
 
 /// Signs warnings (and other payloads) with one Ed25519 key into ``SignedEnvelope``s.
 ///
@@ -32,27 +31,6 @@ public struct EnvelopeSigner: @unchecked Sendable {
     public init(key: Curve25519.Signing.PrivateKey) {
         self.key = key
         keyId = SignedEnvelope.keyID(of: key.publicKey)
-    }
-
-    /// A signer for `key` whose key id comes from a one-entry cache keyed by the public key's
-    /// bytes (for ``SignedEnvelope/sign(_:with:)``, which gets a bare key on every call: the
-    /// daemon signs every warning with the same one). Saves the SHA-256 and the hex string.
-    static func cached(_ key: Curve25519.Signing.PrivateKey) -> EnvelopeSigner {
-        let publicKey = key.publicKey.rawRepresentation
-        let keyId = lastKeyID.withLock { last -> String in
-            if let last, last.publicKey == publicKey { return last.keyId }
-            let id = SignedEnvelope.keyID(of: key.publicKey)
-            last = (publicKey, id)
-            return id
-        }
-        return EnvelopeSigner(key: key, keyId: keyId)
-    }
-
-    private static let lastKeyID = Mutex<(publicKey: Data, keyId: String)?>(nil)
-
-    private init(key: Curve25519.Signing.PrivateKey, keyId: String) {
-        self.key = key
-        self.keyId = keyId
     }
 
     /// Signs the canonical JSON of a warning (``WarningMessage/canonicalJSON()``).

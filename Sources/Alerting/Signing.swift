@@ -94,16 +94,17 @@ public struct SignedEnvelope: Sendable, Equatable, Codable {
         out.append(contentsOf: payload)
     }
 
-    /// Signs `payload` with `key` (``EnvelopeSigner/sign(payload:payloadType:)``; the key id of
-    /// the last key used is cached, and a signer kept across calls saves even that look-up).
+    /// Signs `payload` with `key` (``EnvelopeSigner/sign(payload:payloadType:)``). A caller that
+    /// signs many messages with one key keeps an ``EnvelopeSigner`` instead (the key id is then
+    /// computed once), as the ingest daemon does.
     public static func sign(payload: Data, payloadType: String,
                             with key: Curve25519.Signing.PrivateKey) throws -> SignedEnvelope {
-        try EnvelopeSigner.cached(key).sign(payload: payload, payloadType: payloadType)
+        try EnvelopeSigner(key: key).sign(payload: payload, payloadType: payloadType)
     }
 
     /// Signs the canonical JSON of a warning (``EnvelopeSigner/sign(_:)``).
     public static func sign(_ message: WarningMessage, with key: Curve25519.Signing.PrivateKey) throws -> SignedEnvelope {
-        try EnvelopeSigner.cached(key).sign(message)
+        try EnvelopeSigner(key: key).sign(message)
     }
 
     /// The definition of signing: ``preAuthenticationEncoding(payloadType:payload:)``, Ed25519,

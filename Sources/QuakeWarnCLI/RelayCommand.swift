@@ -171,7 +171,7 @@ struct RelayPublishCommand: ParsableCommand {
         do { token = try configuration.inputToken() } catch { throw Self.fail("\(error)") }
         guard let data = FileManager.default.contents(atPath: file) else { throw Self.fail("\(file): cannot read the file") }
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        var key: SigningKeyLoader?
+        var key: EnvelopeSigner?
         var envelopes: [(line: Int, envelope: SignedEnvelope)] = []
         for (index, raw) in lines.enumerated() {
             let lineNumber = index + 1
@@ -197,11 +197,11 @@ struct RelayPublishCommand: ParsableCommand {
                 guard let privateKey else {
                     throw Self.fail("\(file):\(lineNumber): unsigned warning and no --private-key to sign it")
                 }
-                let loader: SigningKeyLoader
+                let loader: EnvelopeSigner
                 if let key {
                     loader = key
                 } else {
-                    do { loader = try SigningKeyLoader(path: privateKey) } catch { throw Self.fail("--private-key \(privateKey): \(error)") }
+                    do { loader = EnvelopeSigner(key: try SigningKeyFile.loadPrivateKey(path: privateKey)) } catch { throw Self.fail("--private-key \(privateKey): \(error)") }
                     key = loader
                 }
                 do {
@@ -258,17 +258,6 @@ struct RelayPublishCommand: ParsableCommand {
     }
 }
 
-/// A loaded private key, kept opaque so this file needs no Crypto import.
-private struct SigningKeyLoader {
-    private let signer: (WarningMessage) throws -> SignedEnvelope
-
-    init(path: String) throws {
-        let key = try SigningKeyFile.loadPrivateKey(path: path)
-        signer = { message in try SignedEnvelope.sign(message, with: key) }
-    }
-
-    func sign(_ message: WarningMessage) throws -> SignedEnvelope { try signer(message) }
-}
 
 /// `quakewarn relay bench --count N [--config FILE]`.
 struct RelayBenchCommand: ParsableCommand {

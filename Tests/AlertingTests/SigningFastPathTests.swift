@@ -157,7 +157,7 @@ struct SigningFastPathTests {
         #expect(keys.map { Set($0.keys) } == ["format", "keyId", "payload", "payloadType", "signature"])
     }
 
-    @Test("the cached key id of SignedEnvelope.sign follows the key when keys alternate")
+    @Test("the key id of SignedEnvelope.sign follows the key when keys alternate")
     func keyIDCacheFollowsTheKey() throws {
         let keys = (0..<3).map { _ in Curve25519.Signing.PrivateKey() }
         var rng = SplitMix64(seed: 12)
