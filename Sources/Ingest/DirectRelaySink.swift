@@ -20,8 +20,13 @@ import Synchronization
 ///   (`unknown-key`), as is an unsigned one (by this sink). Envelope lines given to
 ///   ``deliver(line:id:updateNumber:trace:)`` are verified exactly as socket input. Rejected
 ///   warnings are logged, counted in ``rejected`` and not re-tried.
-/// - **Ack after commit**: a warning counts as ``delivered`` only when the relay acknowledged its
-///   outbox commit; from then on the relay's outbox makes it at-least-once to the broker.
+/// - **Ack after the outbox append**: a warning counts as ``delivered`` when the relay
+///   acknowledged its outbox append. On the daemon's processing thread (the usual case) the
+///   append goes into the outbox's record transaction, its PUBLISH is written at once, and the
+///   record's warnings are committed together when the daemon reports the record processed
+///   (``recordProcessed()``): PUBLISH before COMMIT, see
+///   ``RelayService/runSubmittedInProcessIfOnLoop()``. Elsewhere the ack follows the commit. From
+///   the commit on, the relay's outbox makes it at-least-once to the broker.
 /// - **Order**: submissions are queued on the relay's loop in call order (under this sink's
 ///   lock), and warnings that arrive before the relay runs wait in a backlog that is submitted,
 ///   in order, before any later one.
@@ -38,7 +43,8 @@ import Synchronization
 /// `{"id","updateNumber","recordArrivalNanos","processingStartNanos","releasedNanos","queuedNanos",
 /// "intakeStartNanos","committedNanos","publishedNanos","ackNanos"}` — the fields of
 /// ``RelayWarningSink``'s log up to `queuedNanos` (signed, encoded and handed to the relay), then
-/// the relay's loop starting on it, its outbox commit, the PUBLISH written to the broker socket
+/// the relay's loop starting on it, its outbox commit (`appendedNanos` instead when the commit
+/// comes after the record: PUBLISH before COMMIT), the PUBLISH written to the broker socket
 /// (null when the forwarder's queue sent it later) and the ack.
 public final class DirectRelaySink: WarningSink, Sendable {
     public let service: RelayService
@@ -200,6 +206,12 @@ public final class DirectRelaySink: WarningSink, Sendable {
         }
     }
 
+    /// The record is processed: commits the warnings it released (appended and published on
+    /// this thread) in one transaction (``RelayService/commitInProcessRecord()``).
+    public func recordProcessed() {
+        service.commitInProcessRecord()
+    }
+
     public func flush() async throws {
         let left = try await waitUntilDrained(timeoutSeconds: flushTimeoutSeconds) { pending }
         if left > 0 { throw DirectRelaySinkError.notDrained(pending: left) }
@@ -216,7 +228,8 @@ public final class DirectRelaySink: WarningSink, Sendable {
 
     private static func writeLatency(_ item: Item, _ r: RelayInProcessResult, ackNanos: Int64, to log: FileHandle) {
         RelayLatencyLog.write(id: item.id, updateNumber: item.updateNumber, trace: item.trace, queuedNanos: item.queuedNanos,
-                              stamps: ["intakeStartNanos": r.startedNanos, "committedNanos": r.committedNanos,
+                              stamps: ["intakeStartNanos": r.startedNanos,
+                                       r.commitDeferred ? "appendedNanos" : "committedNanos": r.committedNanos,
                                        "publishedNanos": r.publishedNanos],
                               ackNanos: ackNanos, to: log)
     }

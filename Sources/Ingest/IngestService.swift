@@ -415,6 +415,11 @@ actor Processor {
             if let cap { caps[released.count] = cap }
             released.append(r)
         })
+        // Every warning of the record has left: the sinks may now finish them (the in-process
+        // relay commits them in one transaction, after their PUBLISHes).
+        if !prepared.isEmpty {
+            for (i, s) in sinks.enumerated() where prepared.contains(where: { $0.taken[i] }) { s.recordProcessed() }
+        }
         let pipelineTime = ContinuousClock.now - pipelineStart
         if pipelineTime > .milliseconds(1) {  // over the whole 1 ms budget (design.md) by itself
             logger.debug("slow pipeline step", metadata: ["stream": "\(code)", "samples": "\(block.samples.count)",
@@ -436,6 +441,7 @@ actor Processor {
         guard !finished else { return }
         finished = true
         take(pipeline.finish())
+        for s in sinks { s.recordProcessed() }  // what the end of the data released
         await later.drain()  // every queued output written before the flush
         for s in sinks + (output.map { [$0] } ?? []) {
             do { try await s.flush() } catch {

@@ -22,6 +22,11 @@ public protocol WarningSink: Sendable {
     /// `envelope` signs on first use (nil: no signing key): a sink that queues can sign on its own
     /// thread, so the pipeline goes on to its next slice meanwhile.
     func deliverImmediately(_ warning: WarningMessage, envelope: LazyEnvelope?, trace: WarningTrace) throws -> Bool
+    /// Called synchronously, on the daemon's processing thread, after a record whose processing
+    /// gave this sink warnings through ``deliverImmediately(_:envelope:trace:)`` (all of them
+    /// are handed over by then): e.g. to commit them in one transaction. The default does nothing.
+    /// Must not block for long: the next record waits.
+    func recordProcessed()
 }
 
 /// A warning's Ed25519 envelope, computed once, by whichever thread asks first (Ed25519 is
@@ -73,6 +78,7 @@ extension WarningSink {
     public func deliverImmediately(_ warning: WarningMessage, envelope: LazyEnvelope?, trace: WarningTrace) throws -> Bool {
         false
     }
+    public func recordProcessed() {}
 }
 
 /// The daemon's output files, with the line formats of `quakewarn replay` (``ReplayOutputs``

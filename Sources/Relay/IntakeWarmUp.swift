@@ -35,13 +35,17 @@ extension RelayIntake {
                                      metrics: RelayMetrics(registry: PrometheusCollectorRegistry()), logger: logger,
                                      stageObserver: nil) { _ in false }
             var replies: [RelayReply] = []
-            for update in 0..<2 {  // the second one too: the first runs paths once more than later ones
+            // The path of the daemon's own warnings (the record transaction, committed after the
+            // record) twice: the first runs paths once more than later ones; then a plain commit.
+            for update in 0..<3 {
                 let next = WarningMessage.warmUpSample(id: "qw-relay-warm-up", updateNumber: update,
                                                        epicenter: GeoPoint(latitudeDegrees: 30, longitudeDegrees: 105),
                                                        targets: [("warm-up", .town)])
                 let warning = try InProcessSignedWarning(message: next, envelope: SignedEnvelope.sign(next, with: key))
+                let inRecord = update < 2
                 replies += intake.process(items: [Item(input: .signed(warning), lineNumber: update + 1, received: .now)],
-                                          peer: "warm-up")
+                                          peer: "warm-up", recordTransaction: inRecord)
+                if inRecord { try outbox.commitRecord() }
             }
             guard replies.allSatisfy({ if case .ack = $0 { true } else { false } }) else { return "unexpected replies \(replies)" }
             return nil

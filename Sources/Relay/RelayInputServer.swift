@@ -96,7 +96,11 @@ public final class RelayIntake: Sendable {
     /// ``process(lines:peer:)`` for lines and in-process warnings: lines are verified
     /// (``RelayVerifier/verify(line:)``); in-process warnings only checked
     /// (``RelayVerifier/accept(_:)``: the key id must be configured). One transaction for all.
-    func process(items: [Item], peer: String = "") -> [RelayReply] {
+    /// - Parameter recordTransaction: append into the outbox's open record transaction instead
+    ///   (``RelayOutbox/appendInRecordTransaction(_:)``): each new entry is handed on (PUBLISH)
+    ///   before its commit, which the caller makes (``RelayOutbox/commitRecord()``), and the
+    ///   replies follow the append, not a commit.
+    func process(items: [Item], peer: String = "", recordTransaction: Bool = false) -> [RelayReply] {
         guard !items.isEmpty else { return [] }
         let receivedAt = Timestamp.wallClockNow()
         var replies = [RelayReply](repeating: .error("unanswered"), count: items.count)
@@ -120,7 +124,7 @@ public final class RelayIntake: Sendable {
         let started = ContinuousClock.now
         let outcomes: [Result<OutboxAppendResult, OutboxError>]
         do {
-            outcomes = try outbox.appendBatch(requests)
+            outcomes = try recordTransaction ? outbox.appendInRecordTransaction(requests) : outbox.appendBatch(requests)
         } catch {
             logger.error("outbox append failed", metadata: ["error": "\(error)", "lines": "\(pending.count)"])
             for item in pending {

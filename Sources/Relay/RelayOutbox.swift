@@ -119,6 +119,9 @@ public enum OutboxError: Error, Sendable, Equatable, CustomStringConvertible {
 /// (``OutboxSynchronous/full``) fsyncs the WAL on every commit and closes that gap at the cost of
 /// one fsync per warning. Delivery marks (``markDelivered(_:at:)``) have the same durability; a
 /// lost mark only causes a re-send, i.e. a duplicate with the same key, never a loss.
+/// The exception is the record transaction (``appendInRecordTransaction(_:)``), which the
+/// in-process relay uses to write a warning's PUBLISH before its commit: those rows are durable
+/// from ``commitRecord()`` on (docs/ingest.md, "PUBLISH before COMMIT").
 ///
 /// **Checkpoints off the commit path.** SQLite's default WAL auto-checkpoint runs inside the
 /// `COMMIT` that pushes the WAL past 1,000 pages, so one append in a few hundred pays for
@@ -153,6 +156,14 @@ public final class RelayOutbox: Sendable {
     public let path: String
     private let pool: DatabasePool
     private let checkpointer: OutboxCheckpointer?
+    /// The entries appended in the open record transaction (``appendInRecordTransaction(_:)``);
+    /// read and written inside the writer's accesses only (GRDB serialises them).
+    private let record: Mutex<RecordTransaction>
+
+    private struct RecordTransaction: Sendable {
+        var open = false
+        var entries: [OutboxEntry]
+    }
 
     /// WAL size (pages) at which a commit checkpoints by itself when background checkpoints are on.
     public static let walAutoCheckpointPages = 4000
@@ -163,6 +174,9 @@ public final class RelayOutbox: Sendable {
     public init(path: String, synchronous: OutboxSynchronous = .normal,
                 checkpointInterval: Duration? = .milliseconds(200)) throws(OutboxError) {
         self.path = path
+        var entries: [OutboxEntry] = []
+        entries.reserveCapacity(16)  // a record's warnings: no allocation on a warning's path
+        record = Mutex(RecordTransaction(entries: entries))
         var configuration = Configuration()
         let pragma = synchronous == .full ? "FULL" : "NORMAL"
         let background = checkpointInterval != nil
@@ -175,6 +189,9 @@ public final class RelayOutbox: Sendable {
             }
         }
         configuration.label = "quakewarn-relay-outbox"
+        // The record transaction (``appendInRecordTransaction(_:)``) stays open between two
+        // accesses to the writer; every other write commits it first (``commitOpenRecord(_:)``).
+        configuration.allowsUnsafeTransactions = true
         // Another connection to the same file (a second RelayOutbox opened by a tool or a test
         // while the relay runs, the background checkpointer) may hold the write lock briefly:
         // wait for it rather than fail a warning's commit with SQLITE_BUSY.
@@ -228,7 +245,14 @@ public final class RelayOutbox: Sendable {
     /// Further calls fail.
     public func close() throws(OutboxError) {
         checkpointer?.stop()
-        do { try pool.close() } catch { throw .database(path: path, reason: "\(error)") }
+        do {
+            _ = try pool.writeWithoutTransaction { db in try commitOpenRecord(db) }
+            try pool.close()
+        } catch let error as OutboxError {
+            throw error
+        } catch {
+            throw .database(path: path, reason: "\(error)")
+        }
     }
 
     /// The background checkpoints so far; nil without background checkpoints.
@@ -278,7 +302,8 @@ public final class RelayOutbox: Sendable {
         guard !requests.isEmpty else { return [] }
         do {
             let outcomes = try pool.writeWithoutTransaction { db -> [Result<OutboxAppendResult, OutboxError>] in
-                try Self.inCachedTransaction(db) { try Self.insert(requests, db: db, path: path) }
+                try commitOpenRecord(db)
+                return try Self.inCachedTransaction(db) { try Self.insert(requests, db: db, path: path) }
             }
             checkpointer?.noteWrite()
             return outcomes
@@ -395,6 +420,7 @@ public final class RelayOutbox: Sendable {
     public func warmUp() throws(OutboxError) {
         do {
             try pool.writeWithoutTransaction { db in
+                try commitOpenRecord(db)  // the rollback below must not take a record's entries with it
                 // Prepares appendBatch's cached BEGIN and COMMIT too (COMMIT is prepared, not run).
                 _ = try db.cachedStatement(sql: Self.commitSQL)
                 try db.cachedStatement(sql: Self.beginSQL).execute()
@@ -408,6 +434,132 @@ public final class RelayOutbox: Sendable {
             }
         } catch {
             throw .database(path: path, reason: "\(error)")
+        }
+    }
+
+    // MARK: - The record transaction (in-process input: PUBLISH before COMMIT)
+
+    /// Appends like ``appendBatch(_:)`` (same outcomes: appended, duplicate, conflicting
+    /// duplicate) but does **not** commit: the rows go into the outbox's *record transaction*,
+    /// begun (`BEGIN IMMEDIATE`) by the first such append and left open, so that the caller can
+    /// write each warning's MQTT PUBLISH right after its append and commit all of a record's
+    /// warnings once, after the last PUBLISH (``commitRecord()``). An append is an INSERT into
+    /// SQLite's page cache (≈ 10–20 µs); the COMMIT, which writes the WAL frames, is what took
+    /// 75–190 µs of every warning's path in the end-to-end traces (Benchmarks/README.md).
+    ///
+    /// What it changes (docs/ingest.md, "In-process relay"): until ``commitRecord()`` the rows
+    /// are not durable and other connections do not see them. Any other write through this
+    /// outbox (``appendBatch(_:)``, ``markDelivered(_:at:)``, ``pruneDelivered(receivedBefore:)``,
+    /// ``warmUp()``, ``close()``) commits the record transaction first, so it never holds rows
+    /// back from them, and a PUBACK for a row of the record is recorded after (or with) the row.
+    /// - Throws: ``OutboxError/database(path:reason:)``; the record transaction is then rolled back
+    ///   and its earlier entries re-inserted in a transaction of their own (``commitRecord()``).
+    public func appendInRecordTransaction(_ requests: [OutboxAppendRequest]) throws(OutboxError)
+        -> [Result<OutboxAppendResult, OutboxError>] {
+        guard !requests.isEmpty else { return [] }
+        do {
+            return try pool.writeWithoutTransaction { db -> [Result<OutboxAppendResult, OutboxError>] in
+                if !db.isInsideTransaction {
+                    try db.cachedStatement(sql: Self.beginSQL).execute()
+                    record.withLock { $0.open = true }
+                }
+                let outcomes: [Result<OutboxAppendResult, OutboxError>]
+                do {
+                    outcomes = try Self.insert(requests, db: db, path: path)
+                } catch {
+                    try? db.rollback()
+                    try salvageRecord(db)
+                    throw error
+                }
+                record.withLock { r in
+                    for case .success(.appended(let entry)) in outcomes { r.entries.append(entry) }
+                }
+                return outcomes
+            }
+        } catch let error as OutboxError {
+            throw error
+        } catch {
+            throw .database(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Commits the record transaction (``appendInRecordTransaction(_:)``), if one is open.
+    /// - Returns: the number of entries it made durable (0 when none was open).
+    /// - Throws: ``OutboxError/database(path:reason:)`` when the COMMIT failed and re-inserting
+    ///   the record's entries in a fresh transaction failed too: those entries (already handed
+    ///   to the broker) are then not in the outbox.
+    @discardableResult
+    public func commitRecord() throws(OutboxError) -> Int {
+        guard record.withLock({ $0.open }) else { return 0 }
+        do {
+            return try pool.writeWithoutTransaction { db in try commitOpenRecord(db) }
+        } catch let error as OutboxError {
+            throw error
+        } catch {
+            throw .database(path: path, reason: "\(error)")
+        }
+    }
+
+    /// True while a record transaction is open (appended, not yet committed).
+    public var hasOpenRecordTransaction: Bool { record.withLock { $0.open } }
+
+    /// Inside a writer access: commits the open record transaction, if any. Returns how many
+    /// entries it committed. If the COMMIT fails, the transaction is rolled back and its entries
+    /// re-inserted with their sequences in a transaction of their own (``salvageRecord(_:)``).
+    @discardableResult
+    private func commitOpenRecord(_ db: Database) throws -> Int {
+        guard record.withLock({ $0.open }) else { return 0 }
+        let count = record.withLock { $0.entries.count }
+        do {
+            try db.cachedStatement(sql: Self.commitSQL).execute()
+        } catch {
+            try? db.rollback()
+            try salvageRecord(db)
+            return count
+        }
+        record.withLock { r in
+            r.open = false
+            r.entries.removeAll(keepingCapacity: true)
+        }
+        checkpointer?.noteWrite()
+        return count
+    }
+
+    /// After the record transaction was rolled back: its entries (appended, maybe published and
+    /// acknowledged to their sender) are inserted again, with the sequences they were given, in
+    /// one new transaction, so that they are neither lost nor their sequences reused.
+    private func salvageRecord(_ db: Database) throws {
+        let entries = record.withLock { r -> [OutboxEntry] in
+            defer {
+                r.open = false
+                r.entries.removeAll(keepingCapacity: true)
+            }
+            return r.entries
+        }
+        guard !entries.isEmpty else { return }
+        do {
+            try Self.inCachedTransaction(db) {
+                for e in entries {
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO outbox (sequence, kind, eventId, updateNumber, status, level, envelope, receivedAt)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [e.sequence, e.kind.rawValue, e.eventId, e.updateNumber, e.status.rawValue,
+                                         e.level.rawValue, e.envelope, e.receivedAt.nanosecondsSinceEpoch])
+                }
+            }
+            checkpointer?.noteWrite()
+        } catch {
+            let keys = entries.map { "\($0.eventId)#\($0.updateNumber)" }.joined(separator: ", ")
+            throw OutboxError.database(path: path, reason: "record transaction lost, \(entries.count) entries not stored (\(keys)): \(error)")
+        }
+    }
+
+    /// A write transaction of its own (cached BEGIN IMMEDIATE … COMMIT), after committing an
+    /// open record transaction.
+    private func writeAfterRecord<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            try commitOpenRecord(db)
+            return try Self.inCachedTransaction(db) { try body(db) }
         }
     }
 
@@ -443,7 +595,7 @@ public final class RelayOutbox: Sendable {
     public func markDelivered(_ sequences: [Int64], at time: Timestamp) throws(OutboxError) -> Int {
         guard !sequences.isEmpty else { return 0 }
         do {
-            let changed = try pool.write { db in
+            let changed = try writeAfterRecord { db in
                 var changed = 0
                 let statement = try db.makeStatement(
                     sql: "UPDATE outbox SET mqttAckedAt = ? WHERE sequence = ? AND mqttAckedAt IS NULL")
@@ -465,7 +617,7 @@ public final class RelayOutbox: Sendable {
     @discardableResult
     public func pruneDelivered(receivedBefore time: Timestamp) throws(OutboxError) -> Int {
         do {
-            let removed = try pool.write { db in
+            let removed = try writeAfterRecord { db in
                 try db.execute(sql: "DELETE FROM outbox WHERE mqttAckedAt IS NOT NULL AND receivedAt < ?",
                                arguments: [time.nanosecondsSinceEpoch])
                 return db.changesCount

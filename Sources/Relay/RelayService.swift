@@ -73,6 +73,9 @@ public final class RelayService: Service {
         var scheduled = false
         /// The service stops: no new submissions (the queued batch task still answers the pending ones).
         var closed = false
+        /// A task that commits the record transaction is queued on the loop (the safety net of
+        /// ``RelayService/commitInProcessRecord()``).
+        var commitScheduled = false
     }
 
     private struct RuntimeState: Sendable {
@@ -332,29 +335,58 @@ public final class RelayService: Service {
     /// does nothing (the task queued on the loop runs them). Call it right after
     /// ``submitInProcess(_:completion:)``, outside any lock that the completion takes: the
     /// completions run inside this call. Order is kept: submissions are taken from one queue.
+    ///
+    /// **PUBLISH before COMMIT.** Run this way (inline, on the caller's own thread), the
+    /// submissions go into the outbox's record transaction (``RelayOutbox/appendInRecordTransaction(_:)``):
+    /// each warning's PUBLISH is written right after its append, and the transaction is
+    /// committed by ``commitInProcessRecord()``, which the caller runs once its record (all the
+    /// warnings that one packet released) is processed. So only a record's last warning is
+    /// followed by a commit, and no warning waits for one: the commit was 75–190 µs of every
+    /// warning's path (Benchmarks/README.md). A task queued on the loop commits too, in case the
+    /// caller does not. Until the commit the warnings are on the wire but not durable; the
+    /// completions (acks) follow the append. docs/ingest.md, "In-process relay", says what that
+    /// changes and why it is acceptable.
     public func runSubmittedInProcessIfOnLoop() {
         guard let loop = direct.withLock({ $0?.loop }), loop.inEventLoop else { return }
-        processDirectBatch()
+        processDirectBatch(recordTransaction: true)
     }
 
-    /// On the input loop: every line submitted so far, verified one by one and committed in one
+    /// Commits the outbox's record transaction: the warnings that ``runSubmittedInProcessIfOnLoop()``
+    /// appended and published since the last commit, in one transaction. Call it on the relay's
+    /// loop once the record that released them is processed; elsewhere (or with nothing
+    /// appended) it does nothing. A failure is logged: the entries were then re-inserted in a
+    /// transaction of their own, or, if that failed too, they are not in the outbox (named in
+    /// the log); they were already handed to the broker.
+    public func commitInProcessRecord() {
+        guard let outbox = direct.withLock({ d in d.flatMap { $0.loop.inEventLoop ? $0.intake.outbox : nil } }) else { return }
+        do {
+            try outbox.commitRecord()
+        } catch {
+            logger.error("outbox commit of a record's warnings failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// On the input loop: every line submitted so far, verified one by one and appended in one
     /// transaction (group commit: the updates of a burst, submitted while the previous commit
-    /// ran, share the next one), then each completion, in order.
-    private func processDirectBatch() {
+    /// ran, share the next one), then each completion, in order. With `recordTransaction` the
+    /// transaction is the outbox's record transaction, committed later (``commitInProcessRecord()``).
+    private func processDirectBatch(recordTransaction: Bool = false) {
         let started = Timestamp.wallClockNow().nanosecondsSinceEpoch
-        guard let (intake, batch) = direct.withLock({ d -> (RelayIntake, [DirectSubmission])? in
+        guard let (intake, batch, commitLoop) = direct.withLock({ d -> (RelayIntake, [DirectSubmission], (any EventLoop)?)? in
             guard var input = d else { return nil }
             let batch = input.pending
             input.pending = []
             input.scheduled = false
+            let scheduleCommit = recordTransaction && !batch.isEmpty && !input.commitScheduled
+            if scheduleCommit { input.commitScheduled = true }
             d = input
-            return (input.intake, batch)
+            return (input.intake, batch, scheduleCommit ? input.loop : nil)
         }), !batch.isEmpty else { return }
         acceptStamps.value.withLock {
             $0.active = true
             $0.stamps.removeAll(keepingCapacity: true)
         }
-        let replies = intake.process(items: batch.map(\.item), peer: "in-process")
+        let replies = intake.process(items: batch.map(\.item), peer: "in-process", recordTransaction: recordTransaction)
         let stamps = acceptStamps.value.withLock { s -> [AcceptStamps.Stamp] in
             s.active = false
             return s.stamps
@@ -366,7 +398,14 @@ public final class RelayService: Service {
             }
             submission.completion(RelayInProcessResult(
                 reply: reply, startedNanos: started, committedNanos: stamp?.committed, publishedNanos: stamp?.published,
-                repliedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch))
+                repliedNanos: Timestamp.wallClockNow().nanosecondsSinceEpoch, commitDeferred: recordTransaction))
+        }
+        if let commitLoop {
+            // The safety net: the caller's commitInProcessRecord() normally comes first.
+            commitLoop.execute { [self] in
+                direct.withLock { $0?.commitScheduled = false }
+                commitInProcessRecord()
+            }
         }
     }
 
@@ -388,7 +427,8 @@ public struct RelayInProcessResult: Sendable, Equatable {
     public var reply: RelayReply
     /// The relay's input loop started on the line (after the hand-off from the caller's thread).
     public var startedNanos: Int64
-    /// The outbox commit returned (nil unless newly accepted).
+    /// The outbox append returned (nil unless newly accepted): its commit, or, with
+    /// ``commitDeferred``, its INSERT into the record transaction (committed later).
     public var committedNanos: Int64?
     /// The MQTT PUBLISH was written to the broker socket, right after the commit on the same
     /// thread (nil when it went through the forwarder's queue instead: broker not connected or
@@ -396,13 +436,18 @@ public struct RelayInProcessResult: Sendable, Equatable {
     public var publishedNanos: Int64?
     /// The reply was ready (right before `completion`).
     public var repliedNanos: Int64
+    /// The append went into the outbox's record transaction: PUBLISH before COMMIT
+    /// (``RelayService/runSubmittedInProcessIfOnLoop()``); the ack follows the append.
+    public var commitDeferred: Bool
 
-    public init(reply: RelayReply, startedNanos: Int64, committedNanos: Int64?, publishedNanos: Int64?, repliedNanos: Int64) {
+    public init(reply: RelayReply, startedNanos: Int64, committedNanos: Int64?, publishedNanos: Int64?, repliedNanos: Int64,
+                commitDeferred: Bool = false) {
         self.reply = reply
         self.startedNanos = startedNanos
         self.committedNanos = committedNanos
         self.publishedNanos = publishedNanos
         self.repliedNanos = repliedNanos
+        self.commitDeferred = commitDeferred
     }
 }
 

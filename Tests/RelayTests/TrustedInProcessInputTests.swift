@@ -77,7 +77,7 @@ struct RelayReplyTextTests {
 
 @Suite("Relay intake warm-up")
 struct IntakeWarmUpTests {
-    @Test("the accept path runs on a throwaway outbox: both synthetic warnings acknowledged, no directory left behind")
+    @Test("the accept paths (record transaction and plain commit) run on a throwaway outbox: every synthetic warning acknowledged, no directory left behind")
     func throwawayOutbox() throws {
         let temporary = FileManager.default.temporaryDirectory
         func leftovers() throws -> Set<String> {
