@@ -264,16 +264,17 @@ public struct RealTimeStationProcessor: Sendable {
             k += 1
         }
         steps.append(endSamples)
-        window = Window(pickSample: pickSample, distance: hypocentralDistanceKilometers, stepSampleCounts: steps,
-                        endedBySWave: endedBySWave, tauP: tauPPrototype)
+        var w = Window(pickSample: pickSample, distance: hypocentralDistanceKilometers, stepSampleCounts: steps,
+                       endedBySWave: endedBySWave, tauP: tauPPrototype)
         // Replay kept history from the pick on.
         var index = pickSample
         while index < processedSampleCount {
             let slot = index % historyCapacity
-            accumulate(a0: historyA0[slot], a: historyA[slot], v: historyV[slot], u: historyU[slot],
+            accumulate(into: &w, a0: historyA0[slot], a: historyA[slot], v: historyV[slot], u: historyU[slot],
                        vTauP: historyTauPInput[slot], emit: emit)
             index += 1
         }
+        window = w
     }
 
     /// Starts the P window at the sample nearest to `time` (needs the stream start time).
@@ -294,25 +295,44 @@ public struct RealTimeStationProcessor: Sendable {
     // MARK: - Processing
 
     /// Processes samples (in counts, or m/s² with gain 1) continuing the stream.
+    ///
+    /// The open window, if any, is moved out of its optional stored property for the whole block
+    /// and the samples update a local copy, put back at the end: the per-sample path then neither
+    /// tests the optional nor moves the window in and out for every sample (it did, ≈ 11 µs per
+    /// channel per 100-sample packet during a window against ≈ 2 µs without one; `quakewarn bench`,
+    /// station stage). The arithmetic and its order are unchanged, so are the snapshots.
     public mutating func process(_ samples: UnsafeBufferPointer<Double>, emit: (StationParameters) -> Void) {
+        guard var w = window else {
+            for x in samples { _ = step(x) }
+            return
+        }
+        window = nil
         for x in samples {
-            let acc = x / configuration.countsPerMeterPerSecondSquared
-            let a0 = meanRemover.step(acc)
-            let a = highPassAcceleration.step(a0)
-            let v = highPassVelocity.step(integrateVelocity.step(a))
-            let u = highPassDisplacement.step(integrateDisplacement.step(v))
-            let vForTauP = tauPLowPass?.step(v) ?? v
-            let slot = processedSampleCount % historyCapacity
-            historyA0[slot] = a0
-            historyA[slot] = a
-            historyV[slot] = v
-            historyU[slot] = u
-            historyTauPInput[slot] = vForTauP
-            processedSampleCount += 1
-            if window != nil, processedSampleCount - 1 >= (window?.pickSample ?? Int.max) {
-                accumulate(a0: a0, a: a, v: v, u: u, vTauP: vForTauP, emit: emit)
+            let (a0, a, v, u, vForTauP) = step(x)
+            if processedSampleCount - 1 >= w.pickSample {
+                accumulate(into: &w, a0: a0, a: a, v: v, u: u, vTauP: vForTauP, emit: emit)
             }
         }
+        window = w
+    }
+
+    /// One sample through the chain, into the history ring; returns (a0, a, v, u, v_τ).
+    @inline(__always)
+    private mutating func step(_ x: Double) -> (Double, Double, Double, Double, Double) {
+        let acc = x / configuration.countsPerMeterPerSecondSquared
+        let a0 = meanRemover.step(acc)
+        let a = highPassAcceleration.step(a0)
+        let v = highPassVelocity.step(integrateVelocity.step(a))
+        let u = highPassDisplacement.step(integrateDisplacement.step(v))
+        let vForTauP = tauPLowPass?.step(v) ?? v
+        let slot = processedSampleCount % historyCapacity
+        historyA0[slot] = a0
+        historyA[slot] = a
+        historyV[slot] = v
+        historyU[slot] = u
+        historyTauPInput[slot] = vForTauP
+        processedSampleCount += 1
+        return (a0, a, v, u, vForTauP)
     }
 
     /// Convenience: processes an array and returns the snapshots emitted.
@@ -343,24 +363,15 @@ public struct RealTimeStationProcessor: Sendable {
         block.samples.withUnsafeBufferPointer { process($0, emit: emit) }
     }
 
+    /// One window sample into `w` (the open window, moved out of ``window`` by the caller).
     @inline(__always)
-    private mutating func accumulate(a0: Double, a: Double, v: Double, u: Double, vTauP: Double,
-                                     emit: (StationParameters) -> Void) {
-        // After the last snapshot only PGA/PGV still grow: update them in place, without taking
-        // the window out (this path runs for every sample until the next pick or endWindow()).
-        guard let step = window?.nextStep, let stepCount = window?.stepSampleCounts.count else { return }
-        guard step < stepCount else {
-            let pga = max(window?.pga ?? 0, a0.magnitude)
-            let pgv = max(window?.pgv ?? 0, v.magnitude)
-            window?.pga = pga
-            window?.pgv = pgv
-            return
-        }
-        guard var w = window else { return }
-        // Move the window out so `w` is the only reference to its storage (no copy-on-write).
-        window = nil
+    private func accumulate(into w: inout Window, a0: Double, a: Double, v: Double, u: Double, vTauP: Double,
+                            emit: (StationParameters) -> Void) {
+        // After the last snapshot only PGA/PGV still grow (this path runs for every sample until
+        // the next pick or endWindow()).
         w.pga = max(w.pga, a0.magnitude)
         w.pgv = max(w.pgv, v.magnitude)
+        guard w.nextStep < w.stepSampleCounts.count else { return }
         if w.samplesSeen == 0 {
             // First window sample: the noise level from the ring, [pick − N, pick) ∩ kept samples.
             let first = max(0, w.pickSample - noiseSampleCount, processedSampleCount - historyCapacity)
@@ -405,10 +416,7 @@ public struct RealTimeStationProcessor: Sendable {
                 tauPMaxSeconds: w.tauPMax,
                 peakGroundAccelerationMetersPerSecondSquared: w.pga,
                 peakGroundVelocityMetersPerSecond: w.pgv)
-            window = w
             emit(snapshot)
-        } else {
-            window = w
         }
     }
 }
