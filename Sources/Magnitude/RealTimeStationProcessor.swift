@@ -205,11 +205,13 @@ public struct RealTimeStationProcessor: Sendable {
         // pick sees the same noise samples as a pick set in advance; one more sample keeps v_τ[p−1]
         // (the τp restart's previous sample) for the oldest allowed pick.
         historyCapacity = max(1, lookbackSampleCount) + noiseSampleCount + 1
+        // Five separate buffers, each written here: sharing one (copy-on-write) would copy four of
+        // them at the first sample, and the pages are touched now, not on the processing path.
         historyA0 = Array(repeating: 0, count: historyCapacity)
-        historyA = historyA0
-        historyV = historyA0
-        historyU = historyA0
-        historyTauPInput = historyA0
+        historyA = Array(repeating: 0, count: historyCapacity)
+        historyV = Array(repeating: 0, count: historyCapacity)
+        historyU = Array(repeating: 0, count: historyCapacity)
+        historyTauPInput = Array(repeating: 0, count: historyCapacity)
     }
 
     /// Clears all filter state, the history and the pick (start time too).

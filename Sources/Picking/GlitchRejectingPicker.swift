@@ -168,11 +168,13 @@ public struct GlitchRejectingPicker: Sendable {
         private var staltas: [RecursiveSTALTA] = []
         private var filterStates: [Double] = []
 
-        init(filterStateCount: Int, reservingCapacity n: Int) {
+        init(filterStateCount: Int, reservingCapacity n: Int, stalta: RecursiveSTALTA) {
             self.filterStateCount = filterStateCount
-            indices.reserveCapacity(n)
-            staltas.reserveCapacity(n)
-            filterStates.reserveCapacity(n * filterStateCount)
+            // Written once (see GlitchRejectingPicker.touchedBuffer): no page faults later.
+            indices = GlitchRejectingPicker.touchedBuffer(n)
+            staltas = [RecursiveSTALTA](repeating: stalta, count: n)
+            staltas.removeAll(keepingCapacity: true)
+            filterStates = GlitchRejectingPicker.touchedBuffer(n * filterStateCount)
         }
 
         var lastSampleIndex: Int? { indices.isEmpty ? nil : indices[indices.count - 1] }
@@ -312,7 +314,7 @@ public struct GlitchRejectingPicker: Sendable {
         // (for blocks up to 512 samples) means the buffers never reallocate afterwards.
         let capacity = 2 * keepSamples + 512
         self.snapshots = Snapshots(filterStateCount: filter?.stateCount ?? 0,
-                                   reservingCapacity: capacity / snapshotInterval + 2)
+                                   reservingCapacity: capacity / snapshotInterval + 2, stalta: sl)
         // Decision windows: the glitch scan covers at most `keepSamples + 1` samples; the AIC
         // window at most pre + post + 1 samples plus the re-picker's filter lead (0 without a
         // re-picker filter), twice (window and AIC).
@@ -322,10 +324,21 @@ public struct GlitchRejectingPicker: Sendable {
                                                                          samplingRateHz: fs))
         self.repickScratch = [Double](repeating: 0, count: 2 * min(aicWindow, keepSamples + 1))
         self.glitchScratch = [Double](repeating: 0, count: keepSamples + 1)
-        raw.reserveCapacity(capacity)
-        input.reserveCapacity(capacity)
-        filtered.reserveCapacity(capacity)
-        cf.reserveCapacity(capacity)
+        raw = Self.touchedBuffer(capacity)
+        input = Self.touchedBuffer(capacity)
+        filtered = Self.touchedBuffer(capacity)
+        cf = Self.touchedBuffer(capacity)
+    }
+
+    /// An empty array with room for `capacity` elements whose memory has been written once: a
+    /// reserved but untouched buffer costs a page fault (the kernel zeroing a fresh page) at the
+    /// first write to each 4 KiB of it, i.e. during the first `2 × bufferSeconds` of processing.
+    /// In `quakewarn bench scale` those faults were over half of the profile. Touched here, the
+    /// cost is paid once at construction.
+    static func touchedBuffer<T: Numeric>(_ capacity: Int) -> [T] {
+        var buffer = [T](repeating: 0, count: capacity)
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
     }
 
     private func time(ofGlobal g: Int) -> Timestamp {
