@@ -83,11 +83,30 @@ public struct OnsiteStationAnalyzer: Sendable {
         c.envelope.windowSeconds = clamp(c.envelope.windowSeconds)
         self.configuration = c
         self.samplingRateHz = samplingRateHz.isFinite && samplingRateHz > 0 && samplingRateHz < 1e6 ? samplingRateHz : .nan
+        reserveBuffers()
+    }
+
+    /// Each component's buffer holds at most 2 × `bufferSeconds` plus one block (see
+    /// ``process(_:)``): reserved for blocks of up to 512 samples and written once here, so the
+    /// steady state neither reallocates nor takes page faults on first writes (as the picker's,
+    /// `GlitchRejectingPicker.touchedBuffer`).
+    private mutating func reserveBuffers() {
+        guard samplingRateHz.isFinite else { return }
+        let keep = SampleBlock.sampleCount(seconds: configuration.bufferSeconds, samplingRateHz: samplingRateHz)
+        for k in components.indices {
+            var buffer = [Double](repeating: 0, count: 2 * keep + 512)
+            buffer.removeAll(keepingCapacity: true)
+            components[k].samples = buffer
+        }
     }
 
     public mutating func reset() {
         reference = nil
-        components = [Component](repeating: Component(), count: 3)
+        for k in components.indices {
+            components[k].segmentStart = nil
+            components[k].start = 0
+            components[k].samples.removeAll(keepingCapacity: true)
+        }
         pending = []
     }
 
@@ -125,7 +144,9 @@ public struct OnsiteStationAnalyzer: Sendable {
         let offsetNs = block.startTime.seconds(since: reference ?? block.startTime) * 1e9
             - Double(SampleBlock.offsetNanoseconds(samples: c.end, samplingRateHz: samplingRateHz))
         if c.segmentStart == nil || abs(offsetNs) > 0.5e9 / samplingRateHz {
-            c = Component(segmentStart: g, start: g, samples: [])
+            c.samples.removeAll(keepingCapacity: true)  // a new segment in the same buffer
+            c.segmentStart = g
+            c.start = g
         }
         c.samples.append(contentsOf: block.samples)
         let keep = SampleBlock.sampleCount(seconds: configuration.bufferSeconds, samplingRateHz: samplingRateHz)
