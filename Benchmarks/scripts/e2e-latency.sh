@@ -31,6 +31,7 @@
 # QW_E2E_RELAY=inprocess (default: ingest.yaml `relay: {configuration: relay.yaml}`, direct
 # hand-off) | inprocess-socket | process (see above).
 # QW_E2E_RT=P gives the daemon's processing thread SCHED_FIFO priority P (ingest.yaml
+# `realtimePriority`; with QW_E2E_RELAY=process also the relay's loop, relay.yaml
 # `realtimePriority`; needs root or CAP_SYS_NICE, else the daemon logs a warning and runs at
 # normal priority). Default 0: normal priority. Here Mosquitto and the subscriber share the 2 cores
 # with the daemon, and a real-time processing thread makes them wait: arrival → PUBLISH written
@@ -78,6 +79,9 @@ printf '%s\n' "$MQTT_TEST_PASSWORD" > "$WORK/mqtt.password"
 
 "$QW" keys generate --out "$WORK/keys" >&2
 echo "e2e-input-token-$RANDOM$RANDOM" > "$WORK/input.token"
+RT=${QW_E2E_RT:-0}
+if ! [[ "$RT" =~ ^[0-9]+$ ]] || [ "$RT" -gt 99 ]; then echo "e2e: QW_E2E_RT must be 0 (off) or 1…99 (got '$RT')" >&2; exit 2; fi
+if [ "$RT" = 0 ]; then RT_LINE=""; else RT_LINE="realtimePriority: $RT"; fi
 cat > "$WORK/relay.yaml" <<YAML
 input: {host: 127.0.0.1, port: 0, tokenFile: input.token}
 verification: {publicKeyFiles: [keys/quakewarn-signing.pub]}
@@ -89,6 +93,7 @@ if [ "$RELAY_MODE" = inprocess ] || [ "$RELAY_MODE" = inprocess-socket ]; then
     RELAY_SECTION="relay: {configuration: relay.yaml}"
     if [ "$RELAY_MODE" = inprocess-socket ]; then export QW_INGEST_RELAY_TRANSPORT=socket; else export QW_INGEST_RELAY_TRANSPORT=direct; fi
 elif [ "$RELAY_MODE" = process ]; then
+    if [ -n "$RT_LINE" ]; then echo "$RT_LINE" >> "$WORK/relay.yaml"; fi
     "$QW" relay --config "$WORK/relay.yaml" --log-level warning 2> "$WORK/relay.err" &
     PIDS+=($!)
     RELAY_PORT=$(wait_for_line "$WORK/relay.err" "relay: input listening on" 60 | sed -E 's/.*127\.0\.0\.1:([0-9]+).*/\1/')
@@ -102,9 +107,6 @@ if [ $# -eq 0 ]; then
     set -- SampleWaveforms/scenarios/nearby-m4.5 SampleWaveforms/scenarios/longquan-m5.8 SampleWaveforms/scenarios/longmenshan-m7.5
 fi
 REPEAT=${QW_E2E_REPEAT:-1}
-RT=${QW_E2E_RT:-0}
-if ! [[ "$RT" =~ ^[0-9]+$ ]] || [ "$RT" -gt 99 ]; then echo "e2e: QW_E2E_RT must be 0 (off) or 1…99 (got '$RT')" >&2; exit 2; fi
-if [ "$RT" = 0 ]; then RT_LINE=""; else RT_LINE="realtimePriority: $RT"; fi
 if ! [[ "$REPEAT" =~ ^[1-9][0-9]*$ ]]; then echo "e2e: QW_E2E_REPEAT must be a positive integer (got '$REPEAT')" >&2; exit 2; fi
 if [ "$REPEAT" -gt 1 ] && [ "$RELAY_MODE" = process ]; then
     # One relay process for all runs: its outbox would take the repeated warnings as duplicates.

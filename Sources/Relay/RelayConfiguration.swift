@@ -17,6 +17,7 @@ import Yams
 ///                keepAliveSeconds: 30, reconnect: {initialMilliseconds: 100, maximumMilliseconds: 10000, multiplier: 2}}
 /// websocket:    {host: 127.0.0.1, port: 7301, tokensFile: websocket.tokens}     # optional
 /// metrics:      {host: 127.0.0.1, port: 9301, maxUnacknowledgedAgeSeconds: 10}  # optional
+/// realtimePriority: 10   # optional: SCHED_FIFO priority 1–99 of the relay's loop (own process only)
 /// ```
 public struct RelayConfiguration: Sendable, Equatable {
     /// The authenticated warning input (protocol QWRI/1, see ``RelayInputServer``).
@@ -139,15 +140,22 @@ public struct RelayConfiguration: Sendable, Equatable {
     public var mqtt: MQTT
     public var websocket: WebSocket?
     public var metrics: Metrics?
+    /// `SCHED_FIFO` priority (1…99) of the relay's one loop thread (input, outbox commits, MQTT
+    /// client) when the relay runs as its own process (`quakewarn relay`); nil (default): normal
+    /// priority. Ignored, with a notice, when the relay runs inside `quakewarn ingest` (it then
+    /// runs on the daemon's processing thread: ingest.yaml `realtimePriority`). Needs
+    /// CAP_SYS_NICE, else a warning and normal priority. docs/relay.md, "Real-time priority".
+    public var realtimePriority: Int?
 
     public init(input: Input, verification: Verification, outbox: Outbox, mqtt: MQTT,
-                websocket: WebSocket? = nil, metrics: Metrics? = nil) {
+                websocket: WebSocket? = nil, metrics: Metrics? = nil, realtimePriority: Int? = nil) {
         self.input = input
         self.verification = verification
         self.outbox = outbox
         self.mqtt = mqtt
         self.websocket = websocket
         self.metrics = metrics
+        self.realtimePriority = realtimePriority
     }
 }
 
@@ -277,7 +285,8 @@ private struct ConfigReader {
     }
 
     func configuration(_ root: Node) throws(RelayConfigurationError) -> RelayConfiguration {
-        let top = try mapping(root, "", allowed: ["input", "verification", "outbox", "mqtt", "websocket", "metrics"])
+        let top = try mapping(root, "", allowed: ["input", "verification", "outbox", "mqtt", "websocket", "metrics",
+                                                  "realtimePriority"])
 
         let inputNode = try required(top, "input", "")
         let i = try mapping(inputNode, "input", allowed: ["host", "port", "tokenFile", "maxMessageBytes"])
@@ -377,8 +386,11 @@ private struct ConfigReader {
                     try double(n, "metrics.maxUnacknowledgedAgeSeconds", minimum: 0)
                 } ?? 10)
         }
+        let realtimePriority = try top["realtimePriority"].map { (n) throws(RelayConfigurationError) in
+            try int(n, "realtimePriority", 1...99)
+        }
         return RelayConfiguration(input: input, verification: .init(publicKeyFiles: keyFiles), outbox: outbox,
-                                  mqtt: mqtt, websocket: websocket, metrics: metrics)
+                                  mqtt: mqtt, websocket: websocket, metrics: metrics, realtimePriority: realtimePriority)
     }
 }
 

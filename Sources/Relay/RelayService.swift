@@ -211,6 +211,23 @@ public final class RelayService: Service {
             return published
         }
         let loop = inputGroup.next()
+        if let priority = configuration.realtimePriority {
+            if ownsGroup {
+                let problem: String?
+                do {
+                    problem = try await loop.submit { ProcessingThreadPriority.applyToCurrentThread(priority) }.get()
+                } catch {
+                    problem = "\(error)"
+                }
+                if let problem {
+                    logger.warning("relay loop keeps its normal priority", metadata: ["realtimePriority": "\(priority)", "reason": "\(problem)"])
+                } else {
+                    logger.info("relay loop at real-time priority", metadata: ["policy": "SCHED_FIFO", "priority": "\(priority)"])
+                }
+            } else {
+                logger.notice("realtimePriority of the relay configuration ignored: the relay runs on the ingest daemon's processing thread (ingest.yaml realtimePriority)")
+            }
+        }
         // The first warning's PUBLISH should not pay one-time costs either: the immediate publish
         // path once on a throwaway broker client, nothing sent (MQTTForwarder.warmUpImmediatePublish).
         let sample = OutboxEntry(sequence: 0, kind: .warning, eventId: "qw-relay-warm-up", updateNumber: 0, status: .test,

@@ -2,6 +2,7 @@ import Foundation
 import Ingest
 import NIOCore
 import NIOPosix
+import SeismicCore
 import Testing
 
 /// ingest.yaml `realtimePriority` and ``ProcessingThreadPriority``.

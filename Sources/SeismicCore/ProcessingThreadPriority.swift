@@ -4,10 +4,13 @@ import Glibc
 import Darwin
 #endif
 
-/// Real-time scheduling for the daemon's processing thread (ingest.yaml `realtimePriority`).
+/// Real-time scheduling for a daemon's one latency-critical thread: `quakewarn ingest`'s
+/// processing thread (ingest.yaml `realtimePriority`) and `quakewarn relay`'s input loop when the
+/// relay runs as its own process (relay.yaml `realtimePriority`).
 ///
-/// The processing thread (``IngestService/processingLoop``) reads the SeedLink socket, runs the
-/// pipeline, signs, commits to the outbox and writes the MQTT PUBLISH. Under the normal
+/// The ingest processing thread (`IngestService.processingLoop`) reads the SeedLink socket, runs
+/// the pipeline, signs, appends to the outbox and writes the MQTT PUBLISH; the relay's loop reads
+/// its input socket, verifies, commits and writes the PUBLISH. Under the normal
 /// time-sharing policy (CFS), every write to a loopback or LAN socket wakes the reader (the
 /// broker, the subscriber) and the kernel may switch to it on the same core at once, so the
 /// warning after it waits for the broker's turn. End-to-end runs on the 2-core VM with the
@@ -26,7 +29,7 @@ import Darwin
 /// throttling (`sched_rt_runtime_us`, 95 % by default) bounds a runaway. It needs
 /// `CAP_SYS_NICE` (root, or `AmbientCapabilities=CAP_SYS_NICE` / `LimitRTPRIO=` in a systemd
 /// unit); without it the daemon logs a warning and runs at normal priority.
-public enum ProcessingThreadPriority {
+public enum ProcessingThreadPriority: Sendable {
     /// Sets the calling thread to `SCHED_FIFO` at `priority` (1…99). Returns nil on success, else
     /// the reason.
     public static func applyToCurrentThread(_ priority: Int) -> String? {
