@@ -91,19 +91,22 @@ public final class IngestMetrics: Sendable {
         }
     }
 
-    /// Counts one guard decision for a station.
-    func count(_ decision: InputGuard.Decision, station code: String) {
-        let key = code + "\u{0}" + decision.kind.rawValue
-        let counter = decisions.withLock { d in
+    /// The counter of one guard decision kind for a stream (`quakewarn_ingest_records_total`);
+    /// the processor keeps it, so a record costs no string key or lookup here.
+    func decisionCounter(_ kind: InputGuard.Kind, station code: String) -> Counter {
+        let key = code + "\u{0}" + kind.rawValue
+        return decisions.withLock { d in
             if let c = d[key] { return c }
             let c = registry.makeCounter(descriptor: IngestMetrics.descriptor("records", "total", "Records per input-guard decision"),
-                                         labels: [("stream", code), ("decision", decision.kind.rawValue)])
+                                         labels: [("stream", code), ("decision", kind.rawValue)])
             d[key] = c
             return c
         }
-        counter.increment()
-        let s = station(code)
-        switch decision.kind {
+    }
+
+    /// The grouped counters (gaps, overlaps, …) of one guard decision.
+    func countGrouped(_ kind: InputGuard.Kind, station s: Station) {
+        switch kind {
         case .gap: s.gaps.increment()
         case .partialOverlap: s.overlaps.increment()
         case .duplicate, .exactDuplicate: s.duplicates.increment()
@@ -113,8 +116,7 @@ public final class IngestMetrics: Sendable {
         }
     }
 
-    func record(clock: ClockQuality, station code: String) {
-        let s = station(code)
+    func record(clock: ClockQuality, station s: Station) {
         s.clockLocked.set(to: clock.clockLocked ? 1.0 : 0.0)
         s.timingQuality.set(to: Double(clock.timingQualityPercent ?? -1))
         if clock.timeTagQuestionable { s.questionable.increment() }
