@@ -1,5 +1,6 @@
 // The ingest daemon's processing loop shared with its in-process relay: a warning submitted on
-// that loop is committed (and its completion called) before the submitting call returns.
+// that loop is appended to the outbox (and its completion called) before the submitting call
+// returns; its commit follows the record (PUBLISH before COMMIT).
 import Alerting
 @preconcurrency import Crypto
 import Foundation
@@ -12,7 +13,7 @@ import Testing
 
 @Suite("Shared processing loop (ingest + in-process relay)")
 struct SharedProcessingLoopTests {
-    @Test("on the shared loop a submission is committed inside runSubmittedInProcessIfOnLoop; off it, by the loop later")
+    @Test("on the shared loop a submission is answered inside runSubmittedInProcessIfOnLoop (committed after its record); off it, by the loop later")
     func inlineOnTheLoopOnly() async throws {
         let keys = try RelayWarningSinkTests.Keys()
         defer { keys.remove() }
@@ -51,5 +52,38 @@ struct SharedProcessingLoopTests {
         _ = try? await task.value
         try await group.shutdownGracefully()
         #expect(try RelayWarningSinkTests.keysInOutbox(keys) == ["ev-loop#0", "ev-off#0"])
+    }
+
+    @Test("the direct sink on the shared loop: a record's warnings are acknowledged before their commit, and recordProcessed() commits them")
+    func recordProcessedCommits() async throws {
+        let keys = try RelayWarningSinkTests.Keys()
+        defer { keys.remove() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let service = RelayService(configuration: keys.configuration(port: 0), eventLoopGroup: group)
+        let task = Task { try await service.run() }
+        _ = try await service.waitUntilListening()
+        let sink = try DirectRelaySink(service: service)
+        await sink.start()
+        // Readers of a second connection see committed rows only.
+        let observer = try RelayOutbox(path: keys.directory + "/outbox.sqlite", checkpointInterval: nil)
+        defer { try? observer.close() }
+        let key = keys.privateKey
+        let loop = group.next()
+        let (beforeCommit, afterCommit, delivered) = try await loop.submit { () throws -> (Int, Int, Int) in
+            for update in 0..<2 {
+                let m = RelayWarningSinkTests.warning("ev-record", update: update)
+                let envelope = try SignedEnvelope.sign(m, with: key)
+                #expect(try sink.deliverImmediately(m, envelope: LazyEnvelope(m) { _ in envelope }, trace: WarningTrace()))
+            }
+            let before = try observer.pendingCount()
+            sink.recordProcessed()
+            return (before, try observer.pendingCount(), sink.delivered)
+        }.get()
+        #expect(delivered == 2, "both acknowledged inside the record")
+        #expect(beforeCommit == 0, "not committed before the record is processed")
+        #expect(afterCommit == 2)
+        task.cancel()
+        _ = try? await task.value
+        try await group.shutdownGracefully()
     }
 }
