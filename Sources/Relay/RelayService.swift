@@ -447,7 +447,7 @@ public struct RelayInProcessResult: Sendable, Equatable {
     /// The outbox append returned (nil unless newly accepted): its commit, or, with
     /// ``commitDeferred``, its INSERT into the record transaction (committed later).
     public var committedNanos: Int64?
-    /// The MQTT PUBLISH was written to the broker socket, right after the commit on the same
+    /// The MQTT PUBLISH was written to the broker socket, right after the append on the same
     /// thread (nil when it went through the forwarder's queue instead: broker not connected or
     /// window full; or not newly accepted).
     public var publishedNanos: Int64?
