@@ -180,13 +180,8 @@ public final class IngestService: Service, Sendable {
         let client = self.client
         let processor = self.processor
         if let priority = configuration.realtimePriority {
-            let problem: String?
-            do {
-                problem = try await processor.loop.submit { ProcessingThreadPriority.applyToCurrentThread(priority) }.get()
-            } catch {
-                problem = "\(error)"
-            }
-            if let problem {
+            let loop = processor.loop
+            if let problem = await ProcessingThreadPriority.apply(priority, on: { try await loop.submit($0).get() }) {
                 logger.warning("processing thread keeps its normal priority", metadata: ["realtimePriority": "\(priority)", "reason": "\(problem)"])
             } else {
                 logger.info("processing thread at real-time priority", metadata: ["policy": "SCHED_FIFO", "priority": "\(priority)"])

@@ -213,13 +213,7 @@ public final class RelayService: Service {
         let loop = inputGroup.next()
         if let priority = configuration.realtimePriority {
             if ownsGroup {
-                let problem: String?
-                do {
-                    problem = try await loop.submit { ProcessingThreadPriority.applyToCurrentThread(priority) }.get()
-                } catch {
-                    problem = "\(error)"
-                }
-                if let problem {
+                if let problem = await ProcessingThreadPriority.apply(priority, on: { try await loop.submit($0).get() }) {
                     logger.warning("relay loop keeps its normal priority", metadata: ["realtimePriority": "\(priority)", "reason": "\(problem)"])
                 } else {
                     logger.info("relay loop at real-time priority", metadata: ["policy": "SCHED_FIFO", "priority": "\(priority)"])

@@ -48,6 +48,17 @@ public enum ProcessingThreadPriority: Sendable {
         #endif
     }
 
+    /// Sets `SCHED_FIFO` at `priority` on the thread that `run` executes its closure on (an event
+    /// loop's `submit`). Returns nil on success, else the reason (including `run`'s own error).
+    public static func apply(_ priority: Int,
+                             on run: (@escaping @Sendable () -> String?) async throws -> String?) async -> String? {
+        do {
+            return try await run { applyToCurrentThread(priority) }
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// The calling thread's scheduling policy and priority (for logs and tests).
     public static func currentThread() -> (fifo: Bool, priority: Int) {
         #if os(Linux)

@@ -13,14 +13,21 @@ import Testing
 
 @Suite("Shared processing loop (ingest + in-process relay)")
 struct SharedProcessingLoopTests {
-    @Test("on the shared loop a submission is answered inside runSubmittedInProcessIfOnLoop (committed after its record); off it, by the loop later")
-    func inlineOnTheLoopOnly() async throws {
-        let keys = try RelayWarningSinkTests.Keys()
-        defer { keys.remove() }
+    /// A running relay on a one-thread group of the test's own (as the daemon's processing loop).
+    static func relayOnSharedLoop(_ keys: RelayWarningSinkTests.Keys) async throws
+        -> (RelayService, Task<Void, any Error>, MultiThreadedEventLoopGroup) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let service = RelayService(configuration: keys.configuration(port: 0), eventLoopGroup: group)
         let task = Task { try await service.run() }
         _ = try await service.waitUntilListening()
+        return (service, task, group)
+    }
+
+    @Test("on the shared loop a submission is answered inside runSubmittedInProcessIfOnLoop (committed after its record); off it, by the loop later")
+    func inlineOnTheLoopOnly() async throws {
+        let keys = try RelayWarningSinkTests.Keys()
+        defer { keys.remove() }
+        let (service, task, group) = try await Self.relayOnSharedLoop(keys)
         let loop = group.next()
         let key = keys.privateKey
 
@@ -58,10 +65,7 @@ struct SharedProcessingLoopTests {
     func recordProcessedCommits() async throws {
         let keys = try RelayWarningSinkTests.Keys()
         defer { keys.remove() }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let service = RelayService(configuration: keys.configuration(port: 0), eventLoopGroup: group)
-        let task = Task { try await service.run() }
-        _ = try await service.waitUntilListening()
+        let (service, task, group) = try await Self.relayOnSharedLoop(keys)
         let sink = try DirectRelaySink(service: service)
         await sink.start()
         // Readers of a second connection see committed rows only.
