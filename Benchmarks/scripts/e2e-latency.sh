@@ -36,6 +36,10 @@
 # normal priority). Default 0: normal priority. Here Mosquitto and the subscriber share the 2 cores
 # with the daemon, and a real-time processing thread makes them wait: arrival → PUBLISH written
 # gets faster, arrival → subscriber slower (Benchmarks/README.md, session 5).
+# QW_E2E_PIN=1 pins the daemon (ingest, and `quakewarn relay` with QW_E2E_RELAY=process) to CPU 0
+# and Mosquitto, the feed and the subscriber to CPU 1 (taskset; needs 2 CPUs), so the broker's
+# wake-ups do not preempt the daemon's processing thread on its core (as with a broker on another
+# machine). Default 0: everything shares both cores (Benchmarks/README.md, session 6).
 # Needs mosquitto (Debian package; scripts/ensure-deps.sh installs it). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -74,7 +78,24 @@ wait_for_line() { # FILE PATTERN SECONDS → prints the first matching line
 }
 
 echo "== private Mosquitto on 127.0.0.1 ==" >&2
+PIN=${QW_E2E_PIN:-0}
+DAEMON_CPU=()
+OTHERS_CPU=()
+if [ "$PIN" = 1 ]; then
+    if ! command -v taskset >/dev/null 2>&1 || [ "$(nproc)" -lt 2 ]; then
+        echo "e2e: QW_E2E_PIN=1 needs taskset and at least 2 CPUs" >&2
+        exit 2
+    fi
+    DAEMON_CPU=(taskset -c 0)
+    OTHERS_CPU=(taskset -c 1)
+elif [ "$PIN" != 0 ]; then
+    echo "e2e: QW_E2E_PIN must be 0 or 1 (got '$PIN')" >&2
+    exit 2
+fi
 eval "$(scripts/test-env/mosquitto.sh start)"
+if [ "$PIN" = 1 ]; then
+    for pid in $(pgrep -f "mosquitto -d -c $MQTT_TEST_DIR"); do taskset -a -p -c 1 "$pid" > /dev/null; done
+fi
 printf '%s\n' "$MQTT_TEST_PASSWORD" > "$WORK/mqtt.password"
 
 "$QW" keys generate --out "$WORK/keys" >&2
@@ -94,7 +115,7 @@ if [ "$RELAY_MODE" = inprocess ] || [ "$RELAY_MODE" = inprocess-socket ]; then
     if [ "$RELAY_MODE" = inprocess-socket ]; then export QW_INGEST_RELAY_TRANSPORT=socket; else export QW_INGEST_RELAY_TRANSPORT=direct; fi
 elif [ "$RELAY_MODE" = process ]; then
     if [ -n "$RT_LINE" ]; then echo "$RT_LINE" >> "$WORK/relay.yaml"; fi
-    "$QW" relay --config "$WORK/relay.yaml" --log-level warning 2> "$WORK/relay.err" &
+    "${DAEMON_CPU[@]}" "$QW" relay --config "$WORK/relay.yaml" --log-level warning 2> "$WORK/relay.err" &
     PIDS+=($!)
     RELAY_PORT=$(wait_for_line "$WORK/relay.err" "relay: input listening on" 60 | sed -E 's/.*127\.0\.0\.1:([0-9]+).*/\1/')
     RELAY_SECTION="relay: {host: 127.0.0.1, port: $RELAY_PORT, tokenFile: input.token}"
@@ -140,14 +161,14 @@ for run in "${RUNS[@]}"; do
         RUN_RELAY_SECTION=$RELAY_SECTION
     fi
 
-    "$QW" subscribe --mqtt "127.0.0.1:$MQTT_TEST_PORT" --username "$MQTT_TEST_USER" --password-file "$WORK/mqtt.password" \
+    "${OTHERS_CPU[@]}" "$QW" subscribe --mqtt "127.0.0.1:$MQTT_TEST_PORT" --username "$MQTT_TEST_USER" --password-file "$WORK/mqtt.password" \
         --topic 'quakewarn/warnings/#' --public-key "$WORK/keys/quakewarn-signing.pub" --count "$expected" --timeout 600 \
         > "$WORK/received-$name.jsonl" 2> "$WORK/subscribe-$name.err" &
     SUB=$!
     PIDS+=($SUB)
     wait_for_line "$WORK/subscribe-$name.err" "subscribed to" 30 >/dev/null
 
-    "$QW" feed "$scenario" --port 0 --speed "$SPEED" "${FEED_ARGS[@]}" 2> "$WORK/feed-$name.err" &
+    "${OTHERS_CPU[@]}" "$QW" feed "$scenario" --port 0 --speed "$SPEED" "${FEED_ARGS[@]}" 2> "$WORK/feed-$name.err" &
     FEED=$!
     PIDS+=($FEED)
     FEED_PORT=$(wait_for_line "$WORK/feed-$name.err" "listening on" 60 | sed -E 's/.*:([0-9]+)$/\1/')
@@ -162,8 +183,8 @@ $RUN_RELAY_SECTION
 signing: {privateKeyFile: keys/quakewarn-signing.key}
 $RT_LINE
 YAML
-    echo "== $name: feed (speed $SPEED, records: $RECORD_SECONDS s, relay: $RELAY_MODE, processing thread: ${RT_LINE:-normal priority}) → ingest → relay → Mosquitto → subscriber ==" >&2
-    "$QW" ingest --config "$WORK/ingest-$name.yaml" --log-level warning 2> "$WORK/ingest-$name.err" &
+    echo "== $name: feed (speed $SPEED, records: $RECORD_SECONDS s, relay: $RELAY_MODE, processing thread: ${RT_LINE:-normal priority}$([ "$PIN" = 1 ] && echo ", daemon on CPU 0, the rest on CPU 1")) → ingest → relay → Mosquitto → subscriber ==" >&2
+    "${DAEMON_CPU[@]}" "$QW" ingest --config "$WORK/ingest-$name.yaml" --log-level warning 2> "$WORK/ingest-$name.err" &
     INGEST=$!
     PIDS+=($INGEST)
     if ! wait "$SUB"; then
