@@ -58,6 +58,22 @@ struct BenchEndToEndReport: ParsableCommand {
 
     static func int64(_ value: Any?) -> Int64? { (value as? NSNumber)?.int64Value }
 
+    /// Positions from this one on share a row of the by-position table.
+    static let lastPositionRow = 4
+
+    /// For each warning (in any order), its position (1, 2, …) among the warnings released by
+    /// the same packet (same `arrival` stamp), in the order the pipeline released them.
+    static func positionsInRecord(_ warnings: [(arrival: Int64, released: Int64)]) -> [Int] {
+        var byRecord: [Int64: [Int]] = [:]
+        for (index, w) in warnings.enumerated() { byRecord[w.arrival, default: []].append(index) }
+        var positions = [Int](repeating: 0, count: warnings.count)
+        for indices in byRecord.values {
+            let ordered = indices.sorted { (warnings[$0].released, $0) < (warnings[$1].released, $1) }
+            for (k, index) in ordered.enumerated() { positions[index] = k + 1 }
+        }
+        return positions
+    }
+
     func run() throws {
         let sent: [[String: Any]]
         let got: [[String: Any]]
@@ -100,6 +116,7 @@ struct BenchEndToEndReport: ParsableCommand {
         var histograms = segments.map { _ in histogram() }
         var joined = 0, missing = 0, untraced = 0, committedCount = 0, appendedCount = 0, publishedCount = 0
         var seen = Set<Key>()
+        var traced: [(object: [String: Any], received: Int64)] = []
         for object in sent {
             guard let id = object["id"] as? String, let update = (object["updateNumber"] as? NSNumber)?.intValue,
                   Self.int64(object["ackNanos"]) != nil else { continue }
@@ -108,6 +125,7 @@ struct BenchEndToEndReport: ParsableCommand {
             guard let received = receipt[key] else { missing += 1; continue }
             guard Self.int64(object["recordArrivalNanos"]) != nil else { untraced += 1; continue }
             joined += 1
+            traced.append((object, received))
             if Self.int64(object["committedNanos"]) != nil { committedCount += 1 }
             if Self.int64(object["appendedNanos"]) != nil { appendedCount += 1 }
             if Self.int64(object["publishedNanos"]) != nil { publishedCount += 1 }
@@ -128,8 +146,28 @@ struct BenchEndToEndReport: ParsableCommand {
                           "packet in -> subscriber"][budgetIndex == 6 ? 1 : (budgetIndex == 1 ? 0 : 2)]
         let p99 = Double(budgetRow.valueAtPercentile(99)) / 1000
         let verdict = p99 <= budgetMicroseconds ? "within budget" : "OVER budget"
+        // The budget segment again, by position of the warning among those its packet released
+        // (the k-th waits for the k−1 before it on the daemon's one thread).
+        let budgetTo = segments[budgetIndex].2
+        let positions = Self.positionsInRecord(traced.map {
+            (arrival: Self.int64($0.object["recordArrivalNanos"]) ?? 0, released: Self.int64($0.object["releasedNanos"]) ?? 0)
+        })
+        var byPosition: [Int: Histogram<UInt64>] = [:]
+        for ((object, received), position) in zip(traced, positions) {
+            guard let a = Self.int64(object["recordArrivalNanos"]),
+                  let b = budgetTo == "received" ? received : Self.int64(object[budgetTo]) else { continue }
+            let shown = min(position, Self.lastPositionRow)
+            var h = byPosition[shown] ?? histogram()
+            _ = h.record(UInt64(max(0, b - a)))
+            byPosition[shown] = h
+        }
+        let positionRows = byPosition.keys.sorted().compactMap { k -> (String, Histogram<UInt64>)? in
+            guard let h = byPosition[k] else { return nil }
+            let ordinal = ["1st", "2nd", "3rd"].indices.contains(k - 1) ? ["1st", "2nd", "3rd"][k - 1] : "\(k)th"
+            return ("  \(ordinal)\(k == Self.lastPositionRow ? " or later" : "") warning of its packet (\(h.totalCount))", h)
+        }
         if json {
-            for (name, h) in rows {
+            for (name, h) in rows + positionRows.map({ ("\(segments[budgetIndex].0), \($0.0.trimmingCharacters(in: .whitespaces))", $0.1) }) {
                 let trimmed = name.trimmingCharacters(in: .whitespaces)
                 print("{\"segment\":\"\(trimmed)\",\"count\":\(h.totalCount),\"p50Microseconds\":\(Double(h.valueAtPercentile(50)) / 1000),"
                       + "\"p99Microseconds\":\(Double(h.valueAtPercentile(99)) / 1000),\"p999Microseconds\":\(Double(h.valueAtPercentile(99.9)) / 1000),"
@@ -142,6 +180,14 @@ struct BenchEndToEndReport: ParsableCommand {
                 let cells = [h.valueAtPercentile(50), h.valueAtPercentile(99), h.valueAtPercentile(99.9), h.max]
                     .map { String(format: "%12.1f", Double($0) / 1000) }.joined()
                 print(name.padding(toLength: 52, withPad: " ", startingAt: 0) + cells)
+            }
+            if positionRows.count > 1 {
+                print("\(segments[budgetIndex].0.trimmingCharacters(in: .whitespaces)), by position among the warnings its packet released:")
+                for (name, h) in positionRows {
+                    let cells = [h.valueAtPercentile(50), h.valueAtPercentile(99), h.valueAtPercentile(99.9), h.max]
+                        .map { String(format: "%12.1f", Double($0) / 1000) }.joined()
+                    print(name.padding(toLength: 52, withPad: " ", startingAt: 0) + cells)
+                }
             }
             if committedCount > 0 || appendedCount > 0 {
                 print("in-process relay: PUBLISH written right after the outbox append for \(publishedCount) of \(committedCount + appendedCount) warnings"

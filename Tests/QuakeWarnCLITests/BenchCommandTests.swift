@@ -71,4 +71,47 @@ struct BenchCommandTests {
         #expect(run.stderr.contains("--packets"))
         #expect(run.stdout.isEmpty)
     }
+
+    @Test("e2e-report: every segment from the two logs, the budget verdict, and the budget segment by position in the packet")
+    func endToEndReport() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qw-e2e-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Two packets: the first released one warning, the second three (listed out of order).
+        // Arrival -> PUBLISH: 400 us; then 500, 900 and 1,400 us for the second packet's 1st, 2nd, 3rd.
+        let t0: Int64 = 1_800_000_000_000_000_000, t1 = t0 + 1_000_000_000
+        func line(_ id: String, _ u: Int, arrival: Int64, released: Int64, published: Int64) -> String {
+            "{\"id\":\"\(id)\",\"updateNumber\":\(u),\"recordArrivalNanos\":\(arrival),\"processingStartNanos\":\(arrival + 50_000),"
+                + "\"releasedNanos\":\(released),\"queuedNanos\":\(released + 10_000),\"intakeStartNanos\":\(released + 12_000),"
+                + "\"appendedNanos\":\(published - 20_000),\"publishedNanos\":\(published),\"ackNanos\":\(published + 1_000)}"
+        }
+        let sent = [
+            line("ev", 0, arrival: t0, released: t0 + 200_000, published: t0 + 400_000),
+            line("ev", 3, arrival: t1, released: t1 + 1_200_000, published: t1 + 1_400_000),
+            line("ev", 1, arrival: t1, released: t1 + 300_000, published: t1 + 500_000),
+            line("ev", 2, arrival: t1, released: t1 + 700_000, published: t1 + 900_000),
+        ]
+        let received = (0..<4).map { u in "{\"id\":\"ev\",\"updateNumber\":\(u),\"receivedNanos\":\(t1 + 5_000_000)}" }
+        let latency = directory.appendingPathComponent("latency.jsonl").path
+        let receipts = directory.appendingPathComponent("received.jsonl").path
+        try Data((sent.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: latency))
+        try Data((received.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: receipts))
+
+        let run = try CLIRunner.run(["bench", "e2e-report", "--latency", latency, "--received", receipts])
+        #expect(run.status == 1, "p99 1.4 ms is over the 1 ms budget: \(run.stdout) \(run.stderr)")
+        let rows = run.stdoutLines
+        func row(_ prefix: String) -> [Double]? {
+            rows.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
+                .map { $0.split(separator: " ").compactMap { Double($0) } }
+        }
+        // p50 and max of the budget segment by position (HdrHistogram: 3 significant digits).
+        let first = try #require(row("1st warning of its packet (2)"), "\(rows)")
+        let second = try #require(row("2nd warning of its packet (1)"), "\(rows)")
+        let third = try #require(row("3rd warning of its packet (1)"), "\(rows)")
+        #expect(abs((first.last ?? 0) - 500) < 1)
+        #expect(abs((second.first ?? 0) - 900) < 1)
+        #expect(abs((third.first ?? 0) - 1400) < 2)
+        #expect(rows.contains { $0.contains("OVER budget") })
+        #expect(rows.contains { $0.contains("4 of them PUBLISH before COMMIT") })
+    }
 }
