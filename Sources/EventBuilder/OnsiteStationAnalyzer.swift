@@ -88,15 +88,13 @@ public struct OnsiteStationAnalyzer: Sendable {
 
     /// Each component's buffer holds at most 2 × `bufferSeconds` plus one block (see
     /// ``process(_:)``): reserved for blocks of up to 512 samples and written once here, so the
-    /// steady state neither reallocates nor takes page faults on first writes (as the picker's,
-    /// `GlitchRejectingPicker.touchedBuffer`).
+    /// steady state neither reallocates nor takes page faults on first writes
+    /// (`Array(emptyPrefaulted:filler:)`, as the picker's buffers).
     private mutating func reserveBuffers() {
         guard samplingRateHz.isFinite else { return }
         let keep = SampleBlock.sampleCount(seconds: configuration.bufferSeconds, samplingRateHz: samplingRateHz)
         for k in components.indices {
-            var buffer = [Double](repeating: 0, count: 2 * keep + 512)
-            buffer.removeAll(keepingCapacity: true)
-            components[k].samples = buffer
+            components[k].samples = [Double](emptyPrefaulted: 2 * keep + 512, filler: 0)
         }
     }
 

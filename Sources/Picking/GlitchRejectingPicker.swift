@@ -170,11 +170,10 @@ public struct GlitchRejectingPicker: Sendable {
 
         init(filterStateCount: Int, reservingCapacity n: Int, stalta: RecursiveSTALTA) {
             self.filterStateCount = filterStateCount
-            // Written once (see GlitchRejectingPicker.touchedBuffer): no page faults later.
-            indices = GlitchRejectingPicker.touchedBuffer(n)
-            staltas = [RecursiveSTALTA](repeating: stalta, count: n)
-            staltas.removeAll(keepingCapacity: true)
-            filterStates = GlitchRejectingPicker.touchedBuffer(n * filterStateCount)
+            // Written once (Array(emptyPrefaulted:filler:)): no page faults later.
+            indices = [Int](emptyPrefaulted: n, filler: 0)
+            staltas = [RecursiveSTALTA](emptyPrefaulted: n, filler: stalta)
+            filterStates = [Double](emptyPrefaulted: n * filterStateCount, filler: 0)
         }
 
         var lastSampleIndex: Int? { indices.isEmpty ? nil : indices[indices.count - 1] }
@@ -324,21 +323,11 @@ public struct GlitchRejectingPicker: Sendable {
                                                                          samplingRateHz: fs))
         self.repickScratch = [Double](repeating: 0, count: 2 * min(aicWindow, keepSamples + 1))
         self.glitchScratch = [Double](repeating: 0, count: keepSamples + 1)
-        raw = Self.touchedBuffer(capacity)
-        input = Self.touchedBuffer(capacity)
-        filtered = Self.touchedBuffer(capacity)
-        cf = Self.touchedBuffer(capacity)
-    }
-
-    /// An empty array with room for `capacity` elements whose memory has been written once: a
-    /// reserved but untouched buffer costs a page fault (the kernel zeroing a fresh page) at the
-    /// first write to each 4 KiB of it, i.e. during the first `2 × bufferSeconds` of processing.
-    /// In `quakewarn bench scale` those faults were over half of the profile. Touched here, the
-    /// cost is paid once at construction.
-    static func touchedBuffer<T: Numeric>(_ capacity: Int) -> [T] {
-        var buffer = [T](repeating: 0, count: capacity)
-        buffer.removeAll(keepingCapacity: true)
-        return buffer
+        // Written once now, not page-faulted in during the first 2 × bufferSeconds of the stream.
+        raw = [Double](emptyPrefaulted: capacity, filler: 0)
+        input = [Double](emptyPrefaulted: capacity, filler: 0)
+        filtered = [Double](emptyPrefaulted: capacity, filler: 0)
+        cf = [Double](emptyPrefaulted: capacity, filler: 0)
     }
 
     private func time(ofGlobal g: Int) -> Timestamp {
