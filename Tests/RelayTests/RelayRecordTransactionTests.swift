@@ -166,7 +166,7 @@ struct RelayRecordTransactionTests {
         #expect(try observer.all().count == 3)
 
         // The broker got all three; their PUBACKs are recorded in the outbox.
-        try await waitUntil(30, "three messages at the subscriber") { subscriber.received.items.withLock { $0.count } >= 3 }
+        try await subscriber.waitForCount(3, within: 30, "three messages at the subscriber")
         try await waitUntil(30, "delivery marks") { (try? observer.pendingCount()) == 0 }
         await subscriber.stop()
         task.cancel()
