@@ -176,18 +176,15 @@ struct BenchEndToEndReport: ParsableCommand {
         } else {
             print("end-to-end latency over \(joined) warnings (\(missing) without receipt, \(untraced) without a traced record)")
             print("segment".padding(toLength: 52, withPad: " ", startingAt: 0) + "      p50 us      p99 us    p99.9 us      max us")
-            for (name, h) in rows {
+            func printRow(_ name: String, _ h: Histogram<UInt64>) {
                 let cells = [h.valueAtPercentile(50), h.valueAtPercentile(99), h.valueAtPercentile(99.9), h.max]
                     .map { String(format: "%12.1f", Double($0) / 1000) }.joined()
                 print(name.padding(toLength: 52, withPad: " ", startingAt: 0) + cells)
             }
+            for (name, h) in rows { printRow(name, h) }
             if positionRows.count > 1 {
                 print("\(segments[budgetIndex].0.trimmingCharacters(in: .whitespaces)), by position among the warnings its packet released:")
-                for (name, h) in positionRows {
-                    let cells = [h.valueAtPercentile(50), h.valueAtPercentile(99), h.valueAtPercentile(99.9), h.max]
-                        .map { String(format: "%12.1f", Double($0) / 1000) }.joined()
-                    print(name.padding(toLength: 52, withPad: " ", startingAt: 0) + cells)
-                }
+                for (name, h) in positionRows { printRow(name, h) }
             }
             if committedCount > 0 || appendedCount > 0 {
                 print("in-process relay: PUBLISH written right after the outbox append for \(publishedCount) of \(committedCount + appendedCount) warnings"
