@@ -40,6 +40,10 @@
 # and Mosquitto, the feed and the subscriber to CPU 1 (taskset; needs 2 CPUs), so the broker's
 # wake-ups do not preempt the daemon's processing thread on its core (as with a broker on another
 # machine). Default 0: everything shares both cores (Benchmarks/README.md, session 6).
+# QW_E2E_CPU_LATENCY=US holds a PM QoS CPU wake-up latency limit of US microseconds while the
+# daemon runs (ingest.yaml `cpuWakeupLatencyMicroseconds`, and relay.yaml with
+# QW_E2E_RELAY=process; 0: idle CPUs poll instead of halting; needs root, else the daemon logs a
+# warning). Default: unset, no request (Benchmarks/README.md, session 7).
 # Needs mosquitto (Debian package; scripts/ensure-deps.sh installs it). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -103,6 +107,11 @@ echo "e2e-input-token-$RANDOM$RANDOM" > "$WORK/input.token"
 RT=${QW_E2E_RT:-0}
 if ! [[ "$RT" =~ ^[0-9]+$ ]] || [ "$RT" -gt 99 ]; then echo "e2e: QW_E2E_RT must be 0 (off) or 1…99 (got '$RT')" >&2; exit 2; fi
 if [ "$RT" = 0 ]; then RT_LINE=""; else RT_LINE="realtimePriority: $RT"; fi
+CPU_LATENCY=${QW_E2E_CPU_LATENCY:-}
+if [ -n "$CPU_LATENCY" ] && ! [[ "$CPU_LATENCY" =~ ^[0-9]+$ ]]; then
+    echo "e2e: QW_E2E_CPU_LATENCY must be a number of microseconds (got '$CPU_LATENCY')" >&2; exit 2
+fi
+CPU_LATENCY_LINE=${CPU_LATENCY:+cpuWakeupLatencyMicroseconds: $CPU_LATENCY}
 cat > "$WORK/relay.yaml" <<YAML
 input: {host: 127.0.0.1, port: 0, tokenFile: input.token}
 verification: {publicKeyFiles: [keys/quakewarn-signing.pub]}
@@ -115,6 +124,7 @@ if [ "$RELAY_MODE" = inprocess ] || [ "$RELAY_MODE" = inprocess-socket ]; then
     if [ "$RELAY_MODE" = inprocess-socket ]; then export QW_INGEST_RELAY_TRANSPORT=socket; else export QW_INGEST_RELAY_TRANSPORT=direct; fi
 elif [ "$RELAY_MODE" = process ]; then
     if [ -n "$RT_LINE" ]; then echo "$RT_LINE" >> "$WORK/relay.yaml"; fi
+    if [ -n "$CPU_LATENCY_LINE" ]; then echo "$CPU_LATENCY_LINE" >> "$WORK/relay.yaml"; fi
     "${DAEMON_CPU[@]}" "$QW" relay --config "$WORK/relay.yaml" --log-level warning 2> "$WORK/relay.err" &
     PIDS+=($!)
     RELAY_PORT=$(wait_for_line "$WORK/relay.err" "relay: input listening on" 60 | sed -E 's/.*127\.0\.0\.1:([0-9]+).*/\1/')
@@ -182,8 +192,9 @@ output: {directory: ingest-$name}
 $RUN_RELAY_SECTION
 signing: {privateKeyFile: keys/quakewarn-signing.key}
 $RT_LINE
+$CPU_LATENCY_LINE
 YAML
-    echo "== $name: feed (speed $SPEED, records: $RECORD_SECONDS s, relay: $RELAY_MODE, processing thread: ${RT_LINE:-normal priority}$([ "$PIN" = 1 ] && echo ", daemon on CPU 0, the rest on CPU 1")) → ingest → relay → Mosquitto → subscriber ==" >&2
+    echo "== $name: feed (speed $SPEED, records: $RECORD_SECONDS s, relay: $RELAY_MODE, processing thread: ${RT_LINE:-normal priority}$([ "$PIN" = 1 ] && echo ", daemon on CPU 0, the rest on CPU 1")${CPU_LATENCY_LINE:+, $CPU_LATENCY_LINE}) → ingest → relay → Mosquitto → subscriber ==" >&2
     "${DAEMON_CPU[@]}" "$QW" ingest --config "$WORK/ingest-$name.yaml" --log-level warning 2> "$WORK/ingest-$name.err" &
     INGEST=$!
     PIDS+=($INGEST)
@@ -204,5 +215,8 @@ done
 echo "== report ==" >&2
 if [ -n "$RT_LINE" ] && grep -qh "keeps its normal priority" "$WORK"/ingest-*.err 2>/dev/null; then
     echo "note: $RT_LINE was refused, the processing thread ran at normal priority: $(grep -h "keeps its normal priority" "$WORK"/ingest-*.err | head -1)" >&2
+fi
+if [ -n "$CPU_LATENCY_LINE" ] && grep -qh "no CPU wake-up latency limit" "$WORK"/ingest-*.err 2>/dev/null; then
+    echo "note: $CPU_LATENCY_LINE was refused: $(grep -h "no CPU wake-up latency limit" "$WORK"/ingest-*.err | head -1)" >&2
 fi
 "$QW" bench e2e-report --latency "$WORK/latency.jsonl" --received "$WORK/received.jsonl"

@@ -26,6 +26,7 @@ import Yams
 /// timeJumpSeconds: 600               # a larger backward/forward jump is a clock jump (InputGuard)
 /// warmUp: true                       # warm the warning path up on synthetic data before the first record (DaemonWarmUp)
 /// realtimePriority: 10               # optional: SCHED_FIFO priority 1–99 of the processing thread (needs CAP_SYS_NICE)
+/// cpuWakeupLatencyMicroseconds: 0    # optional: PM QoS CPU wake-up latency limit held while running (needs root)
 /// ```
 ///
 /// Every relative path is resolved against the directory of the ingest file. Unknown keys are
@@ -124,12 +125,16 @@ public struct IngestConfiguration: Sendable, Equatable {
     /// SeedLink reads, pipeline, signing, in-process relay); nil (default): the normal
     /// time-sharing priority. See ``ProcessingThreadPriority``.
     public var realtimePriority: Int?
+    /// A CPU wake-up latency limit (µs, 0…2,000,000,000) requested from the kernel's PM QoS
+    /// interface while the daemon runs (``CPULatencyRequest``); 0 keeps idle CPUs polling instead
+    /// of halting. nil (default): no request.
+    public var cpuWakeupLatencyMicroseconds: Int?
 
     /// A configuration built in code (tests, embedding); paths are used as given.
     public init(file: String = "", stationConfigurationPath: String, status: WarningStatus? = nil, seedlink: SeedLink,
                 outputDirectory: String? = nil, relay: Relay? = nil, privateKeyFile: String? = nil, metrics: Endpoint? = nil,
                 streamTimeoutSeconds: Double = 10, timeJumpSeconds: Double = 600, warmUp: Bool = true,
-                realtimePriority: Int? = nil) {
+                realtimePriority: Int? = nil, cpuWakeupLatencyMicroseconds: Int? = nil) {
         self.file = file
         self.stationConfigurationPath = stationConfigurationPath
         self.status = status
@@ -142,6 +147,7 @@ public struct IngestConfiguration: Sendable, Equatable {
         self.timeJumpSeconds = timeJumpSeconds
         self.warmUp = warmUp
         self.realtimePriority = realtimePriority
+        self.cpuWakeupLatencyMicroseconds = cpuWakeupLatencyMicroseconds
     }
 
     // MARK: - Loading
@@ -246,7 +252,7 @@ private struct Reader {
     mutating func configuration(_ node: Node) throws(ConfigurationError) -> IngestConfiguration {
         let top = try mapping(node, "", allowed: ["configuration", "status", "seedlink", "output", "relay", "signing",
                                                   "metrics", "streamTimeoutSeconds", "timeJumpSeconds", "warmUp",
-                                                  "realtimePriority"])
+                                                  "realtimePriority", "cpuWakeupLatencyMicroseconds"])
         guard let config = try string(top, "configuration", "") else {
             throw fail("configuration", "required key is missing (the station/target configuration file)")
         }
@@ -299,7 +305,8 @@ private struct Reader {
             streamTimeoutSeconds: try double(top, "streamTimeoutSeconds", "", range: 0.5...86_400) ?? 10,
             timeJumpSeconds: try double(top, "timeJumpSeconds", "", range: 1...31_622_400) ?? 600,
             warmUp: try bool(top, "warmUp", "") ?? true,
-            realtimePriority: try integer(top, "realtimePriority", "", range: 1...99))
+            realtimePriority: try integer(top, "realtimePriority", "", range: 1...99),
+            cpuWakeupLatencyMicroseconds: try integer(top, "cpuWakeupLatencyMicroseconds", "", range: 0...2_000_000_000))
     }
 
     func seedLink(_ node: Node) throws(ConfigurationError) -> IngestConfiguration.SeedLink {

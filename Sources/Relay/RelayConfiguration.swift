@@ -18,6 +18,7 @@ import Yams
 /// websocket:    {host: 127.0.0.1, port: 7301, tokensFile: websocket.tokens}     # optional
 /// metrics:      {host: 127.0.0.1, port: 9301, maxUnacknowledgedAgeSeconds: 10}  # optional
 /// realtimePriority: 10   # optional: SCHED_FIFO priority 1–99 of the relay's loop (own process only)
+/// cpuWakeupLatencyMicroseconds: 0   # optional: PM QoS CPU wake-up latency limit (own process only; needs root)
 /// ```
 public struct RelayConfiguration: Sendable, Equatable {
     /// The authenticated warning input (protocol QWRI/1, see ``RelayInputServer``).
@@ -146,9 +147,15 @@ public struct RelayConfiguration: Sendable, Equatable {
     /// runs on the daemon's processing thread: ingest.yaml `realtimePriority`). Needs
     /// CAP_SYS_NICE, else a warning and normal priority. docs/relay.md, "Real-time priority".
     public var realtimePriority: Int?
+    /// A CPU wake-up latency limit (µs) requested from the kernel's PM QoS interface while the
+    /// relay runs as its own process (`CPULatencyRequest`); nil (default): none. Ignored, with a
+    /// notice, inside `quakewarn ingest` (ingest.yaml `cpuWakeupLatencyMicroseconds`: the request
+    /// is machine-wide). Needs root, else a warning.
+    public var cpuWakeupLatencyMicroseconds: Int?
 
     public init(input: Input, verification: Verification, outbox: Outbox, mqtt: MQTT,
-                websocket: WebSocket? = nil, metrics: Metrics? = nil, realtimePriority: Int? = nil) {
+                websocket: WebSocket? = nil, metrics: Metrics? = nil, realtimePriority: Int? = nil,
+                cpuWakeupLatencyMicroseconds: Int? = nil) {
         self.input = input
         self.verification = verification
         self.outbox = outbox
@@ -156,6 +163,7 @@ public struct RelayConfiguration: Sendable, Equatable {
         self.websocket = websocket
         self.metrics = metrics
         self.realtimePriority = realtimePriority
+        self.cpuWakeupLatencyMicroseconds = cpuWakeupLatencyMicroseconds
     }
 }
 
@@ -286,7 +294,7 @@ private struct ConfigReader {
 
     func configuration(_ root: Node) throws(RelayConfigurationError) -> RelayConfiguration {
         let top = try mapping(root, "", allowed: ["input", "verification", "outbox", "mqtt", "websocket", "metrics",
-                                                  "realtimePriority"])
+                                                  "realtimePriority", "cpuWakeupLatencyMicroseconds"])
 
         let inputNode = try required(top, "input", "")
         let i = try mapping(inputNode, "input", allowed: ["host", "port", "tokenFile", "maxMessageBytes"])
@@ -389,8 +397,12 @@ private struct ConfigReader {
         let realtimePriority = try top["realtimePriority"].map { (n) throws(RelayConfigurationError) in
             try int(n, "realtimePriority", 1...99)
         }
+        let cpuLatency = try top["cpuWakeupLatencyMicroseconds"].map { (n) throws(RelayConfigurationError) in
+            try int(n, "cpuWakeupLatencyMicroseconds", 0...2_000_000_000)
+        }
         return RelayConfiguration(input: input, verification: .init(publicKeyFiles: keyFiles), outbox: outbox,
-                                  mqtt: mqtt, websocket: websocket, metrics: metrics, realtimePriority: realtimePriority)
+                                  mqtt: mqtt, websocket: websocket, metrics: metrics, realtimePriority: realtimePriority,
+                                  cpuWakeupLatencyMicroseconds: cpuLatency)
     }
 }
 

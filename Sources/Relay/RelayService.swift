@@ -222,6 +222,21 @@ public final class RelayService: Service {
                 logger.notice("realtimePriority of the relay configuration ignored: the relay runs on the ingest daemon's processing thread (ingest.yaml realtimePriority)")
             }
         }
+        var latencyRequest: CPULatencyRequest?
+        if let us = configuration.cpuWakeupLatencyMicroseconds {
+            if ownsGroup {
+                let (request, problem) = CPULatencyRequest.request(microseconds: us)
+                if let problem {
+                    logger.warning("no CPU wake-up latency limit", metadata: ["cpuWakeupLatencyMicroseconds": "\(us)", "reason": "\(problem)"])
+                } else {
+                    logger.info("CPU wake-up latency limit held while running", metadata: ["microseconds": "\(us)"])
+                }
+                latencyRequest = request
+            } else {
+                logger.notice("cpuWakeupLatencyMicroseconds of the relay configuration ignored: the relay runs inside the ingest daemon (ingest.yaml cpuWakeupLatencyMicroseconds)")
+            }
+        }
+        defer { withExtendedLifetime(latencyRequest) {} }
         // The first warning's PUBLISH should not pay one-time costs either: the immediate publish
         // path once on a throwaway broker client, nothing sent (MQTTForwarder.warmUpImmediatePublish).
         let sample = OutboxEntry(sequence: 0, kind: .warning, eventId: "qw-relay-warm-up", updateNumber: 0, status: .test,

@@ -50,4 +50,19 @@ import Testing
             }
         }
     }
+
+    @Test("cpuWakeupLatencyMicroseconds in ingest.yaml: absent by default, 0…2,000,000,000 µs; errors name the key")
+    func cpuLatencyKey() throws {
+        let base = "configuration: lezhi.yaml\nseedlink: { port: 18000 }\n"
+        #expect(try IngestConfiguration.parse(yaml: base, file: "/etc/qw/ingest.yaml").cpuWakeupLatencyMicroseconds == nil)
+        #expect(try IngestConfiguration.parse(yaml: base + "cpuWakeupLatencyMicroseconds: 0\n", file: "/etc/qw/ingest.yaml")
+            .cpuWakeupLatencyMicroseconds == 0)
+        for (value, message) in [("-1", "outside 0...2000000000"), ("2000000001", "outside 0...2000000000"), ("low", "expected an integer")] {
+            #expect {
+                try IngestConfiguration.parse(yaml: base + "cpuWakeupLatencyMicroseconds: \(value)\n", file: "/etc/qw/ingest.yaml")
+            } throws: { error in
+                "\(error)".contains("cpuWakeupLatencyMicroseconds") && "\(error)".contains(message)
+            }
+        }
+    }
 }

@@ -44,6 +44,21 @@ struct RelayRealtimePriorityTests {
         }
     }
 
+    @Test("cpuWakeupLatencyMicroseconds: absent by default, 0…2,000,000,000 µs, errors name it")
+    func cpuLatencyKey() throws {
+        let base = RelayConfigurationTests.minimal + "\n"
+        #expect(try RelayConfiguration.parse(yaml: base, file: "r.yaml", baseDirectory: "/srv").cpuWakeupLatencyMicroseconds == nil)
+        #expect(try RelayConfiguration.parse(yaml: base + "cpuWakeupLatencyMicroseconds: 0\n", file: "r.yaml", baseDirectory: "/srv")
+            .cpuWakeupLatencyMicroseconds == 0)
+        for value in ["-1", "2000000001", "low"] {
+            #expect {
+                try RelayConfiguration.parse(yaml: base + "cpuWakeupLatencyMicroseconds: \(value)\n", file: "r.yaml", baseDirectory: "/srv")
+            } throws: { error in
+                "\(error)".contains("cpuWakeupLatencyMicroseconds")
+            }
+        }
+    }
+
     @Test("its own loop runs at SCHED_FIFO when permitted; a loop shared with the caller keeps its policy")
     func ownLoopOnly() async throws {
         let fixture = try RelayFixture()
