@@ -59,7 +59,12 @@ struct RelayRealtimePriorityTests {
         }
     }
 
-    @Test("its own loop runs at SCHED_FIFO when permitted; a loop shared with the caller keeps its policy")
+    // Once in about a hundred runs (session 7, right after a build, not reproduced in 100 more
+    // runs with and without a CPU hog) this test never finished, with nothing in the log to say
+    // where. The limit records a failure naming the test when it runs over (the run may still
+    // wait for the test's task if what it awaits ignores cancellation).
+    @Test("its own loop runs at SCHED_FIFO when permitted; a loop shared with the caller keeps its policy",
+          .timeLimit(.minutes(2)))
     func ownLoopOnly() async throws {
         let fixture = try RelayFixture()
         defer { fixture.remove() }
