@@ -508,11 +508,14 @@ struct BenchSetup: Sendable {
         defer { serviceTask.cancel() }
         let ports = try await service.waitUntilListening()
 
-        // The benchmark's side (input client, subscriber, and this task's send loop) runs on one
-        // dedicated thread of its own: a send is written to the input socket on the thread that
-        // takes its start time, and the subscriber timestamps right after decoding the PUBLISH
-        // from the socket, on that thread, and wakes the send loop without a thread switch.
+        // The benchmark's side runs on two dedicated threads: the input client and this task's
+        // send loop on one (a send is written to the input socket on the thread that takes its
+        // start time, and the ack is stamped where the client decodes it), the subscriber on the
+        // other (it stamps right after decoding the PUBLISH). On one shared thread the ack, which
+        // arrives with the PUBLISH, waited behind the subscriber's handling of it, and the ack
+        // row included that wait.
         let clientGroup = RelayEventLoops.dedicatedGroup()
+        let subscriberGroup = RelayEventLoops.dedicatedGroup()
         let benchExecutor = EventLoopTaskExecutor(loop: clientGroup.next())
         let mqtt = configuration.mqtt
         let lookup = indexByPayload
@@ -521,7 +524,7 @@ struct BenchSetup: Sendable {
             configuration: MQTTClientConfiguration(
                 host: mqtt.host, port: mqtt.port, clientID: mqtt.clientId + "-sub", username: mqtt.username,
                 password: password.map { Array($0.utf8) }),
-            eventLoopGroup: clientGroup,
+            eventLoopGroup: subscriberGroup,
             onMessage: { message in
                 let now = ContinuousClock.now
                 if let index = lookup[Data(message.payload.readableBytesView)] {
@@ -546,11 +549,13 @@ struct BenchSetup: Sendable {
             var iterator = received.makeAsyncIterator()
             for index in 0..<total {
                 let start = ContinuousClock.now
-                switch try await client.sendLine(lines[index]) {
+                // Stamped in the callback, on the client's loop, when the reply is decoded.
+                let (reply, ackTime) = try await client.submit(line: lines[index]).reply
+                    .map { ($0, ContinuousClock.now) }.get()
+                switch reply {
                 case .ack: break
                 case let other: throw RelayBenchError("warning \(index): unexpected reply \(other)")
                 }
-                let ackTime = ContinuousClock.now
                 var arrived = false
                 while !arrived {
                     guard let got = await iterator.next() else { throw RelayBenchError("subscriber stream ended") }
@@ -569,6 +574,7 @@ struct BenchSetup: Sendable {
         serviceTask.cancel()
         _ = try? await serviceTask.value
         try? await clientGroup.shutdownGracefully()
+        try? await subscriberGroup.shutdownGracefully()
 
         func histogram() -> Histogram<UInt64> {
             Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
