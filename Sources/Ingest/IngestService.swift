@@ -188,16 +188,7 @@ public final class IngestService: Service, Sendable {
             }
         }
         // Held until run() returns (the PM QoS request ends when the file is closed).
-        var latencyRequest: CPULatencyRequest?
-        if let us = configuration.cpuWakeupLatencyMicroseconds {
-            let (request, problem) = CPULatencyRequest.request(microseconds: us)
-            if let problem {
-                logger.warning("no CPU wake-up latency limit", metadata: ["cpuWakeupLatencyMicroseconds": "\(us)", "reason": "\(problem)"])
-            } else {
-                logger.info("CPU wake-up latency limit held while running", metadata: ["microseconds": "\(us)"])
-            }
-            latencyRequest = request
-        }
+        let latencyRequest = configuration.cpuWakeupLatencyMicroseconds.flatMap { CPULatencyRequest.hold(microseconds: $0, logger: logger) }
         defer { withExtendedLifetime(latencyRequest) {} }
         // Sinks connect now (the relay), so the first warning does not pay the connect.
         await processor.startSinks()

@@ -225,13 +225,7 @@ public final class RelayService: Service {
         var latencyRequest: CPULatencyRequest?
         if let us = configuration.cpuWakeupLatencyMicroseconds {
             if ownsGroup {
-                let (request, problem) = CPULatencyRequest.request(microseconds: us)
-                if let problem {
-                    logger.warning("no CPU wake-up latency limit", metadata: ["cpuWakeupLatencyMicroseconds": "\(us)", "reason": "\(problem)"])
-                } else {
-                    logger.info("CPU wake-up latency limit held while running", metadata: ["microseconds": "\(us)"])
-                }
-                latencyRequest = request
+                latencyRequest = CPULatencyRequest.hold(microseconds: us, logger: logger)
             } else {
                 logger.notice("cpuWakeupLatencyMicroseconds of the relay configuration ignored: the relay runs inside the ingest daemon (ingest.yaml cpuWakeupLatencyMicroseconds)")
             }

@@ -37,31 +37,25 @@ import Testing
         }
     }
 
-    @Test("realtimePriority in ingest.yaml: absent by default, 1…99, an integer; errors name the key")
-    func configurationKey() throws {
+    @Test("realtimePriority (1…99) and cpuWakeupLatencyMicroseconds (0…2,000,000,000 µs) in ingest.yaml: absent by default; errors name the key")
+    func configurationKeys() throws {
         let base = "configuration: lezhi.yaml\nseedlink: { port: 18000 }\n"
-        #expect(try IngestConfiguration.parse(yaml: base, file: "/etc/qw/ingest.yaml").realtimePriority == nil)
-        #expect(try IngestConfiguration.parse(yaml: base + "realtimePriority: 10\n", file: "/etc/qw/ingest.yaml").realtimePriority == 10)
-        for (value, message) in [("0", "outside 1...99"), ("100", "outside 1...99"), ("high", "expected an integer")] {
-            #expect {
-                try IngestConfiguration.parse(yaml: base + "realtimePriority: \(value)\n", file: "/etc/qw/ingest.yaml")
-            } throws: { error in
-                "\(error)".contains("realtimePriority") && "\(error)".contains(message)
-            }
-        }
-    }
-
-    @Test("cpuWakeupLatencyMicroseconds in ingest.yaml: absent by default, 0…2,000,000,000 µs; errors name the key")
-    func cpuLatencyKey() throws {
-        let base = "configuration: lezhi.yaml\nseedlink: { port: 18000 }\n"
-        #expect(try IngestConfiguration.parse(yaml: base, file: "/etc/qw/ingest.yaml").cpuWakeupLatencyMicroseconds == nil)
-        #expect(try IngestConfiguration.parse(yaml: base + "cpuWakeupLatencyMicroseconds: 0\n", file: "/etc/qw/ingest.yaml")
-            .cpuWakeupLatencyMicroseconds == 0)
-        for (value, message) in [("-1", "outside 0...2000000000"), ("2000000001", "outside 0...2000000000"), ("low", "expected an integer")] {
-            #expect {
-                try IngestConfiguration.parse(yaml: base + "cpuWakeupLatencyMicroseconds: \(value)\n", file: "/etc/qw/ingest.yaml")
-            } throws: { error in
-                "\(error)".contains("cpuWakeupLatencyMicroseconds") && "\(error)".contains(message)
+        let keys: [(key: String, valid: Int, invalid: [(String, String)], read: @Sendable (IngestConfiguration) -> Int?)] = [
+            ("realtimePriority", 10, [("0", "outside 1...99"), ("100", "outside 1...99"), ("high", "expected an integer")],
+             { $0.realtimePriority }),
+            ("cpuWakeupLatencyMicroseconds", 0,
+             [("-1", "outside 0...2000000000"), ("2000000001", "outside 0...2000000000"), ("low", "expected an integer")],
+             { $0.cpuWakeupLatencyMicroseconds }),
+        ]
+        for k in keys {
+            #expect(try k.read(IngestConfiguration.parse(yaml: base, file: "/etc/qw/ingest.yaml")) == nil)
+            #expect(try k.read(IngestConfiguration.parse(yaml: base + "\(k.key): \(k.valid)\n", file: "/etc/qw/ingest.yaml")) == k.valid)
+            for (value, message) in k.invalid {
+                #expect {
+                    try IngestConfiguration.parse(yaml: base + "\(k.key): \(value)\n", file: "/etc/qw/ingest.yaml")
+                } throws: { error in
+                    "\(error)".contains(k.key) && "\(error)".contains(message)
+                }
             }
         }
     }

@@ -29,32 +29,23 @@ struct RelayRealtimePriorityTests {
         return await iterator.next()
     }
 
-    @Test("the key: absent by default, an integer 1…99, errors name it")
-    func configurationKey() throws {
+    @Test("realtimePriority (1…99) and cpuWakeupLatencyMicroseconds (0…2,000,000,000): absent by default, errors name the key")
+    func configurationKeys() throws {
         let base = RelayConfigurationTests.minimal + "\n"
-        #expect(try RelayConfiguration.parse(yaml: base, file: "r.yaml", baseDirectory: "/srv").realtimePriority == nil)
-        #expect(try RelayConfiguration.parse(yaml: base + "realtimePriority: 12\n", file: "r.yaml", baseDirectory: "/srv")
-            .realtimePriority == 12)
-        for value in ["0", "100", "high"] {
-            #expect {
-                try RelayConfiguration.parse(yaml: base + "realtimePriority: \(value)\n", file: "r.yaml", baseDirectory: "/srv")
-            } throws: { error in
-                "\(error)".contains("realtimePriority")
-            }
-        }
-    }
-
-    @Test("cpuWakeupLatencyMicroseconds: absent by default, 0…2,000,000,000 µs, errors name it")
-    func cpuLatencyKey() throws {
-        let base = RelayConfigurationTests.minimal + "\n"
-        #expect(try RelayConfiguration.parse(yaml: base, file: "r.yaml", baseDirectory: "/srv").cpuWakeupLatencyMicroseconds == nil)
-        #expect(try RelayConfiguration.parse(yaml: base + "cpuWakeupLatencyMicroseconds: 0\n", file: "r.yaml", baseDirectory: "/srv")
-            .cpuWakeupLatencyMicroseconds == 0)
-        for value in ["-1", "2000000001", "low"] {
-            #expect {
-                try RelayConfiguration.parse(yaml: base + "cpuWakeupLatencyMicroseconds: \(value)\n", file: "r.yaml", baseDirectory: "/srv")
-            } throws: { error in
-                "\(error)".contains("cpuWakeupLatencyMicroseconds")
+        let keys: [(key: String, valid: Int, invalid: [String], read: @Sendable (RelayConfiguration) -> Int?)] = [
+            ("realtimePriority", 12, ["0", "100", "high"], { $0.realtimePriority }),
+            ("cpuWakeupLatencyMicroseconds", 0, ["-1", "2000000001", "low"], { $0.cpuWakeupLatencyMicroseconds }),
+        ]
+        for k in keys {
+            #expect(try k.read(RelayConfiguration.parse(yaml: base, file: "r.yaml", baseDirectory: "/srv")) == nil)
+            #expect(try k.read(RelayConfiguration.parse(yaml: base + "\(k.key): \(k.valid)\n", file: "r.yaml", baseDirectory: "/srv"))
+                == k.valid)
+            for value in k.invalid {
+                #expect {
+                    try RelayConfiguration.parse(yaml: base + "\(k.key): \(value)\n", file: "r.yaml", baseDirectory: "/srv")
+                } throws: { error in
+                    "\(error)".contains(k.key)
+                }
             }
         }
     }
