@@ -19,34 +19,34 @@ import Darwin
 ///
 /// Measured on the 2-core test VM (cpuidle driver `haltpoll`: states POLL, 0 µs, and halt, 1 µs),
 /// end to end (Benchmarks/README.md, session 7): the first warning of a packet, arrival → PUBLISH
-/// written, p50 ≈ 660 → 520 µs. The cost is energy and the host's CPU time: an idle CPU spins.
+/// written, p50 659 → 511 µs and p99 1,612 → 881 µs (400 warnings each). The cost is energy and the host's CPU time: an idle CPU spins.
 /// It applies to every CPU of the machine (the request is global), so use it on a machine
 /// dedicated to the warning chain.
 ///
-/// Opening the device needs root (mode 0600); without it ``acquire(microseconds:device:)`` throws
+/// Opening the device needs root (mode 0600); without it ``init(microseconds:device:)`` throws
 /// and the daemons log a warning and run without it.
 public final class CPULatencyRequest: Sendable {
     /// The device of the request (`/dev/cpu_dma_latency` unless given).
     public let device: String
     /// The latency limit requested, µs.
-    public let microseconds: Int32
+    public let microseconds: Int
     private let descriptor: Int32
 
     public static let defaultDevice = "/dev/cpu_dma_latency"
 
     /// The largest value the kernel accepts (its default, "no constraint", is 2,000,000,000 µs).
-    public static let maximumMicroseconds: Int32 = 2_000_000_000
+    public static let maximumMicroseconds = 2_000_000_000
 
     /// Opens `device` and writes the request (a 32-bit integer in host byte order, as the kernel
     /// reads it). The request holds until this value is deinitialised (the file is closed).
     /// - Throws: ``CPULatencyRequestError`` naming the device, the step and the errno.
-    public init(microseconds: Int32, device: String = CPULatencyRequest.defaultDevice) throws(CPULatencyRequestError) {
+    public init(microseconds: Int, device: String = CPULatencyRequest.defaultDevice) throws(CPULatencyRequestError) {
         guard (0...Self.maximumMicroseconds).contains(microseconds) else {
-            throw .outOfRange(microseconds: Int64(microseconds))
+            throw .outOfRange(microseconds: microseconds)
         }
         let fd = open(device, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(device: device, step: "open", errno: errno) }
-        var value = microseconds
+        var value = Int32(microseconds)  // ≤ 2,000,000,000 < Int32.max
         let written = withUnsafeBytes(of: &value) { write(fd, $0.baseAddress, $0.count) }
         guard written == MemoryLayout<Int32>.size else {
             let e = written < 0 ? errno : EIO
@@ -64,7 +64,7 @@ public final class CPULatencyRequest: Sendable {
     /// (for the daemon's warning: it then runs without it).
     public static func request(microseconds: Int, device: String = defaultDevice) -> (request: CPULatencyRequest?, problem: String?) {
         do {
-            return (try CPULatencyRequest(microseconds: Int32(clamping: microseconds), device: device), nil)
+            return (try CPULatencyRequest(microseconds: microseconds, device: device), nil)
         } catch {
             return (nil, error.description)
         }
@@ -73,19 +73,19 @@ public final class CPULatencyRequest: Sendable {
     /// The machine's current aggregate CPU latency limit, µs (read from `device`; the kernel
     /// returns the smallest active request, or its default 2,000,000,000 without any), or nil if
     /// the device cannot be read.
-    public static func currentLimit(device: String = CPULatencyRequest.defaultDevice) -> Int32? {
+    public static func currentLimit(device: String = CPULatencyRequest.defaultDevice) -> Int? {
         let fd = open(device, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var value: Int32 = 0
         let n = withUnsafeMutableBytes(of: &value) { read(fd, $0.baseAddress, $0.count) }
-        return n == MemoryLayout<Int32>.size ? value : nil
+        return n == MemoryLayout<Int32>.size ? Int(value) : nil
     }
 }
 
 /// Why a ``CPULatencyRequest`` could not be made.
 public enum CPULatencyRequestError: Error, Equatable, CustomStringConvertible {
-    case outOfRange(microseconds: Int64)
+    case outOfRange(microseconds: Int)
     case system(device: String, step: String, errno: Int32)
 
     public var description: String {

@@ -49,7 +49,7 @@ import Glibc
         let fd = open(CPULatencyRequest.defaultDevice, O_WRONLY)
         guard fd >= 0 else { return }
         close(fd)
-        let limit: Int32 = 7
+        let limit = 7
         do {
             let request = try CPULatencyRequest(microseconds: limit)
             let held = try #require(CPULatencyRequest.currentLimit())
