@@ -508,8 +508,7 @@ public final class RelayOutbox: Sendable {
     /// re-inserted with their sequences in a transaction of their own (``salvageRecord(_:)``).
     @discardableResult
     private func commitOpenRecord(_ db: Database) throws -> Int {
-        guard record.withLock({ $0.open }) else { return 0 }
-        let count = record.withLock { $0.entries.count }
+        guard let count = record.withLock({ $0.open ? $0.entries.count : nil }) else { return 0 }
         do {
             try db.cachedStatement(sql: Self.commitSQL).execute()
         } catch {
