@@ -58,8 +58,13 @@ final class BatchQueue<Element: Sendable>: Sendable {
             if Task.isCancelled { return nil }
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    // `Task.isCancelled` under the lock: a cancellation that came after the
+                    // check above ran `onCancel` before the waiter was stored (it found none), or
+                    // runs it after we store it (it finds it); either way the wait ends. Checked
+                    // only before the lock, it was lost, and a relay stopped by cancelling its
+                    // task kept its publisher waiting forever (BatchQueueTests).
                     let resumeNow = state.withLock { state -> Bool in
-                        if !state.items.isEmpty || state.finished { return true }
+                        if !state.items.isEmpty || state.finished || Task.isCancelled { return true }
                         state.waiter = continuation
                         return false
                     }

@@ -1,0 +1,80 @@
+import Foundation
+@testable import Relay
+import Synchronization
+import Testing
+
+/// The forwarder's queue (`BatchQueue`): a consumer cancelled while it starts to wait must
+/// return. A cancellation that lands between the consumer's check and the registration of its
+/// continuation was lost before session 8, and the relay's publisher then never ended: a
+/// `RelayService` stopped by cancelling its task hung (CI was killed after 90 minutes in
+/// RelayWarningSinkTests).
+@Suite("BatchQueue")
+struct BatchQueueTests {
+    @Test("push, then next() takes everything queued at once; finish() drains, then nil")
+    func batchesAndFinish() async {
+        let queue = BatchQueue<Int>()
+        queue.push(1)
+        queue.push(2)
+        #expect(await queue.next() == [1, 2])
+        queue.push(3)
+        queue.finish()
+        queue.push(4)  // ignored after finish()
+        #expect(await queue.next() == [3])
+        #expect(await queue.next() == nil)
+        #expect(queue.isFinished)
+    }
+
+    @Test("a waiting consumer is woken by push and by finish")
+    func wakesWaitingConsumer() async {
+        let queue = BatchQueue<Int>()
+        let consumer = Task { await queue.next() }
+        try? await Task.sleep(for: .milliseconds(20))
+        queue.push(7)
+        #expect(await consumer.value == [7])
+        let second = Task { await queue.next() }
+        try? await Task.sleep(for: .milliseconds(20))
+        queue.finish()
+        #expect(await second.value == nil)
+    }
+
+    @Test("a consumer cancelled at any moment of starting to wait returns nil, and the queue stays usable")
+    func cancellationIsNeverLost() async {
+        let rounds = 20_000
+        var lost = 0
+        var lostAt: Int?
+        for round in 0..<rounds {
+            let queue = BatchQueue<Int>()
+            let returned = Atomic<Bool>(false)
+            let consumer = Task.detached {
+                let batch = await queue.next()
+                returned.store(true, ordering: .releasing)
+                return batch
+            }
+            // Cancel at a varying point of the consumer's way into its wait.
+            let spin = round % 64
+            var x = 0
+            for i in 0..<(spin * 8) { x &+= i }
+            consumer.cancel()
+            let deadline = ContinuousClock.now.advanced(by: .seconds(2))
+            while !returned.load(ordering: .acquiring) && ContinuousClock.now < deadline {
+                await Task.yield()
+            }
+            if !returned.load(ordering: .acquiring) {
+                lost += 1
+                lostAt = round
+                queue.finish()  // release it, so the test ends
+            }
+            _ = await consumer.value
+            _ = x
+            if lost > 0 { break }
+        }
+        #expect(lost == 0, "a cancelled consumer kept waiting (lost wake-up) in round \(lostAt ?? -1) of \(rounds)")
+        // Cancelled consumers leave the queue usable: a new consumer gets what was pushed.
+        let queue = BatchQueue<Int>()
+        let cancelled = Task { await queue.next() }
+        cancelled.cancel()
+        _ = await cancelled.value
+        queue.push(5)
+        #expect(await queue.next() == [5])
+    }
+}
