@@ -21,9 +21,28 @@ trap 'scripts/test-env/mosquitto.sh stop' EXIT
 # bytes) runs 1,000,000 inputs here (~90 s in a debug build); a plain `swift test` runs 10,000.
 # scripts/fuzz.sh runs more, or another seed.
 export QW_FUZZ_INPUTS="${QW_FUZZ_INPUTS:-1000000}"
-echo "== running tests ==" >&2
+# A hung test must not eat CI's 90 minutes in silence: the run is stopped after
+# QW_TEST_TIMEOUT_MINUTES (default 25; the tests take 2–4 minutes on 2 cores), and the tests
+# that started but never ended are named, and the test process is killed. stdbuf line-buffers the output, so what the
+# hung test printed is not lost in a pipe buffer when it is killed.
+QW_TEST_TIMEOUT_MINUTES="${QW_TEST_TIMEOUT_MINUTES:-25}"
+log="$(mktemp "${TMPDIR:-/tmp}/qw-test-output.XXXXXX")"
+echo "== running tests (time limit ${QW_TEST_TIMEOUT_MINUTES} min) ==" >&2
 # One test at a time: several suites block a thread while a child process runs (CLI, crash and
 # interop tests), and with only two cooperative threads on a 2-core machine that starved the
 # timing-bounded network tests when everything ran in parallel (a run failed that way); serial
-# is deterministic and takes about 1.5 minutes.
-swift test --skip-build --no-parallel
+# is deterministic and takes 2–4 minutes.
+set +e
+timeout --kill-after=30s "$((QW_TEST_TIMEOUT_MINUTES * 60))s" \
+    stdbuf -oL -eL swift test --skip-build --no-parallel 2>&1 | tee "$log"
+status="${PIPESTATUS[0]}"
+set -e
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "== the tests did not finish within ${QW_TEST_TIMEOUT_MINUTES} minutes and were stopped ==" >&2
+    echo "started but not ended (the last one hung):" >&2
+    awk -f scripts/test-env/unfinished-tests.awk "$log" >&2
+    # `swift test` runs the test binary in a process group of its own, which `timeout` does not reach.
+    pkill -KILL -f "$PWD/.build/.*/QuakeWarnPackageTests.xctest" || true
+fi
+rm -f "$log"
+exit "$status"
