@@ -21,10 +21,11 @@ trap 'scripts/test-env/mosquitto.sh stop' EXIT
 # bytes) runs 1,000,000 inputs here (~90 s in a debug build); a plain `swift test` runs 10,000.
 # scripts/fuzz.sh runs more, or another seed.
 export QW_FUZZ_INPUTS="${QW_FUZZ_INPUTS:-1000000}"
-# A hung test must not eat CI's 90 minutes in silence: the run is stopped after
-# QW_TEST_TIMEOUT_MINUTES (default 25; the tests take 2–4 minutes on 2 cores), and the tests
-# that started but never ended are named, and the test process is killed. stdbuf line-buffers the output, so what the
-# hung test printed is not lost in a pipe buffer when it is killed.
+# A hung test must not eat CI's 90 minutes in silence: after QW_TEST_TIMEOUT_MINUTES (default
+# 25; the tests take 2–4 minutes on 2 cores) the run is stopped, the tests that started but never
+# ended are named and the test process is killed. stdbuf line-buffers the output, so what the
+# hung test printed is not lost in a pipe buffer. --foreground keeps `timeout` in this script's
+# process group, so Ctrl-C at a terminal still stops the run.
 QW_TEST_TIMEOUT_MINUTES="${QW_TEST_TIMEOUT_MINUTES:-25}"
 log="$(mktemp "${TMPDIR:-/tmp}/qw-test-output.XXXXXX")"
 echo "== running tests (time limit ${QW_TEST_TIMEOUT_MINUTES} min) ==" >&2
@@ -33,7 +34,7 @@ echo "== running tests (time limit ${QW_TEST_TIMEOUT_MINUTES} min) ==" >&2
 # timing-bounded network tests when everything ran in parallel (a run failed that way); serial
 # is deterministic and takes 2–4 minutes.
 set +e
-timeout --kill-after=30s "$((QW_TEST_TIMEOUT_MINUTES * 60))s" \
+timeout --foreground --kill-after=30s "$((QW_TEST_TIMEOUT_MINUTES * 60))s" \
     stdbuf -oL -eL swift test --skip-build --no-parallel 2>&1 | tee "$log"
 status="${PIPESTATUS[0]}"
 set -e
