@@ -47,6 +47,9 @@ final class BatchQueue<Element: Sendable>: Sendable {
 
     var isFinished: Bool { state.withLock { $0.finished } }
 
+    /// A consumer is suspended in ``next()`` (tests).
+    var hasWaitingConsumer: Bool { state.withLock { $0.waiter != nil } }
+
     /// Nothing queued and not finished.
     var isEmptyAndOpen: Bool { state.withLock { $0.items.isEmpty && !$0.finished } }
 

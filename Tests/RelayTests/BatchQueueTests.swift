@@ -24,17 +24,37 @@ struct BatchQueueTests {
         #expect(queue.isFinished)
     }
 
+    /// Waits (up to 5 s) until a consumer is suspended in `next()`.
+    static func untilWaiting(_ queue: BatchQueue<Int>) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        while !queue.hasWaitingConsumer && ContinuousClock.now < deadline { await Task.yield() }
+        return queue.hasWaitingConsumer
+    }
+
     @Test("a waiting consumer is woken by push and by finish")
     func wakesWaitingConsumer() async {
         let queue = BatchQueue<Int>()
-        let consumer = Task { await queue.next() }
-        try? await Task.sleep(for: .milliseconds(20))
+        let consumer = Task.detached { await queue.next() }
+        #expect(await Self.untilWaiting(queue))
         queue.push(7)
         #expect(await consumer.value == [7])
-        let second = Task { await queue.next() }
-        try? await Task.sleep(for: .milliseconds(20))
+        let second = Task.detached { await queue.next() }
+        #expect(await Self.untilWaiting(queue))
         queue.finish()
         #expect(await second.value == nil)
+        #expect(!queue.hasWaitingConsumer)
+    }
+
+    @Test("a consumer cancelled while it waits returns nil; a later consumer still gets what is pushed")
+    func cancelWhileWaiting() async {
+        let queue = BatchQueue<Int>()
+        let consumer = Task.detached { await queue.next() }
+        #expect(await Self.untilWaiting(queue))
+        consumer.cancel()
+        #expect(await consumer.value == nil)
+        #expect(!queue.hasWaitingConsumer)
+        queue.push(9)
+        #expect(await queue.next() == [9])
     }
 
     @Test("a consumer cancelled at any moment of starting to wait returns nil, and the queue stays usable")
