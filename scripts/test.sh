@@ -28,6 +28,7 @@ export QW_FUZZ_INPUTS="${QW_FUZZ_INPUTS:-1000000}"
 # process group, so Ctrl-C at a terminal still stops the run.
 QW_TEST_TIMEOUT_MINUTES="${QW_TEST_TIMEOUT_MINUTES:-25}"
 log="$(mktemp "${TMPDIR:-/tmp}/qw-test-output.XXXXXX")"
+trap 'rm -f "$log"; scripts/test-env/mosquitto.sh stop' EXIT
 echo "== running tests (time limit ${QW_TEST_TIMEOUT_MINUTES} min) ==" >&2
 # One test at a time: several suites block a thread while a child process runs (CLI, crash and
 # interop tests), and with only two cooperative threads on a 2-core machine that starved the
@@ -45,5 +46,4 @@ if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
     # `swift test` runs the test binary in a process group of its own, which `timeout` does not reach.
     pkill -KILL -f "$PWD/.build/.*/QuakeWarnPackageTests.xctest" || true
 fi
-rm -f "$log"
 exit "$status"
