@@ -15,8 +15,11 @@ export QW_TEST_PYTHON
 echo "== building (debug) ==" >&2
 swift build --build-tests
 echo "== starting the test MQTT broker (127.0.0.1, password auth, free port) ==" >&2
+# The test output is kept for the time-limit report below; the EXIT trap removes it and stops
+# the broker, however the script ends.
+log="$(mktemp "${TMPDIR:-/tmp}/qw-test-output.XXXXXX")"
 eval "$(scripts/test-env/mosquitto.sh start)"
-trap 'scripts/test-env/mosquitto.sh stop' EXIT
+trap 'rm -f "$log"; scripts/test-env/mosquitto.sh stop' EXIT
 # The decoder fuzz test (SeedLink frames + miniSEED records, mutated real records and random
 # bytes) runs 1,000,000 inputs here (~90 s in a debug build); a plain `swift test` runs 10,000.
 # scripts/fuzz.sh runs more, or another seed.
@@ -27,8 +30,6 @@ export QW_FUZZ_INPUTS="${QW_FUZZ_INPUTS:-1000000}"
 # hung test printed is not lost in a pipe buffer. --foreground keeps `timeout` in this script's
 # process group, so Ctrl-C at a terminal still stops the run.
 QW_TEST_TIMEOUT_MINUTES="${QW_TEST_TIMEOUT_MINUTES:-25}"
-log="$(mktemp "${TMPDIR:-/tmp}/qw-test-output.XXXXXX")"
-trap 'rm -f "$log"; scripts/test-env/mosquitto.sh stop' EXIT
 echo "== running tests (time limit ${QW_TEST_TIMEOUT_MINUTES} min) ==" >&2
 # One test at a time: several suites block a thread while a child process runs (CLI, crash and
 # interop tests), and with only two cooperative threads on a 2-core machine that starved the

@@ -20,10 +20,10 @@
 #
 # Usage: Benchmarks/scripts/e2e-latency.sh [SCENARIO_DIR…]   (default: the three event scenarios)
 # Environment: QW_E2E_SPEED (feed speed-up, default 10 for short runs; 1 is the real-time pace of
-# live stations, where the records are ≈ 170 ms apart and the p99 is higher), QW_E2E_BUILD (release|debug, default
-# release), QW_E2E_KEEP=1 keeps the work directory, QW_E2E_RECORD_SECONDS=S re-cuts the files'
-# 512-byte records into records of at most S s (`quakewarn feed --max-record-seconds S`), default
-# 1 (EEW stations send ~1 s packets, and design.md's budget is per packet); `file` serves the
+# live stations, where the records are ≈ 170 ms apart and the p99 is higher), QW_E2E_BUILD
+# (release|debug, default release), QW_E2E_KEEP=1 keeps the work directory,
+# QW_E2E_RECORD_SECONDS=S re-cuts the files' 512-byte records into records of at most S s
+# (`quakewarn feed --max-record-seconds S`), default 1 (EEW stations send ~1 s packets, and design.md's budget is per packet); `file` serves the
 # files' own 512-byte records (2–4 s of data each, so more slices per packet: slower).
 # QW_E2E_SKIP_BUILD=1 uses the existing binary; QW_E2E_BINARY=PATH another one (A/B runs).
 # QW_E2E_REPEAT=N (default 1) runs every scenario N times, each with a fresh ingest daemon (and,
