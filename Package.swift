@@ -312,6 +312,7 @@ let package = Package(
             name: "IngestTests",
             dependencies: [
                 "Ingest", "SeedLink", "Pipeline", "MiniSEED", "Alerting", "Relay", "SeismicCore", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

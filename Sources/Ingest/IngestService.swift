@@ -315,6 +315,7 @@ actor Processor {
         self.logger = logger
         self.timeJumpSeconds = timeJumpSeconds
         self.statsFile = statsFile
+        owed = Owed(sinks: [Bool](repeating: false, count: sinks.count))
         configured = Set(pipeline.configuration.quakeWarn.stations.flatMap { s in
             s.channels.map { StreamID(network: s.network, station: s.station, location: s.location, channel: $0) }
         })
@@ -394,7 +395,7 @@ actor Processor {
             stream = known
         } else {
             guard configured.contains(id) else {
-                take(pipeline.process(record.block))  // one notice per unknown stream
+                owe(pipeline.process(record.block), arrivalNanos: arrivalNanos)  // one notice per unknown stream
                 return
             }
             let code = id.description
@@ -464,23 +465,77 @@ actor Processor {
             if let cap { caps[released.count] = cap }
             released.append(r)
         })
-        // Every warning of the record has left: the sinks may now finish them (the in-process
-        // relay commits them in one transaction, after their PUBLISHes).
+        // Every warning of the record has left. What follows is owed, not urgent: the sinks'
+        // completion (the in-process relay's COMMIT), the counters, logs and background outputs
+        // (take). It runs after the other records of this socket read (completeRecords).
         if !prepared.isEmpty {
-            for (i, s) in sinks.enumerated() where prepared.contains(where: { $0.taken[i] }) { s.recordProcessed() }
+            for i in sinks.indices where prepared.contains(where: { $0.taken[i] }) { owed.sinks[i] = true }
         }
+        owe(released, prepared: prepared, caps: caps, arrivalNanos: arrivalNanos)
         let pipelineTime = ContinuousClock.now - pipelineStart
         if pipelineTime > .milliseconds(1) {  // over the whole 1 ms budget (design.md) by itself
             logger.debug("slow pipeline step", metadata: ["stream": "\(code)", "samples": "\(block.samples.count)",
                                                          "milliseconds": "\(Double(pipelineTime.components.attoseconds) / 1e15 + Double(pipelineTime.components.seconds) * 1e3)",
                                                          "released": "\(released.count)"])
         }
-        if released.isEmpty {
-            metrics.processingLatency.record(ContinuousClock.now - arrival)
-        } else {
+        metrics.processingLatency.record(ContinuousClock.now - arrival)
+        if !owed.queued { writeStatisticsIfDue() }  // else completeRecords() does it
+    }
+
+    /// Adds `records` to what is owed (nothing to add: only the sinks' completion, if any), and
+    /// queues ``completeRecords()`` if something is owed and it is not queued yet.
+    private func owe(_ records: [PipelineRecord], prepared: [PreparedWarning] = [], caps: [Int: PendingCAP] = [:],
+                     arrivalNanos: Int64) {
+        if !records.isEmpty {
+            owed.takes.append(.init(records: records, prepared: prepared, caps: caps, arrivalNanos: arrivalNanos))
+        }
+        guard !owed.queued, !owed.takes.isEmpty || owed.sinks.contains(true) else { return }
+        owed.queued = true
+        loop.execute { [self] in assumeIsolated { $0.completeRecords() } }
+    }
+
+    /// What the records processed since the last ``completeRecords()`` still owe (see there).
+    private struct Owed {
+        struct Take {
+            var records: [PipelineRecord]
+            var prepared: [PreparedWarning]
+            var caps: [Int: PendingCAP]
+            var arrivalNanos: Int64
+        }
+        /// Per sink (index in ``sinks``): gave it warnings, so ``WarningSink/recordProcessed()`` is due.
+        var sinks: [Bool]
+        /// Released records for ``take(_:prepared:caps:)``, in order.
+        var takes: [Take] = []
+        /// A ``completeRecords()`` task is queued on the loop.
+        var queued = false
+    }
+    private var owed: Owed
+
+    /// The end of the records' processing that no warning waits for, run by a task queued on the
+    /// processing loop by the first record that owes it, so after the other records that the
+    /// same socket read delivered (NIO runs queued tasks after the read's events): each sink's
+    /// ``WarningSink/recordProcessed()`` (the in-process relay's COMMIT of the warnings already
+    /// PUBLISHed), then the counters, logs and background outputs of every released record, in
+    /// order, then the statistics file if due.
+    ///
+    /// Why: at the stations' real-time pace the packets of a station's channels arrive
+    /// together, often in one read. Done at the end of each record, this work (a COMMIT, a
+    /// latency-log write, a wake-up of the background queue's thread) delayed the next record
+    /// of the read; a warning released by that record waited ≈ 0.4 ms more than the one before
+    /// it (Benchmarks/README.md, session 9). Until this runs, the warnings are on the wire and
+    /// not yet durable in the outbox: the window grows from the rest of a record to the rest of
+    /// a read (docs/ingest.md, "PUBLISH before COMMIT").
+    func completeRecords() {
+        owed.queued = false
+        for i in sinks.indices where owed.sinks[i] {
+            owed.sinks[i] = false
+            sinks[i].recordProcessed()
+        }
+        let takes = owed.takes
+        owed.takes.removeAll(keepingCapacity: true)
+        for t in takes {
             // Sinks (e.g. the relay) learn which record's arrival produced each warning.
-            IngestTrace.$recordArrivalNanos.withValue(arrivalNanos) { take(released, prepared: prepared, caps: caps) }
-            metrics.processingLatency.record(ContinuousClock.now - arrival)
+            IngestTrace.$recordArrivalNanos.withValue(t.arrivalNanos) { take(t.records, prepared: t.prepared, caps: t.caps) }
         }
         writeStatisticsIfDue()
     }
@@ -489,6 +544,7 @@ actor Processor {
     func finish() async {
         guard !finished else { return }
         finished = true
+        completeRecords()  // what the last records owe, before what the end of the data releases
         take(pipeline.finish())
         for s in sinks { s.recordProcessed() }  // what the end of the data released
         await later.drain()  // every queued output written before the flush

@@ -22,10 +22,11 @@ public protocol WarningSink: Sendable {
     /// `envelope` signs on first use (nil: no signing key): a sink that queues can sign on its own
     /// thread, so the pipeline goes on to its next slice meanwhile.
     func deliverImmediately(_ warning: WarningMessage, envelope: LazyEnvelope?, trace: WarningTrace) throws -> Bool
-    /// Called synchronously, on the daemon's processing thread, after a record whose processing
-    /// gave this sink warnings through ``deliverImmediately(_:envelope:trace:)`` (all of them
-    /// are handed over by then): e.g. to commit them in one transaction. The default does nothing.
-    /// Must not block for long: the next record waits.
+    /// Called on the daemon's processing thread after records whose processing gave this sink
+    /// warnings through ``deliverImmediately(_:envelope:trace:)`` (all of them are handed over by
+    /// then): e.g. to commit them in one transaction. Called once for the records of one socket
+    /// read, after the last of them (``IngestService``: the next records already received go
+    /// first). The default does nothing. Must not block for long: the next read waits.
     func recordProcessed()
 }
 

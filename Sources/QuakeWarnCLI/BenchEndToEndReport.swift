@@ -192,7 +192,7 @@ struct BenchEndToEndReport: ParsableCommand {
             }
             if appendedCount > 0 {
                 print("  \(appendedCount) of them PUBLISH before COMMIT: appended to the outbox's record transaction, committed"
-                      + " once after the record's last PUBLISH")
+                      + " once after the last record of the socket read")
             }
             let e2e = Double(histograms[0].valueAtPercentile(99)) / 1000
             print("end to end (to the subscriber): p99 \(String(format: "%.1f", e2e)) us")
