@@ -311,7 +311,7 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "Ingest", "SeedLink", "Pipeline", "MiniSEED", "Alerting", "Relay", "SeismicCore", "TestSupport",
+                "Ingest", "MQTT", "SeedLink", "Pipeline", "MiniSEED", "Alerting", "Relay", "SeismicCore", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

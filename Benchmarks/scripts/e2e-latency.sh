@@ -45,6 +45,9 @@
 # daemon runs (ingest.yaml `cpuWakeupLatencyMicroseconds`, and relay.yaml with
 # QW_E2E_RELAY=process; 0: idle CPUs poll instead of halting; needs root, else the daemon logs a
 # warning). Default: unset, no request (Benchmarks/README.md, session 7).
+# QW_E2E_KEEP_WARM=MS sets ingest.yaml `keepWarmMilliseconds` (the warning path re-run without
+# effect every MS ms between records; 0: off). Default: unset, the daemon's default
+# (docs/ingest.md, "Keep-warm"; Benchmarks/README.md, session 9).
 # Needs mosquitto (Debian package; scripts/ensure-deps.sh installs it). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -113,6 +116,11 @@ if [ -n "$CPU_LATENCY" ] && ! [[ "$CPU_LATENCY" =~ ^[0-9]+$ ]]; then
     echo "e2e: QW_E2E_CPU_LATENCY must be a number of microseconds (got '$CPU_LATENCY')" >&2; exit 2
 fi
 CPU_LATENCY_LINE=${CPU_LATENCY:+cpuWakeupLatencyMicroseconds: $CPU_LATENCY}
+KEEP_WARM=${QW_E2E_KEEP_WARM:-}
+if [ -n "$KEEP_WARM" ] && ! [[ "$KEEP_WARM" =~ ^[0-9]+$ ]]; then
+    echo "e2e: QW_E2E_KEEP_WARM must be a number of milliseconds, 0 for off (got '$KEEP_WARM')" >&2; exit 2
+fi
+KEEP_WARM_LINE=${KEEP_WARM:+keepWarmMilliseconds: $KEEP_WARM}
 cat > "$WORK/relay.yaml" <<YAML
 input: {host: 127.0.0.1, port: 0, tokenFile: input.token}
 verification: {publicKeyFiles: [keys/quakewarn-signing.pub]}
@@ -194,8 +202,9 @@ $RUN_RELAY_SECTION
 signing: {privateKeyFile: keys/quakewarn-signing.key}
 $RT_LINE
 $CPU_LATENCY_LINE
+$KEEP_WARM_LINE
 YAML
-    echo "== $name: feed (speed $SPEED, records: $RECORD_SECONDS s, relay: $RELAY_MODE, processing thread: ${RT_LINE:-normal priority}$([ "$PIN" = 1 ] && echo ", daemon on CPU 0, the rest on CPU 1")${CPU_LATENCY_LINE:+, $CPU_LATENCY_LINE}) → ingest → relay → Mosquitto → subscriber ==" >&2
+    echo "== $name: feed (speed $SPEED, records: $RECORD_SECONDS s, relay: $RELAY_MODE, processing thread: ${RT_LINE:-normal priority}$([ "$PIN" = 1 ] && echo ", daemon on CPU 0, the rest on CPU 1")${CPU_LATENCY_LINE:+, $CPU_LATENCY_LINE}${KEEP_WARM_LINE:+, $KEEP_WARM_LINE}) → ingest → relay → Mosquitto → subscriber ==" >&2
     "${DAEMON_CPU[@]}" "$QW" ingest --config "$WORK/ingest-$name.yaml" --log-level warning 2> "$WORK/ingest-$name.err" &
     INGEST=$!
     PIDS+=($INGEST)

@@ -47,7 +47,7 @@ struct DaemonWarmUp {
         if let sign {
             do {
                 let m = syntheticWarning(pipeline.configuration.quakeWarn)
-                _ = try InProcessSignedWarning(message: m, envelope: sign(m))
+                try signAndEncode(m, sign: sign)
                 report.signed += 1
             } catch {
                 report.problem = "signing the synthetic warning failed: \(error)"
@@ -56,6 +56,12 @@ struct DaemonWarmUp {
         let d = ContinuousClock.now - start
         report.milliseconds = Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
         return report
+    }
+
+    /// The daemon's part of a warning's path after the pipeline: signed with the daemon's key
+    /// and encoded for the relay hand-off (``InProcessSignedWarning``); the result is discarded.
+    static func signAndEncode(_ m: WarningMessage, sign: @Sendable (WarningMessage) throws -> SignedEnvelope) throws {
+        _ = try InProcessSignedWarning(message: m, envelope: sign(m))
     }
 
     /// ``WarningMessage/warmUpSample(id:updateNumber:epicenter:targets:)`` with the configured

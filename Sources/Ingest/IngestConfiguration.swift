@@ -27,6 +27,7 @@ import Yams
 /// warmUp: true                       # warm the warning path up on synthetic data before the first record (DaemonWarmUp)
 /// realtimePriority: 10               # optional: SCHED_FIFO priority 1–99 of the processing thread (needs CAP_SYS_NICE)
 /// cpuWakeupLatencyMicroseconds: 0    # optional: PM QoS CPU wake-up latency limit held while running (needs root)
+/// keepWarmMilliseconds: 10           # optional: re-run the warning path without effect this often while idle (KeepWarm)
 /// ```
 ///
 /// Every relative path is resolved against the directory of the ingest file. Unknown keys are
@@ -129,12 +130,17 @@ public struct IngestConfiguration: Sendable, Equatable {
     /// interface while the daemon runs (``CPULatencyRequest``); 0 keeps idle CPUs polling instead
     /// of halting. nil (default): no request.
     public var cpuWakeupLatencyMicroseconds: Int?
+    /// Every this many milliseconds (1…10,000; 0 in the file: off), the processing thread runs a warning's path
+    /// without effect (``IngestService``'s keep-warm: signing, the in-process relay's outbox
+    /// append rolled back, the PUBLISH encoded and not sent), so that the next real warning finds
+    /// its code and data in that core's caches. nil: off.
+    public var keepWarmMilliseconds: Int?
 
     /// A configuration built in code (tests, embedding); paths are used as given.
     public init(file: String = "", stationConfigurationPath: String, status: WarningStatus? = nil, seedlink: SeedLink,
                 outputDirectory: String? = nil, relay: Relay? = nil, privateKeyFile: String? = nil, metrics: Endpoint? = nil,
                 streamTimeoutSeconds: Double = 10, timeJumpSeconds: Double = 600, warmUp: Bool = true,
-                realtimePriority: Int? = nil, cpuWakeupLatencyMicroseconds: Int? = nil) {
+                realtimePriority: Int? = nil, cpuWakeupLatencyMicroseconds: Int? = nil, keepWarmMilliseconds: Int? = nil) {
         self.file = file
         self.stationConfigurationPath = stationConfigurationPath
         self.status = status
@@ -148,6 +154,7 @@ public struct IngestConfiguration: Sendable, Equatable {
         self.warmUp = warmUp
         self.realtimePriority = realtimePriority
         self.cpuWakeupLatencyMicroseconds = cpuWakeupLatencyMicroseconds
+        self.keepWarmMilliseconds = keepWarmMilliseconds
     }
 
     // MARK: - Loading
@@ -252,7 +259,7 @@ private struct Reader {
     mutating func configuration(_ node: Node) throws(ConfigurationError) -> IngestConfiguration {
         let top = try mapping(node, "", allowed: ["configuration", "status", "seedlink", "output", "relay", "signing",
                                                   "metrics", "streamTimeoutSeconds", "timeJumpSeconds", "warmUp",
-                                                  "realtimePriority", "cpuWakeupLatencyMicroseconds"])
+                                                  "realtimePriority", "cpuWakeupLatencyMicroseconds", "keepWarmMilliseconds"])
         guard let config = try string(top, "configuration", "") else {
             throw fail("configuration", "required key is missing (the station/target configuration file)")
         }
@@ -306,7 +313,8 @@ private struct Reader {
             timeJumpSeconds: try double(top, "timeJumpSeconds", "", range: 1...31_622_400) ?? 600,
             warmUp: try bool(top, "warmUp", "") ?? true,
             realtimePriority: try integer(top, "realtimePriority", "", range: 1...99),
-            cpuWakeupLatencyMicroseconds: try integer(top, "cpuWakeupLatencyMicroseconds", "", range: 0...2_000_000_000))
+            cpuWakeupLatencyMicroseconds: try integer(top, "cpuWakeupLatencyMicroseconds", "", range: 0...2_000_000_000),
+            keepWarmMilliseconds: try integer(top, "keepWarmMilliseconds", "", range: 0...10_000).flatMap { $0 == 0 ? nil : $0 })
     }
 
     func seedLink(_ node: Node) throws(ConfigurationError) -> IngestConfiguration.SeedLink {

@@ -14,6 +14,7 @@ import Synchronization
 /// | `quakewarn_ingest_timing_quality_percent` | stream | Blockette 1001 timing quality of the last record (−1: none) |
 /// | `quakewarn_ingest_time_tag_questionable_total` | stream | records with data-quality bit 7 |
 /// | `quakewarn_ingest_processing_latency_seconds` | – | record arrival → pipeline and sinks done (histogram) |
+/// | `quakewarn_ingest_keep_warm_duration_seconds` | – | one keep-warm run (histogram; `keepWarmMilliseconds`) |
 /// | `quakewarn_ingest_picks_total`, `_events_total`, `_warnings_total` | – | pipeline outputs |
 /// | `quakewarn_ingest_decode_errors_total`, `_reconnects_total`, `_sink_errors_total` | – | faults |
 public final class IngestMetrics: Sendable {
@@ -25,6 +26,9 @@ public final class IngestMetrics: Sendable {
     public let reconnects: Counter
     public let sinkErrors: Counter
     public let processingLatency: DurationHistogram
+    /// One keep-warm run (ingest.yaml `keepWarmMilliseconds`): a record arriving meanwhile waits
+    /// up to this long before its read.
+    public let keepWarmDuration: DurationHistogram
 
     final class Station: Sendable {
         let samples: Counter
@@ -80,6 +84,10 @@ public final class IngestMetrics: Sendable {
             descriptor: Self.descriptor("processing_latency", "seconds", "Record arrival to pipeline and sinks done"),
             buckets: [.microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
                       .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(250), .seconds(1)])
+        keepWarmDuration = registry.makeDurationHistogram(
+            descriptor: Self.descriptor("keep_warm_duration", "seconds", "One keep-warm run of the warning path (keepWarmMilliseconds)"),
+            buckets: [.microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+                      .milliseconds(1), .milliseconds(5)])
     }
 
     func station(_ code: String) -> Station {

@@ -204,6 +204,12 @@ public final class IngestService: Service, Sendable {
                 ])
             }
         }
+        // Keep-warm between records (Processor.keepWarm), on the processing loop.
+        let keepWarm = configuration.keepWarmMilliseconds.map { ms in
+            processor.loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(ms)), delay: .milliseconds(Int64(ms))) { _ in
+                processor.assumeIsolated { $0.keepWarm() }
+            }
+        }
         let runError: (any Error)?
         do {
             try await withGracefulShutdownHandler {
@@ -235,6 +241,7 @@ public final class IngestService: Service, Sendable {
         } catch {
             runError = error
         }
+        keepWarm?.cancel()
         // The client saved the state file when it stopped; release what the pipeline holds.
         await processor.finish()
         await endpoint?.shutdown()
@@ -299,6 +306,8 @@ actor Processor {
     private let statsFile: URL?
     private var statsWritten = ContinuousClock.now
     private var finished = false
+    /// What ``keepWarm()`` signs: the warm-up's synthetic warning with the configured targets.
+    private let keepWarmSample: WarningMessage
     /// Output files, non-immediate sinks and the statistics file, written in order off the path
     /// of the next record.
     private let later = BackgroundQueue()
@@ -315,6 +324,7 @@ actor Processor {
         self.logger = logger
         self.timeJumpSeconds = timeJumpSeconds
         self.statsFile = statsFile
+        keepWarmSample = DaemonWarmUp.syntheticWarning(pipeline.configuration.quakeWarn)
         owed = Owed(sinks: [Bool](repeating: false, count: sinks.count))
         configured = Set(pipeline.configuration.quakeWarn.stations.flatMap { s in
             s.channels.map { StreamID(network: s.network, station: s.station, location: s.location, channel: $0) }
@@ -329,6 +339,27 @@ actor Processor {
     /// sinks, the files or the live pipeline's state).
     func warmUp() -> DaemonWarmUp.Report {
         DaemonWarmUp.run(pipeline: pipeline, sign: sign)
+    }
+
+    /// Keep-warm (ingest.yaml `keepWarmMilliseconds`, docs/ingest.md "Keep-warm"): runs the
+    /// warning's path after the pipeline once without effect — the synthetic warning signed and
+    /// encoded for the relay (discarded), then each sink's ``WarningSink/keepWarm()`` (the
+    /// in-process relay: outbox append rolled back, PUBLISH encoded and not sent) — so that the
+    /// next real warning finds its code and data in this core's caches. Called from a timer on
+    /// the processing loop; records are processed between two runs, never during one.
+    ///
+    /// Why: at the real-time feed pace the first warning of a record took 277 µs p50 from its
+    /// release to its PUBLISH against ≈ 50 µs for the warnings after it, which found the path
+    /// warm; the core's caches empty while the daemon waits for the next packet
+    /// (Benchmarks/README.md, sessions 8 and 9).
+    func keepWarm() {
+        guard !finished else { return }
+        let start = ContinuousClock.now
+        if let sign {
+            try? DaemonWarmUp.signAndEncode(keepWarmSample, sign: sign)
+        }
+        for s in sinks { s.keepWarm() }
+        metrics.keepWarmDuration.record(ContinuousClock.now - start)
     }
 
     func countDecodeError() { totals.decodeErrors += 1 }

@@ -28,6 +28,12 @@ public protocol WarningSink: Sendable {
     /// read, after the last of them (``IngestService``: the next records already received go
     /// first). The default does nothing. Must not block for long: the next read waits.
     func recordProcessed()
+    /// Runs this sink's part of a warning's path once, without effect, so that the next real
+    /// warning finds its code and data in the processing core's caches (``IngestService``'s
+    /// keep-warm; docs/ingest.md, "Keep-warm"). Called on the processing thread, between
+    /// records, every ingest.yaml `keepWarmMilliseconds`. Must leave nothing behind (no entry,
+    /// no message, no metric) and not block. The default does nothing.
+    func keepWarm()
 }
 
 /// A warning's Ed25519 envelope, computed once, by whichever thread asks first (Ed25519 is
@@ -80,6 +86,7 @@ extension WarningSink {
         false
     }
     public func recordProcessed() {}
+    public func keepWarm() {}
 }
 
 /// The daemon's output files, with the line formats of `quakewarn replay` (``ReplayOutputs``

@@ -62,6 +62,10 @@ final class MQTTForwarder: Sendable {
     private let currentClient = Mutex<MQTTClient?>(nil)
     /// Open when the current client replayed the pending entries and the queue is drained.
     private let immediateOpen = Atomic<Bool>(false)
+    /// The throwaway client of ``warmUpImmediatePublish(sample:on:)`` and its loop, kept for the
+    /// next call (the daemon's keep-warm runs it every few milliseconds; the client is left as it
+    /// was after each call).
+    private let warmUpClient = Mutex<(client: MQTTClient, loop: any EventLoop)?>(nil)
 
     init(clientConfiguration: MQTTClientConfiguration, topicPrefix: String, outbox: RelayOutbox, tracker: UnackedTracker,
          metrics: RelayMetrics, logger: Logger, drainTimeout: Duration = .seconds(5),
@@ -116,7 +120,8 @@ final class MQTTForwarder: Sendable {
     /// against ≈ 0.05 ms later, nearly all of it generic-metadata instantiation (protocol-
     /// conformance lookups over the whole binary) on first use of the code's types.
     ///
-    /// A throwaway ``MQTTClient`` on `loop` (never run, never connected) takes `sample` through
+    /// A throwaway ``MQTTClient`` on `loop` (never run, never connected; made at the first call
+    /// and kept for the next ones, which find it as it was) takes `sample` through
     /// the same `publishIfReady` call as a real entry (it declines: not connected) and then
     /// through ``MQTTClient/warmUpPublishPath(topic:payload:)`` (validation, packet identifier,
     /// in-flight entry, the PUBLISH encoded into a scratch buffer, the PUBACK bookkeeping).
@@ -126,7 +131,12 @@ final class MQTTForwarder: Sendable {
     ///   the warm-up failed (not fatal: the first real warning pays instead).
     func warmUpImmediatePublish(sample: OutboxEntry, on loop: any EventLoop) -> Int? {
         guard loop.inEventLoop else { return nil }
-        let client = MQTTClient(configuration: clientConfiguration, eventLoopGroup: loop)
+        let client = warmUpClient.withLock { kept in
+            if let kept, kept.loop === loop { return kept.client }
+            let made = MQTTClient(configuration: clientConfiguration, eventLoopGroup: loop)
+            kept = (made, loop)
+            return made
+        }
         guard client.eventLoop.inEventLoop else { return nil }
         guard !publishImmediately(sample, through: client, onAcknowledged: { _ in }) else { return nil }
         let topic = RelayTopics.topic(prefix: topicPrefix, kind: sample.kind, status: sample.status, level: sample.level)

@@ -437,6 +437,42 @@ public final class RelayOutbox: Sendable {
         }
     }
 
+    /// The append of a record's first warning, without effect: `BEGIN IMMEDIATE`, the INSERT
+    /// (the cached statement and binding of ``appendInRecordTransaction(_:)``) of a small dummy
+    /// entry, `ROLLBACK`. Nothing is kept and no sequence number is used (the rollback also
+    /// undoes the AUTOINCREMENT counter). For the ingest daemon's keep-warm, run every few
+    /// milliseconds between records so that the next real append finds its pages, statements
+    /// and code in the caches; unlike ``warmUp()`` it prepares nothing and parses no SQL (all
+    /// three statements are cached after the first run), so it stays cheap. An open record
+    /// transaction is committed first.
+    public func keepWarm() throws(OutboxError) {
+        do {
+            try pool.writeWithoutTransaction { db in
+                try commitOpenRecord(db)
+                try db.cachedStatement(sql: Self.beginSQL).execute()
+                let rollback = try db.cachedStatement(sql: Self.rollbackSQL)
+                do {
+                    try Self.executeInsert(try db.cachedStatement(sql: Self.insertSQL), Self.keepWarmEntry, db: db, path: path)
+                } catch {
+                    try? rollback.execute()
+                    throw error
+                }
+                try rollback.execute()
+            }
+        } catch let error as OutboxError {
+            throw error
+        } catch {
+            throw .database(path: path, reason: "\(error)")
+        }
+    }
+
+    static let rollbackSQL = "ROLLBACK TRANSACTION"
+    /// What ``keepWarm()`` inserts and rolls back (a real event id starts with "qw-"; should an
+    /// entry have this key, the INSERT is ignored and the rollback undoes nothing).
+    private static let keepWarmEntry = OutboxAppendRequest(
+        kind: .warning, eventId: "quakewarn-keep-warm", updateNumber: 0, status: .test, level: .none,
+        envelope: Data(repeating: UInt8(ascii: " "), count: 4096), receivedAt: Timestamp(nanosecondsSinceEpoch: 0))
+
     // MARK: - The record transaction (in-process input: PUBLISH before COMMIT)
 
     /// Appends like ``appendBatch(_:)`` (same outcomes: appended, duplicate, conflicting
@@ -450,7 +486,7 @@ public final class RelayOutbox: Sendable {
     /// What it changes (docs/ingest.md, "In-process relay"): until ``commitRecord()`` the rows
     /// are not durable and other connections do not see them. Any other write through this
     /// outbox (``appendBatch(_:)``, ``markDelivered(_:at:)``, ``pruneDelivered(receivedBefore:)``,
-    /// ``warmUp()``, ``close()``) commits the record transaction first, so it never holds rows
+    /// ``warmUp()``, ``keepWarm()``, ``close()``) commits the record transaction first, so it never holds rows
     /// back from them, and a PUBACK for a row of the record is recorded after (or with) the row.
     /// - Throws: ``OutboxError/database(path:reason:)``; the record transaction is then rolled back
     ///   and its earlier entries re-inserted in a transaction of their own (``commitRecord()``).

@@ -32,6 +32,8 @@ public final class RelayService: Service {
     private let externalGroup: MultiThreadedEventLoopGroup?
     /// Wall-clock stamps of the entry being accepted; written and read on the input loop only.
     private let acceptStamps = AcceptStamps()
+    /// The sample entry of the publish warm-up, kept for ``keepWarmInProcess()``.
+    private let keepWarmSample = Mutex<OutboxEntry?>(nil)
 
     /// Commit and PUBLISH stamps of the entries accepted by the direct batch being processed
     /// (nil outside one: socket input is not recorded).
@@ -236,6 +238,7 @@ public final class RelayService: Service {
         let sample = OutboxEntry(sequence: 0, kind: .warning, eventId: "qw-relay-warm-up", updateNumber: 0, status: .test,
                                  level: .none, envelope: Data(repeating: UInt8(ascii: " "), count: 4096),
                                  receivedAt: .wallClockNow())
+        keepWarmSample.withLock { $0 = sample }
         let warmedUp = try? await loop.submit { forwarder.warmUpImmediatePublish(sample: sample, on: loop) }.get()
         if warmedUp == nil {
             logger.warning("publish warm-up failed (the first warning's PUBLISH pays its one-time costs)")
@@ -384,6 +387,37 @@ public final class RelayService: Service {
         } catch {
             logger.error("outbox commit of a record's warnings failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Runs the in-process warning path once without effect, so that the next real warning
+    /// finds its code and data in the caches of the core that runs it (the ingest daemon's
+    /// keep-warm, ingest.yaml `keepWarmMilliseconds`): the outbox append
+    /// (``RelayOutbox/keepWarm()``: BEGIN IMMEDIATE, INSERT, ROLLBACK; nothing is kept, no
+    /// sequence number is used) and the immediate PUBLISH (``MQTTForwarder/warmUpImmediatePublish(sample:on:)``:
+    /// encoded into a scratch buffer of a throwaway client; nothing is sent). Only on the relay's
+    /// input loop (the daemon's processing thread when the relay runs in process) and while the
+    /// service runs; elsewhere it does nothing.
+    /// - Returns: true when both parts ran; false when not on the loop, not running, or a part
+    ///   failed (logged at debug level: the next real warning then pays the cold path, nothing
+    ///   else changes).
+    @discardableResult
+    public func keepWarmInProcess() -> Bool {
+        guard let (outbox, loop) = direct.withLock({ d -> (RelayOutbox, any EventLoop)? in
+            guard let d, !d.closed, d.loop.inEventLoop else { return nil }
+            return (d.intake.outbox, d.loop)
+        }) else { return false }
+        do {
+            try outbox.keepWarm()
+        } catch {
+            logger.debug("keep-warm: outbox append failed", metadata: ["error": "\(error)"])
+            return false
+        }
+        guard let forwarder = state.withLock({ $0?.forwarder }), let sample = keepWarmSample.withLock({ $0 }),
+              forwarder.warmUpImmediatePublish(sample: sample, on: loop) != nil else {
+            logger.debug("keep-warm: publish path failed")
+            return false
+        }
+        return true
     }
 
     /// On the input loop: every line submitted so far, verified one by one and appended in one

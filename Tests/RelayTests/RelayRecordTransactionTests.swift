@@ -90,12 +90,21 @@ struct RelayRecordTransactionTests {
         try outbox.warmUp()
         #expect(try outbox.pendingCount() == 3)
 
+        // keepWarm (the daemon's keep-warm, every few ms) likewise: the record is committed, the
+        // dummy row and its sequence number are rolled back, however often it runs.
+        let beforeKeepWarm = try #require(try outbox.all().last?.sequence)
+        _ = try outbox.appendInRecordTransaction([Self.request("ev-c", update: 5)])
+        for _ in 0..<20 { try outbox.keepWarm() }
+        #expect(!outbox.hasOpenRecordTransaction)
+        #expect(try outbox.all().map(\.sequence) == Array(1...(beforeKeepWarm + 1)))
+        #expect(Self.appended(try outbox.appendBatch([Self.request("ev-c", update: 6)])) == [beforeKeepWarm + 2])
+
         // close commits; the next open has the row.
         _ = try outbox.appendInRecordTransaction([Self.request("ev-c", update: 4)])
         try outbox.close()
         outbox = try RelayOutbox(path: fixture.outboxPath, checkpointInterval: nil)
         defer { try? outbox.close() }
-        #expect(try outbox.all().map(\.updateNumber) == [0, 1, 2, 3, 4])
+        #expect(try outbox.all().map(\.updateNumber) == [0, 1, 2, 3, 5, 6, 4])
     }
 
     @Test("the in-process inline path publishes before the commit; commitInProcessRecord, or the loop's task, commits",
