@@ -187,7 +187,7 @@ for run in "${RUNS[@]}"; do
     PIDS+=($SUB)
     wait_for_line "$WORK/subscribe-$name.err" "subscribed to" 30 >/dev/null
 
-    "${OTHERS_CPU[@]}" "$QW" feed "$scenario" --port 0 --speed "$SPEED" "${FEED_ARGS[@]}" 2> "$WORK/feed-$name.err" &
+    "${OTHERS_CPU[@]}" "$QW" feed "$scenario" --port 0 --speed "$SPEED" "${FEED_ARGS[@]}" --send-log "$WORK/sent-$name.txt" 2> "$WORK/feed-$name.err" &
     FEED=$!
     PIDS+=($FEED)
     FEED_PORT=$(wait_for_line "$WORK/feed-$name.err" "listening on" 60 | sed -E 's/.*:([0-9]+)$/\1/')
@@ -218,7 +218,18 @@ YAML
     # Repeated runs have the same ids: prefix them with the run so the report joins run by run.
     prefix=""
     [ "$REPEAT" -gt 1 ] && prefix="r$rep/"
-    sed "s|\"id\":\"|\"id\":\"$prefix|" "$WORK/ingest-$name/relay-latency.jsonl" >> "$WORK/latency.jsonl" 2>/dev/null || true
+    # Each warning's record, by its SeedLink sequence number: the feed's clock just before it
+    # wrote the packet to the socket, "recordSentNanos", the report's "packet in" (conservative:
+    # the daemon's own arrival stamp is taken when its thread gets to read the socket).
+    if [ -f "$WORK/ingest-$name/relay-latency.jsonl" ]; then
+        awk 'FILENAME == ARGV[1] { sent[$1] = $2; next }
+             match($0, /"recordSequence":[0-9]+,/) {
+                 seq = substr($0, RSTART + 17, RLENGTH - 18)
+                 if (seq in sent) sub(/"recordSequence":[0-9]+,/, "&\"recordSentNanos\":" sent[seq] ",")
+             }
+             { print }' "$WORK/sent-$name.txt" "$WORK/ingest-$name/relay-latency.jsonl" \
+            | sed "s|\"id\":\"|\"id\":\"$prefix|" >> "$WORK/latency.jsonl"
+    fi
     sed "s|\"id\":\"|\"id\":\"$prefix|" "$WORK/received-$name.jsonl" >> "$WORK/received.jsonl"
 done
 

@@ -35,7 +35,7 @@ import Synchronization
 /// - ``flush()`` waits (up to ``flushTimeoutSeconds``) until every warning was answered.
 ///
 /// With `latencyLogPath`, one JSON line per acknowledged warning (CLOCK_REALTIME, ns):
-/// `{"id","updateNumber","recordArrivalNanos","processingStartNanos","releasedNanos","queuedNanos",
+/// `{"id","updateNumber","recordSequence","recordArrivalNanos","processingStartNanos","releasedNanos","queuedNanos",
 /// "intakeStartNanos","committedNanos","publishedNanos","ackNanos"}` — the fields of
 /// ``RelayWarningSink``'s log up to `queuedNanos` (signed, encoded and handed to the relay), then
 /// the relay's loop starting on it, its outbox commit (`appendedNanos` instead when the commit

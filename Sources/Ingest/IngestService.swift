@@ -491,7 +491,7 @@ actor Processor {
         var caps: [Int: PendingCAP] = [:]
         var prepared: [PreparedWarning] = []
         pipeline.process(block, issued: { m in
-            prepared.append(dispatch(m, arrivalNanos: arrivalNanos, startNanos: startNanos))
+            prepared.append(dispatch(m, arrivalNanos: arrivalNanos, startNanos: startNanos, sequence: sequence))
         }, emitDeferringCAP: { r, cap in
             if let cap { caps[released.count] = cap }
             released.append(r)
@@ -601,7 +601,7 @@ actor Processor {
 
     /// The critical path of one warning: sign it and hand it to every sink that takes warnings
     /// synchronously (the relay queue), before anything else happens.
-    private func dispatch(_ m: WarningMessage, arrivalNanos: Int64?, startNanos: Int64?) -> PreparedWarning {
+    private func dispatch(_ m: WarningMessage, arrivalNanos: Int64?, startNanos: Int64?, sequence: Int? = nil) -> PreparedWarning {
         let releasedNanos = Timestamp.wallClockNow().nanosecondsSinceEpoch
         // Signed here, at once. Signing on the relay sink's event loop instead (LazyEnvelope
         // allows it) was not faster on the shared 2-core machine (arrival → bytes written p50
@@ -618,7 +618,8 @@ actor Processor {
         for (i, s) in sinks.enumerated() {
             do {
                 taken[i] = try s.deliverImmediately(m, envelope: envelope, trace: WarningTrace(
-                    recordArrivalNanos: arrivalNanos, processingStartNanos: startNanos, releasedNanos: releasedNanos))
+                    recordArrivalNanos: arrivalNanos, processingStartNanos: startNanos, releasedNanos: releasedNanos,
+                    recordSequence: sequence))
             } catch {
                 taken[i] = true  // failed for good (e.g. unsigned): not offered again
                 metrics.sinkErrors.increment()

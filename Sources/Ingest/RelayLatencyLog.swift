@@ -5,8 +5,9 @@ import Foundation
 import SeismicCore
 
 /// The relay sinks' latency log: one JSON line per acknowledged warning, wall-clock (CLOCK_REALTIME)
-/// nanoseconds, `{"id","updateNumber","recordArrivalNanos","processingStartNanos","releasedNanos",
-/// "queuedNanos", <the sink's own stamps>, "ackNanos"}`; `null` for a stamp not taken.
+/// nanoseconds, `{"id","updateNumber","recordSequence","recordArrivalNanos","processingStartNanos",
+/// "releasedNanos","queuedNanos", <the sink's own stamps>, "ackNanos"}`; `null` for a stamp not
+/// taken (`recordSequence`: the SeedLink sequence number of the record, not a time).
 enum RelayLatencyLog {
     /// Creates (truncates) the log at `path`; nil without a path.
     /// - Throws: ``RelayWarningSinkError/cannotOpen(_:)``.
@@ -24,6 +25,7 @@ enum RelayLatencyLog {
                       stamps: KeyValuePairs<String, Int64?>, ackNanos: Int64, to log: FileHandle) {
         func field(_ v: Int64?) -> String { v.map(String.init) ?? "null" }
         var line = "{\"id\":\(JSONText.quoted(id)),\"updateNumber\":\(updateNumber),"
+            + "\"recordSequence\":\(trace.recordSequence.map(String.init) ?? "null"),"
             + "\"recordArrivalNanos\":\(field(trace.recordArrivalNanos)),"
             + "\"processingStartNanos\":\(field(trace.processingStartNanos)),\"releasedNanos\":\(field(trace.releasedNanos)),"
             + "\"queuedNanos\":\(queuedNanos),"

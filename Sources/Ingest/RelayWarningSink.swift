@@ -42,7 +42,7 @@ public enum IngestTrace {
 /// - ``flush()`` waits (up to ``flushTimeoutSeconds``) until the queue is empty.
 ///
 /// With `latencyLog`, one JSON line per acknowledged warning records (CLOCK_REALTIME, ns)
-/// `{"id","updateNumber","recordArrivalNanos","processingStartNanos","releasedNanos","queuedNanos","writtenNanos","ackNanos"}`:
+/// `{"id","updateNumber","recordSequence","recordArrivalNanos","processingStartNanos","releasedNanos","queuedNanos","writtenNanos","ackNanos"}`:
 /// the arrival of the record that produced the warning (its last byte read from the SeedLink
 /// socket), the processor starting on that record, the warning's release by the pipeline, its queueing here (signed), the write of its bytes to
 /// the relay socket (of the send that was acknowledged) and the relay's ack.

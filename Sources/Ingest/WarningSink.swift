@@ -71,11 +71,18 @@ public struct WarningTrace: Sendable, Equatable {
     public var processingStartNanos: Int64?
     /// The pipeline released the warning.
     public var releasedNanos: Int64?
+    /// The SeedLink sequence number of that record (nil if unknown): with the feed's send log
+    /// (`quakewarn feed --send-log`) it gives the time the record's bytes were written to the
+    /// daemon's socket, which the arrival stamp can be later than (the processing thread reads
+    /// the socket when it is free).
+    public var recordSequence: Int?
 
-    public init(recordArrivalNanos: Int64? = nil, processingStartNanos: Int64? = nil, releasedNanos: Int64? = nil) {
+    public init(recordArrivalNanos: Int64? = nil, processingStartNanos: Int64? = nil, releasedNanos: Int64? = nil,
+                recordSequence: Int? = nil) {
         self.recordArrivalNanos = recordArrivalNanos
         self.processingStartNanos = processingStartNanos
         self.releasedNanos = releasedNanos
+        self.recordSequence = recordSequence
     }
 }
 

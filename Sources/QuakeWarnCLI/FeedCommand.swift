@@ -1,5 +1,7 @@
 import ArgumentParser
 import Dispatch
+import Foundation
+import Synchronization
 import SeedLink
 
 #if canImport(Glibc)
@@ -52,6 +54,11 @@ struct FeedCommand: ParsableCommand {
         discussion: "Samples and times are unchanged; only the record boundaries move. Default: serve the files' records."))
     var maxRecordSeconds: Double?
 
+    @Option(help: ArgumentHelp(
+        "Write a line 'SEQUENCE NANOS' per data packet sent: its SeedLink sequence number and the wall clock (CLOCK_REALTIME, ns) just before its write to the socket.",
+        discussion: "For the end-to-end harness (Benchmarks/scripts/e2e-latency.sh): the daemon's latency log names each warning's record by the same sequence number."))
+    var sendLog: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is outside 0...65535") }
         if let s = maxRecordSeconds, !(s.isFinite && s > 0) {
@@ -80,9 +87,16 @@ struct FeedCommand: ParsableCommand {
         let streams = Set(feed.records.map(\.streamID)).count
         let cut = maxRecordSeconds.map { ", at most \($0) s per record" } ?? ""
         Console.error("serving \(feed.records.count) packets (\(repacked) repacked to 512 bytes) of \(streams) streams, speed \(speed)\(cut)\(loop ? ", looping" : "")")
-        let server = SeedLinkServer(feed: feed,
-                                    configuration: .init(host: host, port: port, speed: SeedLinkFeedSpeed(speed) ?? .max, loop: loop),
-                                    log: { Console.error($0) })
+        var configuration = SeedLinkServer.Configuration(host: host, port: port, speed: SeedLinkFeedSpeed(speed) ?? .max, loop: loop)
+        if let path = sendLog {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                Console.error("error: cannot create the send log \(path)")
+                throw ExitCode(2)
+            }
+            let log = SendLog(handle)
+            configuration.sendLog = { sequences, nanos in log.write(sequences, nanos) }
+        }
+        let server = SeedLinkServer(feed: feed, configuration: configuration, log: { Console.error($0) })
         let done = DispatchSemaphore(value: 0)
         let failed = FailureFlag()
         let host = self.host
@@ -124,4 +138,15 @@ final class FailureFlag: @unchecked Sendable {
     private var value = false
     func set() { value = true }
     var isSet: Bool { value }
+}
+
+/// `quakewarn feed --send-log`: one line per packet, written per flush.
+private final class SendLog: Sendable {
+    private let handle: Mutex<FileHandle>
+    init(_ handle: FileHandle) { self.handle = Mutex(handle) }
+    func write(_ sequences: [Int], _ nanos: Int64) {
+        var text = ""
+        for s in sequences { text += "\(s) \(nanos)\n" }
+        handle.withLock { $0.write(Data(text.utf8)) }
+    }
 }

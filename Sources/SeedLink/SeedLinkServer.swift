@@ -129,14 +129,23 @@ public final class SeedLinkServer: Sendable {
         public var speed: SeedLinkFeedSpeed
         public var loop: Bool
         public var organization: String
+        /// Called at each flush of data packets to a connection with their SeedLink sequence
+        /// numbers and the wall clock (CLOCK_REALTIME, ns) taken just **before** the flush (the
+        /// write to the socket): no byte of them was sent earlier, so on loopback the stamp is a
+        /// lower bound of the packets' arrival at the receiver's socket, early by at most the
+        /// write itself. For the end-to-end harness, which measures "packet in" from it. Called on
+        /// the connection's event loop, after the flush; must not block for long.
+        public var sendLog: (@Sendable (_ sequences: [Int], _ flushedNanos: Int64) -> Void)?
 
         public init(host: String = "127.0.0.1", port: Int = 18000, speed: SeedLinkFeedSpeed = .factor(1), loop: Bool = false,
-                    organization: String = "QuakeWarn") {
+                    organization: String = "QuakeWarn",
+                    sendLog: (@Sendable (_ sequences: [Int], _ flushedNanos: Int64) -> Void)? = nil) {
             self.host = host
             self.port = port
             self.speed = speed
             self.loop = loop
             self.organization = organization
+            self.sendLog = sendLog
         }
     }
 
@@ -503,7 +512,17 @@ final class SeedLinkSessionHandler: ChannelInboundHandler {
         scheduled = nil
         var written = 0
         var examined = 0
-        defer { if written > 0 { context.flush() } }
+        // Sequence numbers written since the last flush (with a send log only).
+        let sendLog = server.configuration.sendLog
+        var unflushed: [Int] = []
+        func flush() {
+            let before = sendLog == nil ? 0 : SeedLinkServer.wallClock().nanosecondsSinceEpoch
+            context.flush()
+            guard let sendLog, !unflushed.isEmpty else { return }
+            sendLog(unflushed, before)
+            unflushed.removeAll(keepingCapacity: true)
+        }
+        defer { if written > 0 { flush() } }
         while context.channel.isWritable {
             examined += 1
             if examined > 4096 {
@@ -537,10 +556,11 @@ final class SeedLinkSessionHandler: ChannelInboundHandler {
                 out.writeString("SL" + SeedLinkCommand.hex(g + 1))
                 out.writeBytes(record.bytes)
                 context.write(wrapOutboundOut(out), promise: nil)
+                if sendLog != nil { unflushed.append(g + 1) }
                 sent += 1
                 server.countSent(1)
                 written += 1
-                if written % 64 == 0 { context.flush() }
+                if written % 64 == 0 { flush() }
                 break
             }
         }

@@ -114,4 +114,46 @@ struct BenchCommandTests {
         #expect(rows.contains { $0.contains("OVER budget") })
         #expect(rows.contains { $0.contains("4 of them PUBLISH before COMMIT") })
     }
+
+    @Test("e2e-report: with the feed's write stamp on every warning, packet in is that stamp (a read delayed behind busy work counts); without it on all, the arrival stamp")
+    func endToEndReportFromTheFeedsWrite() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qw-e2e-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Arrival -> PUBLISH 600 and 900 us (within 1 ms); the second packet sat 250 us in the
+        // socket before the daemon read it: packet in -> PUBLISH 1,150 us (over).
+        let t0: Int64 = 1_800_000_000_000_000_000, t1 = t0 + 1_000_000_000
+        func line(_ u: Int, sent: Int64?, arrival: Int64, published: Int64) -> String {
+            "{\"id\":\"ev\",\"updateNumber\":\(u),\"recordSequence\":\(u + 1),"
+                + (sent.map { "\"recordSentNanos\":\($0)," } ?? "")
+                + "\"recordArrivalNanos\":\(arrival),\"processingStartNanos\":\(arrival + 50_000),"
+                + "\"releasedNanos\":\(arrival + 300_000),\"queuedNanos\":\(arrival + 310_000),\"intakeStartNanos\":\(arrival + 312_000),"
+                + "\"appendedNanos\":\(published - 20_000),\"publishedNanos\":\(published),\"ackNanos\":\(published + 1_000)}"
+        }
+        let received = directory.appendingPathComponent("received.jsonl").path
+        try Data("{\"id\":\"ev\",\"updateNumber\":0,\"receivedNanos\":\(t1 + 5_000_000)}\n{\"id\":\"ev\",\"updateNumber\":1,\"receivedNanos\":\(t1 + 5_000_000)}\n".utf8)
+            .write(to: URL(fileURLWithPath: received))
+        func report(_ lines: [String]) throws -> CLIRunner.Result {
+            let latency = directory.appendingPathComponent("latency-\(UUID().uuidString).jsonl").path
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: latency))
+            return try CLIRunner.run(["bench", "e2e-report", "--latency", latency, "--received", received])
+        }
+        let withSent = try report([
+            line(0, sent: t0 - 10_000, arrival: t0, published: t0 + 600_000),
+            line(1, sent: t1 - 250_000, arrival: t1, published: t1 + 900_000),
+        ])
+        #expect(withSent.status == 1, "\(withSent.stdout)")
+        #expect(withSent.stdoutLines.contains { $0.contains("packet in (feed writes it) -> warning bytes out") && $0.contains("OVER budget") },
+                "\(withSent.stdout)")
+        let delay = withSent.stdoutLines.first { $0.contains("feed's write -> daemon reads the packet") }
+            .map { $0.split(separator: " ").compactMap { Double($0) } }
+        #expect(abs((delay?.last ?? 0) - 250) < 1, "\(withSent.stdout)")
+        // One warning without the stamp: the verdict falls back to the arrival stamp.
+        let partly = try report([
+            line(0, sent: nil, arrival: t0, published: t0 + 600_000),
+            line(1, sent: t1 - 250_000, arrival: t1, published: t1 + 900_000),
+        ])
+        #expect(partly.status == 0, "\(partly.stdout)")
+        #expect(partly.stdoutLines.contains { $0.contains("packet in -> warning bytes out (PUBLISH to the broker)") && $0.contains("within budget") })
+    }
 }

@@ -115,6 +115,37 @@ final class EventLog: Sendable {
         try Self.expectAllOnceInOrder(got, feed)
     }
 
+    @Test("the server's send log names every data packet by the sequence number the client sees, stamped before the client reads it")
+    func sendLogMatchesTheClientsSequences() async throws {
+        let feed = try Self.pacedFeed()
+        let sent = Mutex<[Int: Int64]>([:])
+        let arrivals = Mutex<[Int: Int64]>([:])
+        let server = SeedLinkServer(feed: feed, configuration: .init(port: 0, speed: .factor(20), sendLog: { sequences, nanos in
+            sent.withLock { for s in sequences { $0[s] = nanos } }
+        }))
+        let port = try await server.start()
+        let client = Self.client(port: port)
+        let log = EventLog()
+        let count = feed.records.count
+        let task = Task {
+            try await client.run(records: { record, sequence, bytes, arrivalNanos in
+                arrivals.withLock { $0[sequence] = arrivalNanos }
+                log.append(.record(record, sequence: sequence))
+                if log.records.count >= count { client.stop() }
+            }, events: { log.append($0) })
+        }
+        try await log.wait("\(count) records") { log.records.count >= count }
+        try await task.value
+        await server.stop()
+        let (s, a) = (sent.withLock { $0 }, arrivals.withLock { $0 })
+        #expect(Set(s.keys) == Set(1...count))
+        #expect(Set(a.keys) == Set(1...count))
+        for (sequence, arrived) in a {
+            // Stamped before the write: the client cannot have read the packet earlier.
+            #expect((s[sequence] ?? .max) <= arrived, "packet \(sequence)")
+        }
+    }
+
     @Test(arguments: [false, true])
     func reconnectsAfterADropAndResumesWithoutLossOrDuplicates(synchronous: Bool) async throws {
         let feed = try Self.pacedFeed()
