@@ -15,13 +15,13 @@ import Testing
 
 @Suite("Keep-warm of the warning path")
 struct KeepWarmTests {
-    @Test("ingest.yaml keepWarmMilliseconds: absent or 0 is off, 1…10,000 ms; other values are errors naming the key")
+    @Test("ingest.yaml keepWarmMilliseconds: absent is 10 ms, 0 is off, 1…10,000 ms; other values are errors naming the key")
     func configurationKey() throws {
         let base = "configuration: lezhi.yaml\nseedlink: { port: 18000 }\n"
         let file = "/etc/qw/ingest.yaml"
-        #expect(try IngestConfiguration.parse(yaml: base, file: file).keepWarmMilliseconds == nil)
+        #expect(try IngestConfiguration.parse(yaml: base, file: file).keepWarmMilliseconds == 10)
         #expect(try IngestConfiguration.parse(yaml: base + "keepWarmMilliseconds: 0\n", file: file).keepWarmMilliseconds == nil)
-        #expect(try IngestConfiguration.parse(yaml: base + "keepWarmMilliseconds: 10\n", file: file).keepWarmMilliseconds == 10)
+        #expect(try IngestConfiguration.parse(yaml: base + "keepWarmMilliseconds: 25\n", file: file).keepWarmMilliseconds == 25)
         for bad in ["20000", "-1", "fast", "2.5"] {
             #expect {
                 try IngestConfiguration.parse(yaml: base + "keepWarmMilliseconds: \(bad)\n", file: file)
