@@ -46,8 +46,11 @@
 # QW_E2E_RELAY=process; 0: idle CPUs poll instead of halting; needs root, else the daemon logs a
 # warning). Default: unset, no request (Benchmarks/README.md, session 7).
 # QW_E2E_KEEP_WARM=MS sets ingest.yaml `keepWarmMilliseconds` (the warning path re-run without
-# effect every MS ms between records; 0: off). Default: unset, the daemon's default
+# effect every MS ms between records; 0: off). Default: unset, the daemon's default, 10 ms
 # (docs/ingest.md, "Keep-warm"; Benchmarks/README.md, session 9).
+# "Packet in" is the feed's clock just before it writes the packet (`quakewarn feed --send-log`,
+# joined by SeedLink sequence number): the daemon's own arrival stamp, taken when its thread
+# reads the socket, misses the time the bytes waited while the thread was busy.
 # Needs mosquitto (Debian package; scripts/ensure-deps.sh installs it). Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

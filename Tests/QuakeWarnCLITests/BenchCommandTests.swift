@@ -72,10 +72,16 @@ struct BenchCommandTests {
         #expect(run.stdout.isEmpty)
     }
 
-    @Test("e2e-report: every segment from the two logs, the budget verdict, and the budget segment by position in the packet")
-    func endToEndReport() throws {
+    /// A fresh directory for an e2e-report test's logs.
+    static func reportDirectory() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qw-e2e-report-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test("e2e-report: every segment from the two logs, the budget verdict, and the budget segment by position in the packet")
+    func endToEndReport() throws {
+        let directory = try Self.reportDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // Two packets: the first released one warning, the second three (listed out of order).
         // Arrival -> PUBLISH: 400 us; then 500, 900 and 1,400 us for the second packet's 1st, 2nd, 3rd.
@@ -117,8 +123,7 @@ struct BenchCommandTests {
 
     @Test("e2e-report: with the feed's write stamp on every warning, packet in is that stamp (a read delayed behind busy work counts); without it on all, the arrival stamp")
     func endToEndReportFromTheFeedsWrite() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qw-e2e-report-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Self.reportDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // Arrival -> PUBLISH 600 and 900 us (within 1 ms); the second packet sat 250 us in the
         // socket before the daemon read it: packet in -> PUBLISH 1,150 us (over).
