@@ -19,8 +19,9 @@
 # `quakewarn bench e2e-report` joins the two logs and prints HdrHistogram percentiles.
 #
 # Usage: Benchmarks/scripts/e2e-latency.sh [SCENARIO_DIR…]   (default: the three event scenarios)
-# Environment: QW_E2E_SPEED (feed speed-up, default 10 for short runs; 1 is the real-time pace of
-# live stations, where the records are ≈ 170 ms apart and the p99 is higher), QW_E2E_BUILD
+# Environment: QW_E2E_SPEED (feed speed-up, default 1: the real-time pace of live stations, where
+# the packets of a second arrive together and the caches cool in between, ≈ 2 min per repeat;
+# 10 replays ten times faster, a warmer and usually quicker daemon), QW_E2E_BUILD
 # (release|debug, default release), QW_E2E_KEEP=1 keeps the work directory,
 # QW_E2E_RECORD_SECONDS=S re-cuts the files' 512-byte records into records of at most S s
 # (`quakewarn feed --max-record-seconds S`), default 1 (EEW stations send ~1 s packets, and design.md's budget is per packet); `file` serves the
@@ -56,7 +57,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=${QW_E2E_BUILD:-release}
-SPEED=${QW_E2E_SPEED:-10}
+SPEED=${QW_E2E_SPEED:-1}
 scripts/ensure-deps.sh mosquitto mosquitto-clients >&2
 if [ "${QW_E2E_SKIP_BUILD:-0}" != 1 ]; then
     echo "== building quakewarn ($BUILD) ==" >&2
