@@ -349,7 +349,7 @@ actor Processor {
     /// the processing loop; records are processed between two runs, never during one.
     ///
     /// Why: at the real-time feed pace the first warning of a record took 277 µs p50 from its
-    /// release to its PUBLISH against ≈ 50 µs for the warnings after it, which found the path
+    /// release to its PUBLISH against ≈ 60 µs for the warnings after it, which found the path
     /// warm; the core's caches empty while the daemon waits for the next packet
     /// (Benchmarks/README.md, sessions 8 and 9).
     func keepWarm() {
@@ -552,8 +552,8 @@ actor Processor {
     /// Why: at the stations' real-time pace the packets of a station's channels arrive
     /// together, often in one read. Done at the end of each record, this work (a COMMIT, a
     /// latency-log write, a wake-up of the background queue's thread) delayed the next record
-    /// of the read; a warning released by that record waited ≈ 0.4 ms more than the one before
-    /// it (Benchmarks/README.md, session 9). Until this runs, the warnings are on the wire and
+    /// of the read: a warning released by that record started ≈ 0.95 ms after the read, against
+    /// 0.15 ms for the first record's (Benchmarks/README.md, session 9). Until this runs, the warnings are on the wire and
     /// not yet durable in the outbox: the window grows from the rest of a record to the rest of
     /// a read (docs/ingest.md, "PUBLISH before COMMIT").
     func completeRecords() {
@@ -562,13 +562,16 @@ actor Processor {
             owed.sinks[i] = false
             sinks[i].recordProcessed()
         }
-        let takes = owed.takes
-        owed.takes.removeAll(keepingCapacity: true)
+        // Swapped out and back, so the array keeps its buffer (no copy, no allocation).
+        var takes: [Owed.Take] = []
+        swap(&takes, &owed.takes)
         for t in takes {
             // Sinks (e.g. the relay) learn which record's arrival produced each warning.
             IngestTrace.$recordArrivalNanos.withValue(t.arrivalNanos) { take(t.records, prepared: t.prepared, caps: t.caps) }
         }
-        writeStatisticsIfDue()
+        takes.removeAll(keepingCapacity: true)
+        swap(&takes, &owed.takes)
+        if !finished { writeStatisticsIfDue() }  // finish() writes the last one itself
     }
 
     /// Releases everything the pipeline holds and flushes the sinks (once).

@@ -135,11 +135,11 @@ public final class SeedLinkServer: Sendable {
         /// lower bound of the packets' arrival at the receiver's socket, early by at most the
         /// write itself. For the end-to-end harness, which measures "packet in" from it. Called on
         /// the connection's event loop, after the flush; must not block for long.
-        public var sendLog: (@Sendable (_ sequences: [Int], _ flushedNanos: Int64) -> Void)?
+        public var sendLog: (@Sendable (_ sequences: [Int], _ writeStartNanos: Int64) -> Void)?
 
         public init(host: String = "127.0.0.1", port: Int = 18000, speed: SeedLinkFeedSpeed = .factor(1), loop: Bool = false,
                     organization: String = "QuakeWarn",
-                    sendLog: (@Sendable (_ sequences: [Int], _ flushedNanos: Int64) -> Void)? = nil) {
+                    sendLog: (@Sendable (_ sequences: [Int], _ writeStartNanos: Int64) -> Void)? = nil) {
             self.host = host
             self.port = port
             self.speed = speed
