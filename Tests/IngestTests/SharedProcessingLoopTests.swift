@@ -68,10 +68,17 @@ struct SharedProcessingLoopTests {
         let (service, task, group) = try await Self.relayOnSharedLoop(keys)
         let sink = try DirectRelaySink(service: service)
         await sink.start()
+        let key = keys.privateKey
+        // start() readies the sink from a task of its own; until then warnings wait in its
+        // backlog (and would not take the inline path below). One warning delivered and flushed
+        // first: flush() returns once the backlog went out, so the sink is ready after it.
+        let probe = RelayWarningSinkTests.warning("ev-probe", update: 0)
+        let probeEnvelope = try SignedEnvelope.sign(probe, with: key)
+        _ = try sink.deliverImmediately(probe, envelope: LazyEnvelope(probe) { _ in probeEnvelope }, trace: WarningTrace())
+        try await sink.flush()
         // Readers of a second connection see committed rows only.
         let observer = try RelayOutbox(path: keys.directory + "/outbox.sqlite", checkpointInterval: nil)
         defer { try? observer.close() }
-        let key = keys.privateKey
         let loop = group.next()
         let (beforeCommit, afterCommit, delivered) = try await loop.submit { () throws -> (Int, Int, Int) in
             for update in 0..<2 {
@@ -83,9 +90,9 @@ struct SharedProcessingLoopTests {
             sink.recordProcessed()
             return (before, try observer.pendingCount(), sink.delivered)
         }.get()
-        #expect(delivered == 2, "both acknowledged inside the record")
-        #expect(beforeCommit == 0, "not committed before the record is processed")
-        #expect(afterCommit == 2)
+        #expect(delivered == 3, "the probe, then both acknowledged inside the record")
+        #expect(beforeCommit == 1, "the record's two not committed before the record is processed")
+        #expect(afterCommit == 3)
         task.cancel()
         _ = try? await task.value
         try await group.shutdownGracefully()
