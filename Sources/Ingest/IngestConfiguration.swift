@@ -137,8 +137,8 @@ public struct IngestConfiguration: Sendable, Equatable {
     /// its code and data in that core's caches. nil: off.
     public var keepWarmMilliseconds: Int?
     /// The file's default for `keepWarmMilliseconds`: on, every 10 ms (≈ 2 % of a core). At the
-    /// real-time pace it took a packet's first warning from 280 to 153 µs (release → PUBLISH)
-    /// and the end-to-end p99 from 1.26 to 1.04 ms (docs/ingest.md, "Keep-warm").
+    /// real-time pace it took a packet's first warning from 280 to 138 µs p50 (release → PUBLISH)
+    /// and the end-to-end pooled p99 from 1.49 to 1.00 ms (docs/ingest.md, "Keep-warm").
     public static let defaultKeepWarmMilliseconds = 10
 
     /// A configuration built in code (tests, embedding); paths are used as given.

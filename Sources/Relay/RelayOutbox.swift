@@ -414,38 +414,34 @@ public final class RelayOutbox: Sendable {
         }
     }
 
-    /// Runs the append path once on a dummy entry and rolls it back: the statements are
-    /// prepared and cached, and the pages and code of a commit are touched, so the first real
+    /// Runs the append path once on a dummy entry and rolls it back (``keepWarm()``), and
+    /// prepares what a later append may need besides: `COMMIT` (prepared, not run) and the
+    /// duplicate lookup by key (run on the dummy entry inside the transaction). The statements are
+    /// prepared and cached and the pages and code of an append are touched, so the first real
     /// warning does not pay that (see Ingest's DaemonWarmUp). Leaves the outbox unchanged.
     public func warmUp() throws(OutboxError) {
-        do {
-            try pool.writeWithoutTransaction { db in
-                try commitOpenRecord(db)  // the rollback below must not take a record's entries with it
-                // Prepares appendBatch's cached BEGIN and COMMIT too (COMMIT is prepared, not run).
-                _ = try db.cachedStatement(sql: Self.commitSQL)
-                try db.cachedStatement(sql: Self.beginSQL).execute()
-                defer { try? db.rollback() }
-                let insert = try db.cachedStatement(sql: Self.insertSQL)
-                let key = "quakewarn-warm-up-\(UUID().uuidString)"
-                try insert.execute(arguments: [OutboxPayloadKind.warning.rawValue, key, 0, WarningStatus.test.rawValue,
-                                               WarningLevel.none.rawValue, Data("{}".utf8), Int64(0)])
-                _ = try Row.fetchOne(db, sql: Self.entryByKeySQL,
-                                     arguments: [key, 0, OutboxPayloadKind.warning.rawValue])
-            }
-        } catch {
-            throw .database(path: path, reason: "\(error)")
+        try rolledBackAppend { db in
+            _ = try db.cachedStatement(sql: Self.commitSQL)
+            let e = Self.keepWarmEntry
+            _ = try Row.fetchOne(db, sql: Self.entryByKeySQL, arguments: [e.eventId, e.updateNumber, e.kind.rawValue])
         }
     }
 
     /// The append of a record's first warning, without effect: `BEGIN IMMEDIATE`, the INSERT
-    /// (the cached statement and binding of ``appendInRecordTransaction(_:)``) of a small dummy
-    /// entry, `ROLLBACK`. Nothing is kept and no sequence number is used (the rollback also
-    /// undoes the AUTOINCREMENT counter). For the ingest daemon's keep-warm, run every few
-    /// milliseconds between records so that the next real append finds its pages, statements
-    /// and code in the caches; unlike ``warmUp()`` it prepares nothing and parses no SQL (all
-    /// three statements are cached after the first run), so it stays cheap. An open record
-    /// transaction is committed first.
+    /// (the cached statement and binding of ``appendInRecordTransaction(_:)``) of a dummy entry
+    /// with a warning envelope's size (4 KiB), `ROLLBACK`. Nothing is kept and no sequence number
+    /// is used (the rollback also undoes the AUTOINCREMENT counter). For the ingest daemon's
+    /// keep-warm, run every few milliseconds between records so that the next real append finds
+    /// its pages, statements and code in the caches; unlike ``warmUp()`` it prepares nothing new
+    /// and parses no SQL (its three statements are cached after the first run), so it stays cheap.
     public func keepWarm() throws(OutboxError) {
+        try rolledBackAppend { _ in }
+    }
+
+    /// ``keepWarm()`` and ``warmUp()``: an open record transaction is committed first (the
+    /// rollback must not take a record's entries with it); then `BEGIN IMMEDIATE`, the dummy
+    /// INSERT, `also` inside the transaction, `ROLLBACK`.
+    private func rolledBackAppend(also: (Database) throws -> Void) throws(OutboxError) {
         do {
             try pool.writeWithoutTransaction { db in
                 try commitOpenRecord(db)
@@ -453,6 +449,7 @@ public final class RelayOutbox: Sendable {
                 let rollback = try db.cachedStatement(sql: Self.rollbackSQL)
                 do {
                     try Self.executeInsert(try db.cachedStatement(sql: Self.insertSQL), Self.keepWarmEntry, db: db, path: path)
+                    try also(db)
                 } catch {
                     try? rollback.execute()
                     throw error
@@ -467,7 +464,7 @@ public final class RelayOutbox: Sendable {
     }
 
     static let rollbackSQL = "ROLLBACK TRANSACTION"
-    /// What ``keepWarm()`` inserts and rolls back (a real event id starts with "qw-"; should an
+    /// What ``keepWarm()`` and ``warmUp()`` insert and roll back (a real event id starts with "qw-"; should an
     /// entry have this key, the INSERT is ignored and the rollback undoes nothing).
     private static let keepWarmEntry = OutboxAppendRequest(
         kind: .warning, eventId: "quakewarn-keep-warm", updateNumber: 0, status: .test, level: .none,
