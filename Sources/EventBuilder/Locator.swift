@@ -76,7 +76,9 @@ public struct LocationSolution: Sendable, Equatable {
 /// at ``Configuration/coarseStepKilometers`` (default ±300 km, 10 km; a 15 km step was tried and fell into a
 /// secondary minimum on one seeded noisy case); then ±10 km at 1 km, re-centred (up to 20 times) while its
 /// minimum lies on its edge, so the search walks down a narrow, flat χ² valley that the coarse grid only
-/// grazed; then 5 × 5 pattern grids at 0.1 km and 0.01 km walked downhill the same way (up to 40 times).
+/// grazed; then 5 × 5 pattern grids at 0.1 km and 0.01 km walked downhill the same way (up to 40 times),
+/// each level started from Newton steps on χ² (gradient and Hessian by central differences), which jump
+/// along the flat valley that the axis-aligned patterns would crawl.
 /// Every grid evaluates χ² with an exact early exit (``LocatorMisfit``): all terms are ≥ 0, so a
 /// node whose partial sum already exceeds a known node's χ² cannot be the minimum.
 /// Horizontal σ: local Gaussian approximation, `C = 2 H⁻¹` from the χ² Hessian at the minimum
@@ -86,7 +88,7 @@ public struct LocationSolution: Sendable, Equatable {
 /// weakly constrained (the hyperbola's asymptote); σ then grows accordingly (coverage tested).
 /// Origin-time σ = `√(σ_t²/n + (σ_h/Vp)²)`.
 /// - Complexity: ≈ 3 700 (coarse) + 441 per 1 km grid (+ its 68 % radius pass) + 25 per pattern
-///   step χ² evaluations, most of them stopped after the time terms; one scratch allocation per
+///   step + 9 per Newton step χ² evaluations, most of the grids' stopped after the time terms; one scratch allocation per
 ///   call (stack for small networks), none per node. Three shortcuts leave the result bit-identical
 ///   (`Tests/EventBuilderTests/LocatorShortcutTests` compares them with the plain search):
 ///   - the coarse grid reads each station's travel times from a ``LocatorTravelTimeTable`` (it
@@ -400,19 +402,54 @@ public struct EventLocator: Sendable, Equatable {
             }
             return r.best
         }
-        let finer = descend(from: fine.best, step: 0.1)
-        let finest = descend(from: finer, step: 0.01)
+        /// Gradient and Hessian of χ² at `m` by central differences with step `e` km (8 χ² values).
+        func derivatives(at m: LocatorMisfit.Node, step e: Double)
+            -> (gx: Double, gy: Double, fxx: Double, fyy: Double, fxy: Double)
+        {
+            let xp = chi2(m.x + e, m.y), xm = chi2(m.x - e, m.y), yp = chi2(m.x, m.y + e), ym = chi2(m.x, m.y - e)
+            let fxy = (chi2(m.x + e, m.y + e) - chi2(m.x + e, m.y - e) - chi2(m.x - e, m.y + e)
+                + chi2(m.x - e, m.y - e)) / (4 * e * e)
+            return ((xp - xm) / (2 * e), (yp - ym) / (2 * e), (xp - 2 * m.chi2 + xm) / (e * e),
+                    (yp - 2 * m.chi2 + ym) / (e * e), fxy)
+        }
+        /// Newton steps of χ² from `m`: δ = −H⁻¹ g with g and H by central differences (0.1 km,
+        /// 8 χ² values each), while H is positive definite, |δ| ≤ 10 km (the 1 km grid's
+        /// half-width) and χ² decreases; at most 4 steps, stopping after one shorter than 5 m.
+        /// Returns the last accepted point (`m` when none), whose χ² is ≤ `m`'s.
+        /// Why: the pattern grids walk an axis-aligned 5 × 5 pattern, which crawls along a narrow,
+        /// flat diagonal valley (two stations: the hyperbola is a few hundred metres wide for
+        /// σ_t = 50 ms, and along it only the back-azimuths and distances constrain the epicentre,
+        /// to σ ≈ 10–30 km). On the pipeline benchmark's events (`quakewarn bench pipeline`, 32
+        /// two-station locations) the 0.1 km walk took up to 13 grids and the 0.01 km walk 17 on
+        /// average, hitting its 40-grid cap on the flattest (the true minimum was > 0.8 km away):
+        /// ≈ 400 complete χ² per location after the 1 km grid, up to 1 120. χ² is close to
+        /// quadratic over a few km, so the Newton point lands near the valley's floor: with a
+        /// Newton step before each pattern level every walk took one or two grids, ≈ 100 complete
+        /// χ² per location, at most 156, and the minima found are lower or equal.
+        func newtonSteps(from m: LocatorMisfit.Node) -> LocatorMisfit.Node {
+            var m = m
+            for _ in 0..<4 {
+                let d = derivatives(at: m, step: 0.1)
+                let det = d.fxx * d.fyy - d.fxy * d.fxy
+                guard d.fxx > 0, d.fyy > 0, det > 0 else { break }
+                let dx = -(d.fyy * d.gx - d.fxy * d.gy) / det, dy = -(d.fxx * d.gy - d.fxy * d.gx) / det
+                let length2 = dx * dx + dy * dy
+                guard dx.isFinite, dy.isFinite, length2 <= 100 else { break }
+                let q = chi2(m.x + dx, m.y + dy)
+                guard q < m.chi2 else { break }
+                m = LocatorMisfit.Node(x: m.x + dx, y: m.y + dy, chi2: q)
+                if length2 < 0.005 * 0.005 { break }
+            }
+            return m
+        }
+        let finer = descend(from: newtonSteps(from: fine.best), step: 0.1)
+        let finest = descend(from: newtonSteps(from: finer), step: 0.01)
         // Uncertainty: local Gaussian approximation of the posterior at the minimum. With
         // χ² ≈ χ²_min + δᵀ C⁻¹ δ the Hessian is H = 2 C⁻¹, so C = 2 H⁻¹ (H by central differences,
         // step 0.5 km); σ_h = √(trace C) is the RMS radial error. The 1 km grid's 68 % mass radius
         // (non-Gaussian, bounded by its ±10 km window) is taken when larger. If H is not positive
         // definite the coarse grid's 68 % radius is used.
-        let e = 0.5
-        let m0 = finest
-        let fxx = (chi2(m0.x + e, m0.y) - 2 * m0.chi2 + chi2(m0.x - e, m0.y)) / (e * e)
-        let fyy = (chi2(m0.x, m0.y + e) - 2 * m0.chi2 + chi2(m0.x, m0.y - e)) / (e * e)
-        let fxy = (chi2(m0.x + e, m0.y + e) - chi2(m0.x + e, m0.y - e) - chi2(m0.x - e, m0.y + e)
-            + chi2(m0.x - e, m0.y - e)) / (4 * e * e)
+        let (_, _, fxx, fyy, fxy) = derivatives(at: finest, step: 0.5)
         let det = fxx * fyy - fxy * fxy
         var sigmaH: Double
         if fxx > 0, fyy > 0, det > 0 {
