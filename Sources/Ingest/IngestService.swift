@@ -308,6 +308,8 @@ actor Processor {
     private var finished = false
     /// What ``keepWarm()`` signs: the warm-up's synthetic warning with the configured targets.
     private let keepWarmSample: WarningMessage
+    /// ``keepWarm()``'s pass over the pipeline (its own scratch station chain, the event stage on a copy).
+    private var keepWarmPipeline: PipelineKeepWarm
     /// Output files, non-immediate sinks and the statistics file, written in order off the path
     /// of the next record.
     private let later = BackgroundQueue()
@@ -325,6 +327,7 @@ actor Processor {
         self.timeJumpSeconds = timeJumpSeconds
         self.statsFile = statsFile
         keepWarmSample = DaemonWarmUp.syntheticWarning(pipeline.configuration.quakeWarn)
+        keepWarmPipeline = PipelineKeepWarm(configuration: pipeline)
         owed = Owed(sinks: [Bool](repeating: false, count: sinks.count))
         configured = Set(pipeline.configuration.quakeWarn.stations.flatMap { s in
             s.channels.map { StreamID(network: s.network, station: s.station, location: s.location, channel: $0) }
@@ -341,20 +344,25 @@ actor Processor {
         DaemonWarmUp.run(pipeline: pipeline, sign: sign)
     }
 
-    /// Keep-warm (ingest.yaml `keepWarmMilliseconds`, docs/ingest.md "Keep-warm"): runs the
-    /// warning's path after the pipeline once without effect — the synthetic warning signed and
-    /// encoded for the relay (discarded), then each sink's ``WarningSink/keepWarm()`` (the
-    /// in-process relay: outbox append rolled back, PUBLISH encoded and not sent) — so that the
-    /// next real warning finds its code and data in this core's caches. Called from a timer on
-    /// the processing loop; records are processed between two runs, never during one.
+    /// Keep-warm (ingest.yaml `keepWarmMilliseconds`, docs/ingest.md "Keep-warm"): runs a
+    /// warning's whole path once without effect — the station chain and the event stage
+    /// (``PipelineKeepWarm``: a scratch station fed synthetic noise, a synthetic event through a
+    /// copy of the live pipeline's event stage), the synthetic warning signed and encoded for the
+    /// relay (discarded), then each sink's ``WarningSink/keepWarm()`` (the in-process relay:
+    /// outbox append rolled back, PUBLISH encoded and not sent) — so that the next real packet
+    /// finds its code and data in the caches. Called from a timer on the processing loop;
+    /// records are processed between two runs, never during one.
     ///
     /// Why: at the real-time feed pace the first warning of a record took 277 µs p50 from its
     /// release to its PUBLISH against ≈ 60 µs for the warnings after it, which found the path
-    /// warm; the core's caches empty while the daemon waits for the next packet
-    /// (Benchmarks/README.md, sessions 8 and 9).
+    /// warm; the caches empty while the daemon waits for the next packet (Benchmarks/README.md,
+    /// sessions 8 and 9). The same holds for the pipeline: with the L3 swept between records a
+    /// record's first warning comes ≈ 2.7 times later than with warm caches, and the pipeline
+    /// pass recovers most of it (session 10).
     func keepWarm() {
         guard !finished else { return }
         let start = ContinuousClock.now
+        keepWarmPipeline.run(eventStageOf: pipeline)
         if let sign {
             try? DaemonWarmUp.signAndEncode(keepWarmSample, sign: sign)
         }

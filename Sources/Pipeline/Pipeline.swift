@@ -787,3 +787,13 @@ struct InputStream: Sendable {
         open = nil
     }
 }
+
+extension ReplayPipeline {
+    /// What the pipeline holds between records, in items: queued input slices, hold-back queue
+    /// entries, undelivered records and the stations' remembered back-azimuths and distances.
+    /// Bounded for a live stream (tests of long runs).
+    @_spi(Testing) public var heldItems: Int {
+        streams.reduce(0) { $0 + $1.input.slices.count } + pending.count + records.count
+            + stations.reduce(0) { $0 + $1.backAzimuth.count + $1.distance.count }
+    }
+}

@@ -13,3 +13,8 @@ extension ReplayPipeline {
         return input.slices.map { ($0.startTime, $0.samples.count) }
     }
 }
+
+extension PipelineKeepWarm {
+    /// ``ReplayPipeline/heldItems`` of the scratch station's pipeline (0 without one).
+    @_spi(Testing) public var scratchHeldItems: Int { scratch?.heldItems ?? 0 }
+}

@@ -55,22 +55,33 @@ extension ReplayPipeline {
         public var eventWarnings = 0
     }
 
-    /// (a) Synthetic waveforms through a new pipeline limited to up to two stations.
-    private func warmUpStations(_ summary: inout WarmUpSummary) {
-        let chosen = Array(configuration.quakeWarn.stations.prefix(2))
-        guard !chosen.isEmpty else { return }
+    /// The streams of the first `stations` configured stations with a usable sampling rate (1–1000
+    /// Hz): id, rate, gain (counts per m/s²) and a delay of 2 s per station (the synthetic P
+    /// arrives later at the second).
+    fileprivate func syntheticStreams(stations: Int) -> [(id: StreamID, rate: Double, gain: Double, delaySeconds: Double)] {
         var ids: [(id: StreamID, rate: Double, gain: Double, delaySeconds: Double)] = []
-        for (k, s) in chosen.enumerated() {
+        for (k, s) in configuration.quakeWarn.stations.prefix(stations).enumerated() {
             for ch in s.channels where s.samplingRateHz.isFinite && s.samplingRateHz >= 1 && s.samplingRateHz <= 1000 {
                 ids.append((StreamID(network: s.network, station: s.station, location: s.location, channel: ch),
                             s.samplingRateHz, s.sensitivityCountsPerMetersPerSecondSquared, 2.0 * Double(k)))
             }
         }
-        guard !ids.isEmpty else { return }
+        return ids
+    }
+
+    /// A new pipeline with this configuration whose gating waits for `streams` only (no stall timeout).
+    fileprivate func scratchPipeline(streams: [StreamID]) -> ReplayPipeline {
         var c = configuration
-        c.expectedStreams = Set(ids.map(\.id))
+        c.expectedStreams = Set(streams)
         c.stallTimeoutSeconds = nil
-        var pipeline = ReplayPipeline(c)
+        return ReplayPipeline(c)
+    }
+
+    /// (a) Synthetic waveforms through a new pipeline limited to up to two stations.
+    private func warmUpStations(_ summary: inout WarmUpSummary) {
+        let ids = syntheticStreams(stations: 2)
+        guard !ids.isEmpty else { return }
+        var pipeline = scratchPipeline(streams: ids.map(\.id))
         var rng = SplitMix64(seed: 0x5157_4152_4d55_5000)
         let start = Timestamp(nanosecondsSinceEpoch: 946_684_800_000_000_000)  // 2000-01-01
         let seconds = 24
@@ -107,6 +118,33 @@ extension ReplayPipeline {
     /// (b) One synthetic event (pick and snapshot at two stations, or one) through a copy of this
     /// pipeline's event stage: event builder, warning issuer, CAP renderer, canonical JSON.
     private func warmUpWarnings(_ summary: inout WarmUpSummary) {
+        runSyntheticEvent(windows: [0.5, 1.0, 2.0], render: true) { summary.eventWarnings += 1 }
+    }
+
+    /// Keep-warm of the event stage, between records (ingest.yaml `keepWarmMilliseconds`,
+    /// docs/ingest.md "Keep-warm"): one synthetic two-station event (picks and one 1 s snapshot
+    /// per station) through a copy of this pipeline's event stage, as part (b) of ``warmUp()``
+    /// but without CAP rendering or canonical JSON: the event builder with the grid-search locator
+    /// on the configured stations' travel-time tables, the magnitude estimator and the warning
+    /// issuer. Nothing is kept and `self` is not changed (see ``warmUp()``), so the outputs do
+    /// not depend on it. Why: at the stations' real-time pace the daemon is idle for most of each
+    /// second and the caches go cold (on a shared host the L3 too); a record then runs several
+    /// times slower than with warm caches (`quakewarn bench pipeline --evict-kib 65536` against
+    /// the default 4096; Benchmarks/README.md, session 10). Running the code and touching the
+    /// tables a few milliseconds before the next packet keeps them in the caches.
+    /// - Returns: the number of throwaway warnings issued (for tests: the path ran).
+    @discardableResult
+    public func keepWarm() -> Int {
+        var count = 0
+        runSyntheticEvent(windows: [1.0], render: false) { count += 1 }
+        return count
+    }
+
+    /// The synthetic event of ``warmUpWarnings(_:)`` and ``keepWarm()``: picks at up to two
+    /// configured stations from an epicentre 30 km SE of the first, a snapshot per station at each
+    /// of `windows` (s after the pick), through a copy of this pipeline; `render`: each warning's
+    /// canonical JSON and the deferred CAP XML too. `issued` is called for each warning.
+    private func runSyntheticEvent(windows: [Double], render: Bool, issued: () -> Void) {
         let chosen = Array(configuration.quakeWarn.stations.prefix(2))
         guard let first = chosen.first else { return }
         var copy = self
@@ -132,12 +170,12 @@ extension ReplayPipeline {
                 sigmaDegrees: 5, statisticalSigmaDegrees: 3, rectilinearity: 0.9, apparentIncidenceDegrees: 30,
                 eigenvalues: [1, 0.05, 0.05], effectiveSampleCount: 18, windowStart: pickTime, windowSeconds: 1)
             let distance = EpicentralDistanceEstimate(kilometers: d, log10Sigma: 0.2, method: .given)
-            for (w, window) in [0.5, 1.0, 2.0].enumerated() {
+            for (w, window) in windows.enumerated() {
                 // Pd for M ≈ 6 at 30 km (above any usual alert threshold), τc of a large event.
                 let pd = 8e-4
                 let parameters = StationParameters(
                     pickSample: 6000, pickTime: pickTime, windowSampleCount: Int(window * 100), secondsAfterPick: window,
-                    isFinal: w == 2, windowEndedBySWave: false, hypocentralDistanceKilometers: nil, preEventSeconds: 60,
+                    isFinal: w == windows.count - 1, windowEndedBySWave: false, hypocentralDistanceKilometers: nil, preEventSeconds: 60,
                     preEventPeakDisplacementMeters: 1e-7, peakDisplacementMeters: pd, peakVelocityMetersPerSecond: pd * 10,
                     peakAccelerationMetersPerSecondSquared: pd * 100, tauCSeconds: 1.2, tauPMaxSeconds: 1.1,
                     peakGroundAccelerationMetersPerSecondSquared: pd * 100, peakGroundVelocityMetersPerSecond: pd * 10)
@@ -150,10 +188,11 @@ extension ReplayPipeline {
         inputs.sort { $0.time < $1.time }
         for input in inputs {
             copy.ingest(input, issued: { m in
-                _ = try? m.canonicalJSON()
-                summary.eventWarnings += 1
+                if render { _ = try? m.canonicalJSON() }
+                issued()
             })
         }
+        guard render else { return }
         for job in copy.deferredCAP ?? [] {
             _ = PendingCAP(message: job.message, earlier: job.earlier, renderer: copy.renderer).render()
         }
@@ -172,5 +211,46 @@ extension ReplayPipeline.WarmUpSummary {
         case .warning: waveformWarnings += 1
         default: break
         }
+    }
+}
+
+/// Keep-warm of the whole record path between records (the ingest daemon's `keepWarmMilliseconds`
+/// timer, docs/ingest.md "Keep-warm"): each ``run(eventStageOf:)`` feeds 0.25 s of synthetic noise
+/// on the first configured station's streams through a scratch pipeline of its own (the station
+/// chain: filters, picker, glitch checks, station parameters, onsite analyser), then runs
+/// ``ReplayPipeline/keepWarm()`` on the live pipeline (the event stage, on a copy). The live
+/// pipeline's data are not touched and its outputs do not depend on this; the scratch
+/// pipeline's outputs are discarded. Its data time starts at 2000-01-01 and advances 0.25 s per
+/// run; its memory is bounded as a live station's is (the same ring buffers).
+public struct PipelineKeepWarm: Sendable {
+    private(set) var scratch: ReplayPipeline?
+    private let streams: [(id: StreamID, rate: Double, gain: Double)]
+    private var next = Timestamp(nanosecondsSinceEpoch: 946_684_800_000_000_000)
+    private var rng = SplitMix64(seed: 0x4b45_4550_5741_524d)
+
+    /// A keep-warm for pipelines with `live`'s configuration (the scratch pipeline is built here).
+    public init(configuration live: ReplayPipeline) {
+        let ids = live.syntheticStreams(stations: 1)
+        streams = ids.map { ($0.id, $0.rate, $0.gain.isFinite && $0.gain != 0 ? abs($0.gain) : 1) }
+        scratch = ids.isEmpty ? nil : live.scratchPipeline(streams: ids.map(\.id))
+    }
+
+    /// One keep-warm pass (see the type). Returns the number of throwaway warnings of the event stage.
+    @discardableResult
+    public mutating func run(eventStageOf live: ReplayPipeline) -> Int {
+        if var pipeline = scratch {
+            scratch = nil  // unique while it is mutated (no copy of its buffers)
+            for s in streams {
+                let count = SampleBlock.sampleCount(seconds: 0.25, samplingRateHz: s.rate)
+                var samples = [Double](repeating: 0, count: count)
+                for i in 0..<count { samples[i] = (1e-4 * rng.nextStandardNormal() * s.gain).rounded() }
+                pipeline.process(SampleBlock(streamID: s.id, startTime: next, samplingRateHz: s.rate, unit: .counts,
+                                             samples: samples),
+                                 issued: { _ in }, emitDeferringCAP: { _, _ in })
+            }
+            scratch = pipeline
+            next = next.adding(nanoseconds: 250_000_000)
+        }
+        return live.keepWarm()
     }
 }

@@ -66,6 +66,9 @@ struct BenchPipelineCommand: ParsableCommand {
     @Flag(help: "Call ReplayPipeline.warmUp() on each new pipeline (untimed) before its first record.")
     var warmUp = false
 
+    @Flag(help: "Run a PipelineKeepWarm pass (untimed) after each cache sweep, before the record, as the daemon's keep-warm does between packets.")
+    var keepWarm = false
+
     @Option(help: "Clock: thread-cpu (default) or wall.")
     var clock: BenchCommand.BenchClock = .threadCPU
 
@@ -113,7 +116,7 @@ struct BenchPipelineCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let result = Self.measure(sets: sets, quakeWarn: quakeWarn, repetitions: self.repeat,
-                                  evictBytes: evictKib * 1024, clock: clock, warmUp: warmUp)
+                                  evictBytes: evictKib * 1024, clock: clock, warmUp: warmUp, keepWarm: keepWarm)
         if let intervalsOut {
             let text = result.intervals.map { "\($0.start) \($0.end)\n" }.joined()
             do {
@@ -136,12 +139,15 @@ struct BenchPipelineCommand: ParsableCommand {
         var recordCount = 0
         /// The process's first warning (first repetition, untimed otherwise): record start to issued, µs.
         var coldFirstWarning: [Double] = []
+        /// µs per keep-warm pass (`--keep-warm`; after the sweep, so from cold caches).
+        var keepWarmPasses: [Double] = []
         /// CLOCK_MONOTONIC start and end (ns) of the timed records that issued a warning.
         var intervals: [(start: Int64, end: Int64)] = []
     }
 
     static func measure(sets: [[SampleBlock]], quakeWarn: QuakeWarnConfiguration, repetitions: Int,
-                        evictBytes: Int, clock: BenchCommand.BenchClock, warmUp: Bool = false) -> Measurement {
+                        evictBytes: Int, clock: BenchCommand.BenchClock, warmUp: Bool = false,
+                        keepWarm: Bool = false) -> Measurement {
         var m = Measurement()
         var sweep = [UInt64](repeating: 0, count: max(evictBytes / 8, 1))
         var sink: UInt64 = 0
@@ -152,6 +158,7 @@ struct BenchPipelineCommand: ParsableCommand {
                     let summary = pipeline.warmUp()
                     if rep == 0, blocks == sets.first { Console.error("warm-up: \(summary)") }
                 }
+                var keeper = PipelineKeepWarm(configuration: pipeline)
                 var outputs = ReplayOutputs()
                 var released: [PipelineRecord] = []
                 var caps: [PendingCAP] = []
@@ -160,6 +167,11 @@ struct BenchPipelineCommand: ParsableCommand {
                         sweep.withUnsafeMutableBufferPointer { b in
                             for i in stride(from: 0, to: b.count, by: 8) { b[i] &+= 1; sink &+= b[i] }
                         }
+                    }
+                    if keepWarm {
+                        let start = clock.nanoseconds()
+                        keeper.run(eventStageOf: pipeline)
+                        if rep > 0 || repetitions == 1 { m.keepWarmPasses.append(Double(clock.nanoseconds() - start) / 1000) }
                     }
                     var issuedAt: [Int64] = []
                     released.removeAll(keepingCapacity: true)
@@ -233,7 +245,7 @@ struct BenchPipelineCommand: ParsableCommand {
             ("records issuing a warning: to the first warning", m.toFirstWarning),
             ("every warning: record start to issued", m.perWarning),
             ("cold: the process's first warning, record start to issued", m.coldFirstWarning),
-        ]
+        ] + (keepWarm ? [("keep-warm pass before each record (not in the rows above)", m.keepWarmPasses)] : [])
         let unit = clock == .threadCPU ? "thread CPU" : "wall"
         if format == "json" {
             for (name, a) in rows {

@@ -9,15 +9,19 @@ import Testing
 struct PerfPipelineTests {
     /// `warmUpAfterFirstWarning`: calls `warmUp()` once, right after the block that released the
     /// first warning (mid-event: the later updates of the event come after it).
-    static func run(_ segments: [SampleBlock], warmUpAtStart: Bool, warmUpAfterFirstWarning: Bool = false) throws
-        -> ReplayOutputs
+    /// `keepWarm`: a ``PipelineKeepWarm`` pass before every block (as the daemon's timer between
+    /// packets); its throwaway warnings are added to `keepWarmWarnings`.
+    static func run(_ segments: [SampleBlock], warmUpAtStart: Bool, warmUpAfterFirstWarning: Bool = false,
+                    keepWarm: Bool = false, keepWarmWarnings: inout Int) throws -> ReplayOutputs
     {
         let q = try Scenario.configuration()
         var pipeline = ReplayPipeline(.init(quakeWarn: q, expectedStreams: Set(segments.map(\.streamID))))
         if warmUpAtStart { pipeline.warmUp() }
+        var keeper = PipelineKeepWarm(configuration: pipeline)
         var outputs = ReplayOutputs()
         var warmed = !warmUpAfterFirstWarning
         for block in ReplaySchedule.blocks(from: segments, chunkSeconds: 1) {
+            if keepWarm { keepWarmWarnings += keeper.run(eventStageOf: pipeline) }
             let records = pipeline.process(block)
             for r in records { try outputs.add(r) }
             if !warmed, records.contains(where: { if case .warning = $0 { true } else { false } }) {
@@ -27,6 +31,14 @@ struct PerfPipelineTests {
         }
         for r in pipeline.finish() { try outputs.add(r) }
         return outputs
+    }
+
+    static func run(_ segments: [SampleBlock], warmUpAtStart: Bool, warmUpAfterFirstWarning: Bool = false) throws
+        -> ReplayOutputs
+    {
+        var unused = 0
+        return try run(segments, warmUpAtStart: warmUpAtStart, warmUpAfterFirstWarning: warmUpAfterFirstWarning,
+                       keepWarmWarnings: &unused)
     }
 
     @Test("warmUp() exercises picks, events and warnings, and leaves the outputs unchanged (at the start and mid-event)")
@@ -42,6 +54,32 @@ struct PerfPipelineTests {
         #expect(plain[3].split(separator: "\n").count > 2)  // warnings: the Alert and later updates
         #expect(warmed == plain)
         #expect(midway == plain)
+    }
+
+    @Test("keep-warm passes before every record (scratch station chain, event stage on a copy) leave the outputs unchanged")
+    func keepWarmLeavesNoTrace() throws {
+        let segments = try Scenario.segments("longquan-m5.8")
+        let plain = Scenario.files(try Self.run(segments, warmUpAtStart: false))
+        var keepWarmWarnings = 0
+        let kept = Scenario.files(try Self.run(segments, warmUpAtStart: false, keepWarm: true,
+                                               keepWarmWarnings: &keepWarmWarnings))
+        #expect(plain[3].split(separator: "\n").count > 2)  // warnings: the Alert and later updates
+        #expect(kept == plain)
+        // Every pass ran the event stage to its warnings (the synthetic event's Alert and Update).
+        let passes = ReplaySchedule.blocks(from: segments, chunkSeconds: 1).count
+        #expect(keepWarmWarnings == 2 * passes, "\(keepWarmWarnings) throwaway warnings in \(passes) passes")
+    }
+
+    @Test("keep-warm's scratch station holds a bounded number of items over 10 minutes of its data")
+    func keepWarmScratchIsBounded() throws {
+        let q = try Scenario.configuration()
+        let live = ReplayPipeline(.init(quakeWarn: q))
+        var keeper = PipelineKeepWarm(configuration: live)
+        // 2,400 passes of 0.25 s = 10 minutes of the scratch station's data time (24 s of
+        // keep-warm at its 10 ms default period). Slices held back by the gating would grow by
+        // three per pass.
+        for _ in 0..<2_400 { keeper.run(eventStageOf: live) }
+        #expect(keeper.scratchHeldItems < 100, "\(keeper.scratchHeldItems) items held")
     }
 
     /// The original re-cutting: from each slice start, every later sample is tested until one lies
