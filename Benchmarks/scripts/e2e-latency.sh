@@ -35,9 +35,13 @@
 # QW_E2E_RT=P gives the daemon's processing thread SCHED_FIFO priority P (ingest.yaml
 # `realtimePriority`; with QW_E2E_RELAY=process also the relay's loop, relay.yaml
 # `realtimePriority`; needs root or CAP_SYS_NICE, else the daemon logs a warning and runs at
-# normal priority). Default 0: normal priority. Here Mosquitto and the subscriber share the 2 cores
-# with the daemon, and a real-time processing thread makes them wait: arrival → PUBLISH written
-# gets faster, arrival → subscriber slower (Benchmarks/README.md, session 5).
+# normal priority). Default 0: normal priority. Without QW_E2E_PIN, Mosquitto and the subscriber
+# share the 2 cores with the daemon, and a real-time processing thread makes them wait: arrival →
+# PUBLISH written gets faster, arrival → subscriber slower (Benchmarks/README.md, session 5). With
+# QW_E2E_PIN=1 nothing else runs on the daemon's core but kernel work, which it then preempts
+# (ext4 writeback completions held packets for 1-3 ms at normal priority; session 10).
+# The operator's check of the recommended deployment (pinned, PM QoS, real-time):
+#   QW_E2E_SKIP_BUILD=1 QW_E2E_REPEAT=2 QW_E2E_PIN=1 QW_E2E_CPU_LATENCY=0 QW_E2E_RT=10 Benchmarks/scripts/e2e-latency.sh
 # QW_E2E_PIN=1 pins the daemon (ingest, and `quakewarn relay` with QW_E2E_RELAY=process) to CPU 0
 # and Mosquitto, the feed and the subscriber to CPU 1 (taskset; needs 2 CPUs), so the broker's
 # wake-ups do not preempt the daemon's processing thread on its core (as with a broker on another
