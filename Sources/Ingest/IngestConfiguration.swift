@@ -131,14 +131,16 @@ public struct IngestConfiguration: Sendable, Equatable {
     /// of halting. nil (default): no request.
     public var cpuWakeupLatencyMicroseconds: Int?
     /// Every this many milliseconds (1…10,000; in the file 0 is off, absent is
-    /// ``defaultKeepWarmMilliseconds``), the processing thread runs a warning's path
-    /// without effect (``IngestService``'s keep-warm: signing, the in-process relay's outbox
-    /// append rolled back, the PUBLISH encoded and not sent), so that the next real warning finds
-    /// its code and data in that core's caches. nil: off.
+    /// ``defaultKeepWarmMilliseconds``), the processing thread runs a warning's whole path
+    /// without effect (``IngestService``'s keep-warm: a scratch station chain and a synthetic
+    /// event through a copy of the event stage, signing, the in-process relay's outbox append
+    /// rolled back, the PUBLISH encoded and not sent), so that the next real packet finds its
+    /// code and data in the caches. nil: off.
     public var keepWarmMilliseconds: Int?
-    /// The file's default for `keepWarmMilliseconds`: on, every 10 ms (≈ 2 % of a core). At the
-    /// real-time pace it took a packet's first warning from 280 to 138 µs p50 (release → PUBLISH)
-    /// and the end-to-end pooled p99 from 1.49 to 1.00 ms (docs/ingest.md, "Keep-warm").
+    /// The file's default for `keepWarmMilliseconds`: on, every 10 ms (≈ 2.3 % of a core, 225 µs
+    /// per run). At the real-time pace it took the end-to-end pooled p99 from 1.49 to 1.00 ms
+    /// (session 9) and, with the pipeline pass, to ≈ 0.8–0.9 ms (session 10; docs/ingest.md,
+    /// "Keep-warm").
     public static let defaultKeepWarmMilliseconds = 10
 
     /// A configuration built in code (tests, embedding); paths are used as given.

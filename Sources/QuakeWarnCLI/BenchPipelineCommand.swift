@@ -158,7 +158,7 @@ struct BenchPipelineCommand: ParsableCommand {
                     let summary = pipeline.warmUp()
                     if rep == 0, blocks == sets.first { Console.error("warm-up: \(summary)") }
                 }
-                var keeper = PipelineKeepWarm(configuration: pipeline)
+                var keeper = keepWarm ? PipelineKeepWarm(configuration: pipeline) : nil
                 var outputs = ReplayOutputs()
                 var released: [PipelineRecord] = []
                 var caps: [PendingCAP] = []
@@ -168,9 +168,9 @@ struct BenchPipelineCommand: ParsableCommand {
                             for i in stride(from: 0, to: b.count, by: 8) { b[i] &+= 1; sink &+= b[i] }
                         }
                     }
-                    if keepWarm {
+                    if keeper != nil {
                         let start = clock.nanoseconds()
-                        keeper.run(eventStageOf: pipeline)
+                        keeper?.run(eventStageOf: pipeline)
                         if rep > 0 || repetitions == 1 { m.keepWarmPasses.append(Double(clock.nanoseconds() - start) / 1000) }
                     }
                     var issuedAt: [Int64] = []
