@@ -275,7 +275,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Pipeline", "Alerting", "EventBuilder", "Picking", "SeismicCore", "MiniSEED", "TestSupport"],
+            dependencies: ["Pipeline", "Alerting", "EventBuilder", "Picking", "SeismicCore", "MiniSEED", "Simulation", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -17,7 +17,7 @@ if [[ "${1:-}" == "--six-hours" ]]; then
   # Mw 2.0 about 600 km away: invisible under the noise, so this is station noise + glitches.
   "$Q" simulate --magnitude 2.0 --latitude 33.5 --longitude 109.0 --depth-km 10 \
     --origin-time 2026-05-12T09:00:00Z --seed 4 "${ST[@]}" --out "$out" --pre-event 30 \
-    --duration 21600 --glitches-per-hour 12
+    --duration 21660 --glitches-per-hour 12
   exit 0
 fi
 
