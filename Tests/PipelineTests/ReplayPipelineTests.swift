@@ -126,7 +126,8 @@ struct ReplayPipelineTests {
         #expect(o.eventUpdates.first?.messageType == .alert)
         #expect(o.eventUpdates.allSatisfy { $0.locationKind != .stationOnly })
         let err = Self.errors(o, lat: 30.42, lon: 104.30)
-        // The last two-station solutions (3 s windows at both stations).
+        // The last two-station solutions (3 s windows at both stations). This realization is a
+        // favourable one: 9 of 20 seeds meet 15 km (ScenarioEnsembleTests, docs/onsite-distance.md §6).
         let settled = try #require(err.twoStation.last)
         #expect(settled <= 15, "\(err.twoStation)")
         // The onsite Alert (Nanta, 1.5 s window) is placed 35 km from Nanta along a correct
@@ -166,7 +167,9 @@ struct ReplayPipelineTests {
         let trueCountdown = sNanta.seconds(since: first.createdTime)
         #expect(trueCountdown >= 15)
         // ... and the predicted one is within 5 s of it (22.1 s predicted vs 18.5 s true: the first
-        // location, from both back-azimuths and the B–Δ ⊕ τc/Pd distances, is ≈ 35 km off).
+        // location, from both back-azimuths and the B–Δ ⊕ τc/Pd distances, is ≈ 35 km off). Over 20
+        // realizations the time left is ≥ 15 s in all, the prediction within 5 s in 9
+        // (ScenarioEnsembleTests, docs/onsite-distance.md §6).
         #expect(abs(seat.countdownSeconds - trueCountdown) <= 5, "predicted \(seat.countdownSeconds) s, true \(trueCountdown) s")
         // The epicentre of the first warning is within 50 km of the true one (distance from two close
         // stations at 180 km is the weak part; later updates move by tens of km).
