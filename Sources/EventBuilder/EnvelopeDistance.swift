@@ -16,6 +16,8 @@ public struct EpicentralDistanceEstimate: Sendable, Equatable {
         case envelopeBDelta
         /// Inversion of a Pd relation with a distance-free (τc) magnitude.
         case tauCPd
+        /// From the S−P time at the station (``SMinusPDistance``).
+        case sMinusP
         /// Given by the caller (tests, configuration).
         case given
         /// Inverse-variance combination (in log10 Δ) of B–Δ and τc/Pd (``EventBuilder``).

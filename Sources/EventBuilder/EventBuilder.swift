@@ -120,6 +120,12 @@ public struct EventBuilder: Sendable {
         /// (s; default 1): τc of shorter windows is biased low for large events (the period of the
         /// first half-cycle), which makes the distance meaningless.
         public var minimumTauCPdWindowSeconds: Double
+        /// S velocity for the S−P distance (``SMinusPDistance``; P: the locator's), km/s.
+        public var sVelocityKilometersPerSecond: Double = 3.5
+        /// An S−P distance is not used when it differs from the station's P-based single-station
+        /// distance by more than this many combined σ (in log10 Δ): a false S (a burst in the P
+        /// coda, another event) would otherwise fix the range with a σ of a few percent.
+        public var sMinusPConsistencySigmas: Double = 3
 
         public init(stations: [String: GeoPoint], locator: EventLocator.Configuration = .init(),
                     magnitudeEstimator: StationMagnitudeEstimator = .init(),
@@ -185,6 +191,8 @@ public struct EventBuilder: Sendable {
         var latest: StationSnapshot?
         var backAzimuth: BackAzimuthEstimate?
         var distance: EpicentralDistanceEstimate?
+        /// The S−P distance, once an S onset was accepted for this pick.
+        var sMinusP: EpicentralDistanceEstimate?
         var firstMagnitude: Double?
         var maxMagnitude: Double?
 
@@ -284,6 +292,7 @@ public struct EventBuilder: Sendable {
         case .pick(let p): out += handlePick(p)
         case .rejection(let r): out += handleRejection(r)
         case .snapshot(let s): out += handleSnapshot(s)
+        case .sPhase(let s): out += handleSPhase(s)
         }
         return out
     }
@@ -422,6 +431,49 @@ public struct EventBuilder: Sendable {
         return emit(i, at: s.time, reason: "\(s.station) window \(s.parameters.secondsAfterPick) s", solved: solved)
     }
 
+    /// An S onset: the station's distance becomes the S−P distance (``SMinusPDistance``; σ of a few
+    /// percent against ≈ a factor 2 for τc/Pd), unless it disagrees with the station's P-based
+    /// distance by more than ``Configuration/sMinusPConsistencySigmas`` combined σ; then an Update.
+    private mutating func handleSPhase(_ s: StationSPhase) -> [EventUpdate] {
+        guard let i = events.indices.first(where: { idx in
+            events[idx].isOpen && events[idx].stations.contains {
+                $0.pick.station == s.station
+                    && abs($0.pick.time.seconds(since: s.pickTime)) <= configuration.pickMatchToleranceSeconds
+            }
+        }), let k = events[i].index(of: s.station), events[i].stations[k].sMinusP == nil else {
+            log(s.time, .inputIgnored, nil, s.station, "S onset matches no open event's pick without an S",
+                [.init("sMinusPSeconds", s.sMinusPSeconds)])
+            return []
+        }
+        let id = events[i].id
+        let sp = s.sMinusPSeconds
+        guard let d = SMinusPDistance.estimate(sMinusPSeconds: sp,
+                                               pVelocityKilometersPerSecond: configuration.locator.pVelocityKilometersPerSecond,
+                                               sVelocityKilometersPerSecond: configuration.sVelocityKilometersPerSecond,
+                                               depthKilometers: configuration.locator.depthKilometers),
+              d.kilometers <= configuration.maximumLocalDistanceKilometers else {
+            log(s.time, .sPhaseRejected, id, s.station, "S−P \(sp) s gives no distance within the local limit",
+                [.init("sMinusPSeconds", sp)])
+            return []
+        }
+        var values: [Decision.Value] = [.init("sMinusPSeconds", sp), .init("distanceKm", d.kilometers),
+                                        .init("distanceLog10Sigma", d.log10Sigma), .init("energyRatio", s.energyRatio),
+                                        .init("horizontalToVerticalChange", s.horizontalToVerticalChange)]
+        if let p = stationDistance(events[i].stations[k]) {
+            let z = abs(log10(d.kilometers) - log10(p.kilometers)) / (d.log10Sigma * d.log10Sigma + p.log10Sigma * p.log10Sigma).squareRoot()
+            values += [.init("pBasedDistanceKm", p.kilometers), .init("sigmas", z)]
+            if z > configuration.sMinusPConsistencySigmas {
+                log(s.time, .sPhaseRejected, id, s.station,
+                    "S−P distance inconsistent with the station's P-based distance (more than \(configuration.sMinusPConsistencySigmas) σ)",
+                    values)
+                return []
+            }
+        }
+        events[i].stations[k].sMinusP = d
+        log(s.time, .sPhase, id, s.station, "S onset: the S−P distance replaces the P-based one", values)
+        return emit(i, at: s.time, reason: "\(s.station) S−P \((sp * 100).rounded() / 100) s")
+    }
+
     // MARK: - Solution and messages
 
     private struct Solution {
@@ -443,7 +495,12 @@ public struct EventBuilder: Sendable {
     /// log-normal errors, so the combination is `log Δ = Σ w_i log Δ_i / Σ w_i`, `w_i = 1/σ_i²`,
     /// `σ = (Σ w_i)^(−1/2)`; the result is clamped to [1, ``Configuration/maximumLocalDistanceKilometers``].
     /// With one method, that method's estimate (clamped).
+    ///
+    /// Once the station has an S−P distance (``handleSPhase(_:)``), that is the distance: its σ is
+    /// 10–20× smaller, so a combination would move it by < 1 %, and the P-based estimates share the
+    /// event's source bias (docs/onsite-distance.md §6).
     func stationDistance(_ s: StationState) -> EpicentralDistanceEstimate? {
+        if let sp = s.sMinusP { return sp }
         // At most two parts, in this order (no array: this runs for every station at every update).
         var envelope: EpicentralDistanceEstimate?
         var tauCPd: EpicentralDistanceEstimate?

@@ -91,11 +91,40 @@ public struct StationSnapshot: Sendable, Equatable {
     }
 }
 
+/// An S onset found on a station's horizontals after one of its P picks (``SPhaseDetector``).
+public struct StationSPhase: Sendable, Equatable {
+    public var station: String
+    /// The P pick the search started from (matched like a snapshot's).
+    public var pickTime: Timestamp
+    /// The S onset.
+    public var sTime: Timestamp
+    /// Horizontal variance after / before the onset.
+    public var energyRatio: Double
+    /// Change of the horizontal/vertical variance ratio across the onset.
+    public var horizontalToVerticalChange: Double
+    /// Data time at which the onset was found (the evaluation's window end).
+    public var time: Timestamp
+
+    public init(station: String, pickTime: Timestamp, sTime: Timestamp, energyRatio: Double,
+                horizontalToVerticalChange: Double, time: Timestamp) {
+        self.station = station
+        self.pickTime = pickTime
+        self.sTime = sTime
+        self.energyRatio = energyRatio
+        self.horizontalToVerticalChange = horizontalToVerticalChange
+        self.time = time
+    }
+
+    /// `t_S − t_P`, s.
+    public var sMinusPSeconds: Double { sTime.seconds(since: pickTime) }
+}
+
 /// What the event builder ingests.
 public enum EventBuilderInput: Sendable, Equatable {
     case pick(StationPick)
     case rejection(StationRejection)
     case snapshot(StationSnapshot)
+    case sPhase(StationSPhase)
 
     /// The data time of the input.
     public var time: Timestamp {
@@ -103,6 +132,7 @@ public enum EventBuilderInput: Sendable, Equatable {
         case .pick(let p): return p.time
         case .rejection(let r): return r.time
         case .snapshot(let s): return s.time
+        case .sPhase(let s): return s.time
         }
     }
 }
@@ -160,6 +190,10 @@ public struct Decision: Sendable, Equatable, CustomStringConvertible {
         case update
         case confirmed
         case glitchEvidence
+        /// An S onset gave a station an S−P distance.
+        case sPhase
+        /// An S onset was not used (inconsistent with the station's other distance).
+        case sPhaseRejected
         case teleseism
         case cancel
         case discarded

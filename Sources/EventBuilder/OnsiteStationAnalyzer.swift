@@ -1,5 +1,6 @@
 // Streaming glue for one 3-component station: buffers the blocks and, for each pick, emits the
-// polarisation back-azimuth and the B–Δ envelope distance as soon as their windows are complete.
+// polarisation back-azimuth and the B–Δ envelope distance as soon as their windows are complete,
+// and the S onset on the horizontals when it is found.
 
 public import SeismicCore
 
@@ -13,7 +14,10 @@ public import SeismicCore
 /// - when the vertical covers `[pick − leadSeconds, pick + envelope window)`, the
 ///   ``EnvelopeDistanceEstimator`` result is emitted (`.distance`), computed on vertical
 ///   acceleration in m/s² (samples divided by ``Configuration/verticalCountsPerMetersPerSecondSquared``
-///   if given).
+///   if given);
+/// - at the data times `pick + searchStart + j · interval` (j = 1, 2, …) while both horizontals
+///   cover them, ``SPhaseDetector`` looks for the S onset; the first accepted one is emitted
+///   (`.sArrival`) and the search ends there or at ``SPhaseDetector/maximumSMinusPSeconds``.
 /// If the stream started less than `leadSeconds` before the pick, the analysis starts at the
 /// segment start. The analysed sample range depends only on the pick and the segment start, so
 /// the outputs are **identical for any chunking** of the input (tested), provided the three
@@ -27,6 +31,8 @@ public struct OnsiteStationAnalyzer: Sendable {
     public struct Configuration: Sendable, Equatable {
         public var polarization: PolarizationAnalyzer.Configuration
         public var envelope: EnvelopeDistanceEstimator
+        /// S onset search on the horizontals.
+        public var sPhase: SPhaseDetector
         /// Data used before the pick (filter warm-up, envelope offset), s.
         public var leadSeconds: Double
         /// History kept per component, s (≥ lead + the longer window + the skew between components).
@@ -35,10 +41,11 @@ public struct OnsiteStationAnalyzer: Sendable {
         public var verticalCountsPerMetersPerSecondSquared: Double?
 
         public init(polarization: PolarizationAnalyzer.Configuration = .init(), envelope: EnvelopeDistanceEstimator = .init(),
-                    leadSeconds: Double = 3, bufferSeconds: Double = 30,
+                    sPhase: SPhaseDetector = .init(), leadSeconds: Double = 3, bufferSeconds: Double = 30,
                     verticalCountsPerMetersPerSecondSquared: Double? = nil) {
             self.polarization = polarization
             self.envelope = envelope
+            self.sPhase = sPhase
             self.leadSeconds = leadSeconds
             self.bufferSeconds = bufferSeconds
             self.verticalCountsPerMetersPerSecondSquared = verticalCountsPerMetersPerSecondSquared
@@ -48,6 +55,10 @@ public struct OnsiteStationAnalyzer: Sendable {
     public enum Output: Sendable, Equatable {
         case backAzimuth(pickTime: Timestamp, BackAzimuthEstimate)
         case distance(pickTime: Timestamp, fit: EnvelopeFit, EpicentralDistanceEstimate)
+        /// The S onset on the horizontals (``SPhaseDetector``), with its after/before variance ratio;
+        /// `availableAt` is the data time of the evaluation that found it.
+        case sArrival(pickTime: Timestamp, time: Timestamp, energyRatio: Double, horizontalToVerticalChange: Double,
+                      availableAt: Timestamp)
         /// The analysis of a pick failed (reason text from the typed error).
         case failed(pickTime: Timestamp, what: String, reason: String)
     }
@@ -64,6 +75,9 @@ public struct OnsiteStationAnalyzer: Sendable {
         var index: Int
         var polarizationDone = false
         var distanceDone = false
+        var sDone = false
+        /// Evaluations of the S search done so far.
+        var sEvaluations = 0
     }
 
     public let configuration: Configuration
@@ -71,6 +85,8 @@ public struct OnsiteStationAnalyzer: Sendable {
     private var reference: Timestamp?
     private var components = [Component](repeating: Component(), count: 3)  // N, E, Z
     private var pending: [Pending] = []
+    /// Two AIC functions of one S window (reserved once).
+    private var sScratch: [Double] = []
 
     /// Lead, buffer and window lengths are clamped to [0, 600] s and a non-finite or non-positive
     /// rate makes ``process(_:)`` ignore every block (configuration comes from files).
@@ -81,6 +97,12 @@ public struct OnsiteStationAnalyzer: Sendable {
         c.bufferSeconds = clamp(c.bufferSeconds)
         c.polarization.windowSeconds = clamp(c.polarization.windowSeconds)
         c.envelope.windowSeconds = clamp(c.envelope.windowSeconds)
+        c.sPhase.windowSeconds = min(clamp(c.sPhase.windowSeconds), c.bufferSeconds)
+        c.sPhase.searchStartSeconds = clamp(c.sPhase.searchStartSeconds)
+        c.sPhase.maximumSMinusPSeconds = clamp(c.sPhase.maximumSMinusPSeconds)
+        c.sPhase.minimumAfterOnsetSeconds = clamp(c.sPhase.minimumAfterOnsetSeconds)
+        c.sPhase.comparisonSeconds = clamp(c.sPhase.comparisonSeconds)
+        c.sPhase.evaluationIntervalSeconds = max(clamp(c.sPhase.evaluationIntervalSeconds), 0.01)
         self.configuration = c
         self.samplingRateHz = samplingRateHz.isFinite && samplingRateHz > 0 && samplingRateHz < 1e6 ? samplingRateHz : .nan
         reserveBuffers()
@@ -96,6 +118,8 @@ public struct OnsiteStationAnalyzer: Sendable {
         for k in components.indices {
             components[k].samples = [Double](emptyPrefaulted: 2 * keep + 512, filler: 0)
         }
+        let window = SampleBlock.sampleCount(seconds: configuration.sPhase.windowSeconds, samplingRateHz: samplingRateHz)
+        sScratch = [Double](repeating: 0, count: 2 * window + 2)
     }
 
     public mutating func reset() {
@@ -224,7 +248,56 @@ public struct OnsiteStationAnalyzer: Sendable {
                 }
             }
         }
-        pending.removeAll { $0.polarizationDone && $0.distanceDone }
+        for i in pending.indices where !pending[i].sDone {
+            out += searchS(i, reference: reference)
+        }
+        pending.removeAll { $0.polarizationDone && $0.distanceDone && $0.sDone }
         return out
+    }
+
+    /// Runs the S evaluations of pending pick `i` whose windows both horizontals now cover, in
+    /// order (fixed global indices: any chunking gives the same evaluations).
+    private mutating func searchS(_ i: Int, reference: Timestamp) -> [Output] {
+        let fs = samplingRateHz
+        let d = configuration.sPhase
+        let p = pending[i].index
+        let start = p + SampleBlock.sampleCount(seconds: d.searchStartSeconds, samplingRateHz: fs)
+        let step = max(1, SampleBlock.sampleCount(seconds: d.evaluationIntervalSeconds, samplingRateHz: fs))
+        let window = SampleBlock.sampleCount(seconds: d.windowSeconds, samplingRateHz: fs)
+        let last = p + SampleBlock.sampleCount(seconds: d.maximumSMinusPSeconds + d.minimumAfterOnsetSeconds, samplingRateHz: fs)
+        while !pending[i].sDone {
+            let end = start + (pending[i].sEvaluations + 1) * step
+            if end > last + step {
+                pending[i].sDone = true
+                break
+            }
+            guard components[0].end >= end, components[1].end >= end, components[2].end >= end else { break }
+            pending[i].sEvaluations += 1
+            let lo = max(start, end - window, components[0].start, components[1].start, components[2].start,
+                         components[0].segmentStart ?? end, components[1].segmentStart ?? end,
+                         components[2].segmentStart ?? end)
+            guard lo < end, components[2].end >= end else { continue }
+            let (c0, c1, c2) = (components[0], components[1], components[2])
+            let onset: SPhaseDetector.Onset? = c0.samples.withUnsafeBufferPointer { nb in
+                c1.samples.withUnsafeBufferPointer { eb in
+                    c2.samples.withUnsafeBufferPointer { zb in
+                        sScratch.withUnsafeMutableBufferPointer { scratch in
+                            d.evaluate(north: UnsafeBufferPointer(rebasing: nb[(lo - c0.start)..<(end - c0.start)]),
+                                       east: UnsafeBufferPointer(rebasing: eb[(lo - c1.start)..<(end - c1.start)]),
+                                       vertical: UnsafeBufferPointer(rebasing: zb[(lo - c2.start)..<(end - c2.start)]),
+                                       firstIndexAfterP: lo - p, samplingRateHz: fs, scratch: scratch)
+                        }
+                    }
+                }
+            }
+            if let onset {
+                pending[i].sDone = true
+                let t = reference.adding(nanoseconds: SampleBlock.offsetNanoseconds(samples: lo + onset.index, samplingRateHz: fs))
+                let at = reference.adding(nanoseconds: SampleBlock.offsetNanoseconds(samples: end, samplingRateHz: fs))
+                return [.sArrival(pickTime: pending[i].time, time: t, energyRatio: onset.energyRatio,
+                                  horizontalToVerticalChange: onset.horizontalToVerticalChange, availableAt: at)]
+            }
+        }
+        return []
     }
 }

@@ -1,4 +1,5 @@
 public import Alerting
+import EventBuilder
 import Foundation
 public import Logging
 import MiniSEED
@@ -662,6 +663,9 @@ actor Processor {
                 totals.events += 1
                 metrics.events.increment()
                 logger.info("event update", metadata: ["eventUpdates": "\(totals.events)"])
+            case .sPick(let sp, _):
+                logger.info("S onset", metadata: ["station": "\(sp.station)", "time": "\(sp.sTime.iso8601)",
+                                                  "sMinusPSeconds": "\(sp.sMinusPSeconds)"])
             case .notice(let t, let message):
                 logger.notice("pipeline notice", metadata: ["time": "\(t?.iso8601 ?? "-")", "message": "\(message)"])
             case .warning(let m, _):

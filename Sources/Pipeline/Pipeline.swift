@@ -28,6 +28,9 @@ public enum PipelineRecord: Sendable {
     case warning(WarningMessage, capXML: String)
     /// A human-readable note about the input (ignored stream, gap, failed analysis…).
     case notice(time: Timestamp?, message: String)
+    /// An S onset on a station's horizontals after its P pick (``EventBuilder/SPhaseDetector``),
+    /// with the data time at which it was found.
+    case sPick(StationSPhase, knownAt: Timestamp)
 }
 
 /// The whole chain from sample blocks to warnings for the stations of a ``QuakeWarnConfiguration``.
@@ -159,6 +162,7 @@ public struct ReplayPipeline: Sendable {
             case pick(GlitchRejectingPicker.Pick, feedsBuilder: Bool)
             case rejection(GlitchRejectingPicker.RejectedTrigger, feedsBuilder: Bool)
             case snapshot(station: Int, pickTime: Timestamp, StationParameters)
+            case sPhase(StationSPhase)
             case notice(String)
         }
         var time: Timestamp
@@ -264,7 +268,10 @@ public struct ReplayPipeline: Sendable {
         self.streamsInOrder = streamList.indices.sorted { a, b in
             streamList[a].keyRank != streamList[b].keyRank ? streamList[a].keyRank < streamList[b].keyRank : a < b
         }
-        builder = EventBuilder(EventBuilder.Configuration(stations: q.stations.map(\.metadata)))
+        var builderConfiguration = EventBuilder.Configuration(stations: q.stations.map(\.metadata))
+        // The S−P distance uses the configuration's velocities (the warning's S countdown uses the same Vs).
+        builderConfiguration.sVelocityKilometersPerSecond = q.alerting.sWaveVelocityKilometersPerSecond
+        builder = EventBuilder(builderConfiguration)
         let predictor = WarningPredictor(configuration: q)
         issuer = WarningIssuer(predictor: predictor, status: configuration.status)
         renderer = CAPRenderer(cap: q.cap, predictor: predictor)
@@ -509,6 +516,10 @@ public struct ReplayPipeline: Sendable {
             switch o {
             case .backAzimuth(let t, let estimate): stations[st].backAzimuth[t] = (estimate, currentSliceEnd)
             case .distance(let t, _, let estimate): stations[st].distance[t] = (estimate, currentSliceEnd)
+            case let .sArrival(t, sTime, ratio, hv, availableAt):
+                let s = StationSPhase(station: stations[st].code, pickTime: t, sTime: sTime, energyRatio: ratio,
+                                      horizontalToVerticalChange: hv, time: max(availableAt, currentSliceEnd))
+                enqueue(Pending(time: s.time, rank: 4, keyRank: stations[st].keyRank, sub: 0, item: .sPhase(s)))
             case .failed(let t, let what, let reason):
                 let code = stations[st].code
                 enqueue(Pending(time: currentSliceEnd, rank: 0, keyRank: stations[st].keyRank, sub: 1,
@@ -625,6 +636,9 @@ public struct ReplayPipeline: Sendable {
         case .rejection(let r, let feeds):
             records.append(.rejection(r, knownAt: p.time))
             if feeds { ingest(.rejection(StationRejection(r)), issued: issued) }
+        case .sPhase(let s):
+            records.append(.sPick(s, knownAt: p.time))
+            ingest(.sPhase(s), issued: issued)
         case .snapshot(let st, let pickTime, let parameters):
             // Onsite results computed (in data time) by the time the snapshot is available.
             let baz = stations[st].backAzimuth[pickTime].flatMap { $0.availableAt <= p.time ? $0.estimate : nil }

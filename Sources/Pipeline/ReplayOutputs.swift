@@ -40,7 +40,9 @@ public enum ReplaySchedule {
 
 /// The replay's output files, accumulated record by record, all deterministic (data time only):
 /// `picks.jsonl` (picks `{"type":"pick","stream","time","triggerTime","knownTime","snr","grade",
-/// "repairedGlitches"}` and rejected triggers `{"type":"rejected","stream","triggerTime","knownTime","reason"}`), `events.jsonl` (``EventUpdate``),
+/// "repairedGlitches"}`, rejected triggers `{"type":"rejected","stream","triggerTime","knownTime","reason"}`
+/// and S onsets `{"type":"S","station","time","pTime","sMinusPSeconds","energyRatio",
+/// "horizontalToVerticalChange","knownTime"}`), `events.jsonl` (``EventUpdate``),
 /// `decisions.jsonl` (``Decision``), `warnings.jsonl` (``WarningMessage/canonicalJSON()``),
 /// `cap/<id>-<update>.xml` and `summary.txt`.
 public struct ReplayOutputs: Sendable {
@@ -90,6 +92,8 @@ public struct ReplayOutputs: Sendable {
             cap.append((name: CAPRenderer.identifier(of: m) + ".xml", xml: xml))
         case .notice(let t, let message):
             notices.append((t.map { $0.iso8601 + " " } ?? "") + message)
+        case .sPick(let sp, let knownAt):
+            picks.append(try Self.line(SPickLine(sp, knownAt: knownAt)))
         }
     }
 
@@ -215,5 +219,28 @@ struct PickLine: Encodable {
         stream = r.streamID.description
         triggerTime = r.triggerTime.iso8601
         reason = StationRejection(r).reason
+    }
+}
+
+/// A `picks.jsonl` line of an S onset (``PipelineRecord/sPick(_:knownAt:)``).
+struct SPickLine: Encodable {
+    var type = "S"
+    var station: String
+    var time: String
+    /// The P pick the S belongs to.
+    var pTime: String
+    var sMinusPSeconds: Double
+    var energyRatio: Double
+    var horizontalToVerticalChange: Double
+    var knownTime: String
+
+    init(_ s: StationSPhase, knownAt: Timestamp) {
+        station = s.station
+        time = s.sTime.iso8601
+        pTime = s.pickTime.iso8601
+        sMinusPSeconds = s.sMinusPSeconds
+        energyRatio = s.energyRatio
+        horizontalToVerticalChange = s.horizontalToVerticalChange
+        knownTime = knownAt.iso8601
     }
 }

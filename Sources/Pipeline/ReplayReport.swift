@@ -56,7 +56,8 @@ public enum ReplayReport {
 
     private static func f(_ x: Double) -> String { ReplayOutputs.fixed(x, 1) }
 
-    /// One trace per stream (sorted by id) on a common time axis, with pick times as red lines.
+    /// One trace per stream (sorted by id) on a common time axis, with pick times as red lines and
+    /// S onsets as blue lines on the station's horizontal traces.
     static func waveforms(_ segments: [SampleBlock], outputs: ReplayOutputs,
                           picker: GlitchRejectingPicker.Configuration) -> String {
         guard let t0 = segments.map(\.startTime).min(), let t1 = segments.map(\.endTimeExclusive).max(),
@@ -75,6 +76,13 @@ public enum ReplayReport {
         let picks: [(String, Timestamp)] = outputs.picks.compactMap { line in
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   o["type"] as? String == "pick", let s = o["stream"] as? String, let t = o["time"] as? String,
+                  let ts = Timestamp(iso8601: t) else { return nil }
+            return (s, ts)
+        }
+        // S onsets (`"type":"S"`, per station): drawn on the station's horizontal traces.
+        let sOnsets: [(String, Timestamp)] = outputs.picks.compactMap { line in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  o["type"] as? String == "S", let s = o["station"] as? String, let t = o["time"] as? String,
                   let ts = Timestamp(iso8601: t) else { return nil }
             return (s, ts)
         }
@@ -123,6 +131,12 @@ public enum ReplayReport {
                 let x = 150 + t.seconds(since: t0) / span * width
                 svg += "<line x1=\"\(f(x))\" x2=\"\(f(x))\" y1=\"\(f(y0 - traceHeight / 2))\" "
                     + "y2=\"\(f(y0 + traceHeight / 2))\" stroke=\"red\"><title>pick \(t.iso8601)</title></line>\n"
+            }
+            let horizontal = ["N", "E", "1", "2"].contains(id.component)
+            for (s, t) in sOnsets where !isCF && horizontal && s == id.stationCode {
+                let x = 150 + t.seconds(since: t0) / span * width
+                svg += "<line x1=\"\(f(x))\" x2=\"\(f(x))\" y1=\"\(f(y0 - traceHeight / 2))\" "
+                    + "y2=\"\(f(y0 + traceHeight / 2))\" stroke=\"#06c\" class=\"s-onset\"><title>S \(t.iso8601)</title></line>\n"
             }
         }
         svg += "<text x=\"150\" y=\"\(Int(height) - 4)\" font-size=\"11\">\(t0.iso8601)</text>"

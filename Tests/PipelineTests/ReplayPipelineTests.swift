@@ -119,17 +119,31 @@ struct ReplayPipelineTests {
         #expect(o.cap.first?.xml.contains("<status>Exercise</status>") == true)
     }
 
-    @Test("Longquan M5.8 at ≈ 75 km: two-station epicentre ≤ 15 km once both back-azimuths are in; onsite ≤ 30 km and M ± 0.5 are known issues")
+    @Test("Longquan M5.8 at ≈ 75 km: S onsets at both stations, settled two-station epicentre ≤ 5 km; onsite ≤ 30 km and M ± 0.5 are known issues")
     func longquanScenario() throws {
         let (o, _) = try Scenario.run(Scenario.segments("longquan-m5.8"), chunkSeconds: 1)
         #expect(Set(o.eventUpdates.map(\.id)).count == 1)
         #expect(o.eventUpdates.first?.messageType == .alert)
         #expect(o.eventUpdates.allSatisfy { $0.locationKind != .stationOnly })
         let err = Self.errors(o, lat: 30.42, lon: 104.30)
-        // The last two-station solutions (3 s windows at both stations). This realization is a
-        // favourable one: 9 of 20 seeds meet 15 km (ScenarioEnsembleTests, docs/onsite-distance.md §6).
+        // An S onset at each station, 0–0.6 s after the simulated S (scripts/dev/make_scenarios.sh's
+        // arrivals: Nanta 06:30:20.990, Gaosi 06:30:22.765; the synthetic S grows from zero, so the
+        // onset is read a little late), each followed by an Update located with the S−P distances.
+        let simulatedS = ["SC.NANTA": "2026-05-12T06:30:20.989511180Z", "SC.GAOSI": "2026-05-12T06:30:22.765193252Z"]
+        let sLines = o.picks.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["type"] as? String == "S" }
+        #expect(sLines.count == 2)
+        for line in sLines {
+            let station = try #require(line["station"] as? String)
+            let t = try #require((line["time"] as? String).flatMap { Timestamp(iso8601: $0) })
+            let truth = try #require(simulatedS[station].flatMap { Timestamp(iso8601: $0) })
+            #expect(t.seconds(since: truth) >= 0 && t.seconds(since: truth) <= 0.6, "\(station) S \(t) vs \(truth)")
+        }
+        #expect(o.eventUpdates.filter { $0.reason.contains("S−P") }.count == 2)
+        // The settled location (both S−P distances): a few km (this set 2.2 km; ≤ 4.4 km in all 20
+        // realizations of ScenarioEnsembleTests; before the S−P distances 9 of 20 met 15 km).
         let settled = try #require(err.twoStation.last)
-        #expect(settled <= 15, "\(err.twoStation)")
+        #expect(settled <= 5, "\(err.twoStation)")
         // The onsite Alert (Nanta, 1.5 s window) is placed 35 km from Nanta along a correct
         // back-azimuth (283°); the true distance is 72.5 km. That distance is the τc/Pd inversion
         // alone (the B–Δ distance needs pick + 3 s and reaches no snapshot of this set): τc reads
@@ -139,8 +153,9 @@ struct ReplayPipelineTests {
             #expect(err.onsite.allSatisfy { $0 <= 30 }, "\(err.onsite)")
         }
         let last = try #require(o.eventUpdates.last?.magnitude?.magnitude)
-        // Was ≈ 7 at 3 s while τp^max carried pre-event noise; now ≈ 6.4 (+0.57): the Pd relations
-        // read the simulated P high (docs/validation.md, M 5.5–6.5 at 3 s). Cause: the Brune point
+        // Was ≈ 7 at 3 s while τp^max carried pre-event noise; now ≈ 6.4 (+0.59 with the S−P
+        // distances, +0.57 before: a longer, right distance reads the same Pd as a larger M): the Pd
+        // relations read the simulated P high (docs/validation.md, M 5.5–6.5 at 3 s). Cause: the Brune point
         // source of this set; regenerated with the published two-corner source (simulate --source
         // atkinson-silva-2000) this set meets both goals (onsite 11 km, M 5.96), but the nearby M4.5
         // onsite Alert (32 km: τc reads M 5.2 at 1.5 s, so τc/Pd gives 56 km for 24 km) and the
@@ -288,7 +303,7 @@ struct ReplayPipelineTests {
 
 @Suite("ReplayReport")
 struct ReplayReportTests {
-    @Test("report: one trace per stream, a red line per pick, the magnitude curve and every target of the first warning")
+    @Test("report: one trace per stream, a red line per pick, a blue line per S onset, the magnitude curve and every target of the first warning")
     func report() throws {
         let segments = try Scenario.segments("nearby-m4.5")
         let (o, _) = try Scenario.run(segments, chunkSeconds: 1)
@@ -300,8 +315,13 @@ struct ReplayReportTests {
         // A trace per stream plus a characteristic-function row per vertical; pick lines on both.
         #expect(html.components(separatedBy: "<polyline fill=\"none\" stroke=\"#333\"").count - 1
                 == streams.count + verticals.count)
-        let zPicks = o.picks.filter { $0.contains("HNZ") }.count
-        #expect(html.components(separatedBy: "stroke=\"red\"").count - 1 == o.picks.count + zPicks)
+        let pPicks = o.picks.filter { $0.contains("\"type\":\"pick\"") }
+        let zPicks = pPicks.filter { $0.contains("HNZ") }.count
+        #expect(html.components(separatedBy: "stroke=\"red\"").count - 1 == pPicks.count + zPicks)
+        // An S onset per station (both are found on this set), drawn on its two horizontals.
+        let sOnsets = o.picks.filter { $0.contains("\"type\":\"S\"") }
+        #expect(sOnsets.count == 2)
+        #expect(html.components(separatedBy: "class=\"s-onset\"").count - 1 == 2 * sOnsets.count)
         #expect(html.contains("trigger on"))
         // The CF crosses the trigger threshold at the Nanta P wave (simulated P 06:00:04.30) and not
         // in the noise before it (after the LTA warm-up).
