@@ -433,7 +433,9 @@ public struct EventBuilder: Sendable {
 
     /// An S onset: the station's distance becomes the S−P distance (``SMinusPDistance``; σ of a few
     /// percent against ≈ a factor 2 for τc/Pd), unless it disagrees with the station's P-based
-    /// distance by more than ``Configuration/sMinusPConsistencySigmas`` combined σ; then an Update.
+    /// distance (when it has one) by more than ``Configuration/sMinusPConsistencySigmas`` combined
+    /// σ, or lies beyond ``Configuration/maximumLocalDistanceKilometers``; then an Update. Only the
+    /// first S of a pick is used.
     private mutating func handleSPhase(_ s: StationSPhase) -> [EventUpdate] {
         guard let i = events.indices.first(where: { idx in
             events[idx].isOpen && events[idx].stations.contains {
