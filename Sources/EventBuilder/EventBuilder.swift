@@ -410,13 +410,20 @@ public struct EventBuilder: Sendable {
         return out
     }
 
-    private mutating func handleSnapshot(_ s: StationSnapshot) -> [EventUpdate] {
+    /// The open event holding `station`'s pick at `pickTime` (within
+    /// ``Configuration/pickMatchToleranceSeconds``), and the station's index in it.
+    private func openEvent(station: String, pickTime: Timestamp) -> (event: Int, station: Int)? {
         guard let i = events.indices.first(where: { idx in
             events[idx].isOpen && events[idx].stations.contains {
-                $0.pick.station == s.station
-                    && abs($0.pick.time.seconds(since: s.pickTime)) <= configuration.pickMatchToleranceSeconds
+                $0.pick.station == station
+                    && abs($0.pick.time.seconds(since: pickTime)) <= configuration.pickMatchToleranceSeconds
             }
-        }), let k = events[i].index(of: s.station) else {
+        }), let k = events[i].index(of: station) else { return nil }
+        return (i, k)
+    }
+
+    private mutating func handleSnapshot(_ s: StationSnapshot) -> [EventUpdate] {
+        guard let (i, k) = openEvent(station: s.station, pickTime: s.pickTime) else {
             log(s.time, .inputIgnored, nil, s.station, "snapshot matches no open event's pick",
                 [.init("windowSeconds", s.parameters.secondsAfterPick)])
             return []
@@ -437,12 +444,7 @@ public struct EventBuilder: Sendable {
     /// σ, or lies beyond ``Configuration/maximumLocalDistanceKilometers``; then an Update. Only the
     /// first S of a pick is used.
     private mutating func handleSPhase(_ s: StationSPhase) -> [EventUpdate] {
-        guard let i = events.indices.first(where: { idx in
-            events[idx].isOpen && events[idx].stations.contains {
-                $0.pick.station == s.station
-                    && abs($0.pick.time.seconds(since: s.pickTime)) <= configuration.pickMatchToleranceSeconds
-            }
-        }), let k = events[i].index(of: s.station), events[i].stations[k].sMinusP == nil else {
+        guard let (i, k) = openEvent(station: s.station, pickTime: s.pickTime), events[i].stations[k].sMinusP == nil else {
             log(s.time, .inputIgnored, nil, s.station, "S onset matches no open event's pick without an S",
                 [.init("sMinusPSeconds", s.sMinusPSeconds)])
             return []

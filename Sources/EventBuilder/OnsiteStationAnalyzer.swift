@@ -276,7 +276,7 @@ public struct OnsiteStationAnalyzer: Sendable {
             let lo = max(start, end - window, components[0].start, components[1].start, components[2].start,
                          components[0].segmentStart ?? end, components[1].segmentStart ?? end,
                          components[2].segmentStart ?? end)
-            guard lo < end, components[2].end >= end else { continue }
+            guard lo < end else { continue }
             let (c0, c1, c2) = (components[0], components[1], components[2])
             let onset: SPhaseDetector.Onset? = c0.samples.withUnsafeBufferPointer { nb in
                 c1.samples.withUnsafeBufferPointer { eb in

@@ -70,20 +70,11 @@ public struct SPhaseDetector: Sendable, Equatable {
         public var horizontalToVerticalChange: Double
     }
 
-    /// Mean of `(n − n̄)² + (e − ē)²` over `range` (the two variances summed); nil if empty.
+    /// Mean of `(n − n̄)² + (e − ē)²` over `range`, i.e. the two components' variances summed; nil if empty.
     static func horizontalVariance(_ n: UnsafeBufferPointer<Double>, _ e: UnsafeBufferPointer<Double>,
                                    _ range: Range<Int>) -> Double? {
-        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= min(n.count, e.count) else { return nil }
-        var sn = 0.0, se = 0.0
-        for i in range { sn += n[i]; se += e[i] }
-        let c = Double(range.count)
-        let (mn, me) = (sn / c, se / c)
-        var v = 0.0
-        for i in range {
-            let (a, b) = (n[i] - mn, e[i] - me)
-            v += a * a + b * b
-        }
-        return v / c
+        guard let vn = variance(n, range), let ve = variance(e, range) else { return nil }
+        return vn + ve
     }
 
     /// Evaluates one window: `north`/`east`/`vertical` are the window's samples (same length),

@@ -73,18 +73,18 @@ public enum ReplayReport {
         let height = traceHeight * Double(rows.count) + 20
         var svg = "<h2>Waveforms and picks</h2>\n<svg width=\"\(plotWidth + 160)\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(plotWidth + 160) \(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">\n"
-        let picks: [(String, Timestamp)] = outputs.picks.compactMap { line in
+        // P picks (`"type":"pick"`, per stream) and S onsets (`"type":"S"`, per station: drawn on
+        // the station's horizontal traces).
+        var picks: [(String, Timestamp)] = []
+        var sOnsets: [(String, Timestamp)] = []
+        for line in outputs.picks {
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  o["type"] as? String == "pick", let s = o["stream"] as? String, let t = o["time"] as? String,
-                  let ts = Timestamp(iso8601: t) else { return nil }
-            return (s, ts)
-        }
-        // S onsets (`"type":"S"`, per station): drawn on the station's horizontal traces.
-        let sOnsets: [(String, Timestamp)] = outputs.picks.compactMap { line in
-            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  o["type"] as? String == "S", let s = o["station"] as? String, let t = o["time"] as? String,
-                  let ts = Timestamp(iso8601: t) else { return nil }
-            return (s, ts)
+                  let t = (o["time"] as? String).flatMap({ Timestamp(iso8601: $0) }) else { continue }
+            switch o["type"] as? String {
+            case "pick": if let s = o["stream"] as? String { picks.append((s, t)) }
+            case "S": if let s = o["station"] as? String { sOnsets.append((s, t)) }
+            default: break
+            }
         }
         for (row, (id, isCF)) in rows.enumerated() {
             let y0 = traceHeight * Double(row) + traceHeight / 2

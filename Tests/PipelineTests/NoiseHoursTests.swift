@@ -22,13 +22,7 @@ struct NoiseHoursTests {
             momentMagnitude: 2.0, latitudeDegrees: 33.5, longitudeDegrees: 109.0, depthKilometers: 10,
             originTime: try #require(Timestamp(iso8601: "2026-05-12T09:00:00Z")))
         let simulator = try ScenarioSimulator(earthquake: earthquake, configuration: configuration, seed: 4)
-        var segments: [SampleBlock] = []
-        var injected = 0
-        for spec in ["SC.NANTA.00:30.270:105.035:390", "SC.GAOSI.00:30.380:105.120:420"] {
-            let simulation = try simulator.simulate(try ScenarioStation(parsing: spec))
-            injected += simulation.glitches.count
-            segments += simulation.countBlocks
-        }
+        let (segments, injected) = try ScenarioEnsemble.records(simulator)
         // round(12/h · 6.001 h) per station: the schedule really covers the six hours.
         #expect(injected == 144)
         let hours = try #require(segments.first.map { Double($0.samples.count) / $0.samplingRateHz / 3600 })

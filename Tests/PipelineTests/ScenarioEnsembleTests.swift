@@ -53,15 +53,25 @@ enum ScenarioEnsemble {
         let earthquake = ScenarioEarthquake(momentMagnitude: spec.magnitude, latitudeDegrees: spec.latitude,
                                             longitudeDegrees: spec.longitude, depthKilometers: spec.depthKilometers,
                                             originTime: origin)
-        let parsed = try stations.map { try ScenarioStation(parsing: $0) }
         var out: [Run] = []
         for seed in spec.firstSeed..<(spec.firstSeed + realizations) {
             let simulator = try ScenarioSimulator(earthquake: earthquake, configuration: configuration, seed: seed)
-            var segments: [SampleBlock] = []
-            for station in parsed { segments += try simulator.simulate(station).countBlocks }
-            out.append(Run(seed: seed, outputs: try Scenario.run(segments, chunkSeconds: 1).0))
+            out.append(Run(seed: seed, outputs: try Scenario.run(try records(simulator).segments, chunkSeconds: 1).0))
         }
         return out
+    }
+
+    /// The count records of both scenario ``stations`` (as `quakewarn simulate` writes them) and
+    /// the number of glitches injected into them.
+    static func records(_ simulator: ScenarioSimulator) throws -> (segments: [SampleBlock], glitches: Int) {
+        var segments: [SampleBlock] = []
+        var glitches = 0
+        for spec in stations {
+            let simulation = try simulator.simulate(try ScenarioStation(parsing: spec))
+            glitches += simulation.glitches.count
+            segments += simulation.countBlocks
+        }
+        return (segments, glitches)
     }
 
     static func error(_ u: EventUpdate, _ spec: Spec) -> Double {
