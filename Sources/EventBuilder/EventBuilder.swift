@@ -191,6 +191,9 @@ public struct EventBuilder: Sendable {
         var latest: StationSnapshot?
         var backAzimuth: BackAzimuthEstimate?
         var distance: EpicentralDistanceEstimate?
+        /// The τc/Pd distance of the latest snapshot that gave one (``tauCPdDistance(_:)``); used
+        /// only by a single-station event whose latest window gives none (``stationDistance(_:keepingLast:)``).
+        var lastTauCPd: EpicentralDistanceEstimate?
         /// The S−P distance, once an S onset was accepted for this pick.
         var sMinusP: EpicentralDistanceEstimate?
         var firstMagnitude: Double?
@@ -431,6 +434,7 @@ public struct EventBuilder: Sendable {
         events[i].stations[k].latest = s
         if let b = s.backAzimuth { events[i].stations[k].backAzimuth = b }
         if let d = s.distance { events[i].stations[k].distance = d }
+        if let d = tauCPdDistance(s) { events[i].stations[k].lastTauCPd = d }
         var solved: Solution?
         if let reason = tauCPdTeleseism(s) ?? apparentVelocityTeleseism(i, solved: &solved) {
             return cancel(i, at: s.time, kind: .teleseism, reason: reason.text, values: reason.values, solved: solved)
@@ -491,11 +495,32 @@ public struct EventBuilder: Sendable {
         var stationDistances: [EpicentralDistanceEstimate?]
     }
 
+    /// The τc/Pd inversion (``TauCPdDistance``) of one snapshot: windows ≥
+    /// ``Configuration/minimumTauCPdWindowSeconds``, displacement SNR ≥ the minimum, a τc
+    /// magnitude, τc shorter than the window (a τc at the window limit is only a lower bound of the
+    /// period, see ``StationMagnitudeEstimator``); nil otherwise.
+    func tauCPdDistance(_ snap: StationSnapshot) -> EpicentralDistanceEstimate? {
+        guard snap.parameters.secondsAfterPick >= configuration.minimumTauCPdWindowSeconds,
+              snap.parameters.displacementSignalToNoise.map({ $0 >= configuration.minimumDisplacementSignalToNoise }) ?? true,
+              let tc = snap.parameters.tauCSeconds, tc < snap.parameters.secondsAfterPick, tc < TauCMagnitude.cap,
+              let mTc = TauCMagnitude.estimate(tauCSeconds: tc),
+              let d = TauCPdDistance.estimate(peakDisplacementMeters: snap.parameters.peakDisplacementMeters,
+                                              magnitude: mTc, depthKilometers: configuration.locator.depthKilometers),
+              d.kilometers.isFinite, d.log10Sigma > 0 else { return nil }
+        return d
+    }
+
     /// A station's single-station epicentral distance: the inverse-variance combination, in
-    /// log10 Δ, of the B–Δ envelope distance (if the snapshot carried one) and the τc/Pd inversion
-    /// (``TauCPdDistance``; windows ≥ ``Configuration/minimumTauCPdWindowSeconds``, displacement
-    /// SNR ≥ the minimum, a τc magnitude, τc shorter than the window — a τc at the window limit is
-    /// only a lower bound of the period, see ``StationMagnitudeEstimator``). Both are independent single-station methods with
+    /// log10 Δ, of the B–Δ envelope distance (if a snapshot carried one) and the τc/Pd inversion of
+    /// its latest snapshot (``tauCPdDistance(_:)``). With `keepingLast` (a single-station event),
+    /// when the latest window gives no τc/Pd distance (τc at the window limit, a low displacement
+    /// SNR) the last one that did stands in: without it the onsite location of an alerted event
+    /// falls back to the station itself, and the Updates announce an M 7.5 from 180 km under the
+    /// county seat with a 0 s countdown (seen on one-station replays of the Longmenshan sets).
+    /// With two or more stations the times and back-azimuths locate the event without it, and a
+    /// distance from a shorter window (whose τc magnitude is low for a large event) would pull the
+    /// location in: tried, the committed Longmenshan Alert moved from 35 to 76 km off and its
+    /// county-seat countdown from 22 to 10 s, so it is not used there. Both are independent single-station methods with
     /// log-normal errors, so the combination is `log Δ = Σ w_i log Δ_i / Σ w_i`, `w_i = 1/σ_i²`,
     /// `σ = (Σ w_i)^(−1/2)`; the result is clamped to [1, ``Configuration/maximumLocalDistanceKilometers``].
     /// With one method, that method's estimate (clamped).
@@ -503,21 +528,12 @@ public struct EventBuilder: Sendable {
     /// Once the station has an S−P distance (``handleSPhase(_:)``), that is the distance: its σ is
     /// 10–20× smaller, so a combination would move it by < 1 %, and the P-based estimates share the
     /// event's source bias (docs/onsite-distance.md §6).
-    func stationDistance(_ s: StationState) -> EpicentralDistanceEstimate? {
+    func stationDistance(_ s: StationState, keepingLast: Bool = false) -> EpicentralDistanceEstimate? {
         if let sp = s.sMinusP { return sp }
         // At most two parts, in this order (no array: this runs for every station at every update).
         var envelope: EpicentralDistanceEstimate?
-        var tauCPd: EpicentralDistanceEstimate?
+        let tauCPd = s.latest.flatMap { tauCPdDistance($0) } ?? (keepingLast ? s.lastTauCPd : nil)
         if let d = s.distance, d.kilometers.isFinite, d.kilometers > 0, d.log10Sigma > 0 { envelope = d }
-        if let snap = s.latest, snap.parameters.secondsAfterPick >= configuration.minimumTauCPdWindowSeconds,
-           snap.parameters.displacementSignalToNoise.map({ $0 >= configuration.minimumDisplacementSignalToNoise }) ?? true,
-           let tc = snap.parameters.tauCSeconds, tc < snap.parameters.secondsAfterPick, tc < TauCMagnitude.cap,
-           let mTc = TauCMagnitude.estimate(tauCSeconds: tc),
-           let d = TauCPdDistance.estimate(peakDisplacementMeters: snap.parameters.peakDisplacementMeters,
-                                           magnitude: mTc, depthKilometers: configuration.locator.depthKilometers),
-           d.kilometers.isFinite, d.log10Sigma > 0 {
-            tauCPd = d
-        }
         let limit = max(1, configuration.maximumLocalDistanceKilometers)
         func clamp(_ x: Double) -> Double { min(max(x, 1), limit) }
         guard let first = envelope ?? tauCPd else { return nil }
@@ -544,7 +560,7 @@ public struct EventBuilder: Sendable {
     }
 
     private func solve(_ e: EventState, coarseCandidates: inout LocatorCoarseCandidates) -> Solution {
-        let distances = e.stations.map { stationDistance($0) }
+        let distances = e.stations.map { stationDistance($0, keepingLast: e.stations.count == 1) }
         var arrivals: [StationArrival] = []
         arrivals.reserveCapacity(e.stations.count)
         for (s, d) in zip(e.stations, distances) {

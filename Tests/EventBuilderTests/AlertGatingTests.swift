@@ -83,10 +83,15 @@ struct AlertGatingTests {
         #expect(abs(d.kilometers - expected) < 1e-9 * expected)
         #expect(abs(d.log10Sigma - (1 / (w1 + w2)).squareRoot()) < 1e-12)
         #expect(d.method == .combined)
-        // A 0.5 s window does not contribute τc/Pd: only B–Δ remains.
+        // A 0.5 s window gives no τc/Pd distance: only B–Δ remains, unless a single-station event
+        // keeps the last τc/Pd distance (here none was kept: the state was built by hand).
         state.latest = StationSnapshot(station: "QW.NANTA", pickTime: sc.pickN, time: sc.pickN,
                                        parameters: Scenario.parameters(window: 0.5), distance: given)
+        #expect(b.tauCPdDistance(try #require(state.latest)) == nil)
         #expect(b.stationDistance(state) == given)
+        state.lastTauCPd = b.tauCPdDistance(snapshot)
+        #expect(b.stationDistance(state) == given)
+        #expect(b.stationDistance(state, keepingLast: true) == d)
         // Clamped to the local range.
         state.distance = EpicentralDistanceEstimate(kilometers: 5000, log10Sigma: 0.3, method: .envelopeBDelta)
         #expect(b.stationDistance(state)?.kilometers == 300)

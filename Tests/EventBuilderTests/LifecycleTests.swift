@@ -125,6 +125,14 @@ struct LifecycleTests {
         #expect(abs(Geodesy.angleDifference(Geodesy.bearingDegrees(from: Lezhi.nanta, to: alert.epicenter),
                                             Geodesy.bearingDegrees(from: Lezhi.nanta, to: sc.epicenter))) < 1e-6)
         #expect(abs(epi - 30) < 5, "τc/Pd distance \(epi) km for a 30 km scenario")
+        // A later window whose τc reaches the window (only a lower bound of the period: no τc/Pd
+        // distance from it) keeps the last τc/Pd distance: the Update stays at the same onsite
+        // epicentre instead of falling back to the station itself (seen on one-station M7.5 replays).
+        let limited = Scenario.parameters(window: 1.5, pd: 2e-4, tauC: 1.5)
+        let update = try #require(b.ingest(sc.snapshot("QW.NANTA", pick: sc.pickN, window: 1.5, parameters: limited,
+                                                       withDistance: false)).first)
+        #expect(update.messageType == .update && update.locationKind == .onsite)
+        #expect(abs(lawOfCosinesKilometers(Lezhi.nanta, update.epicenter) - epi) < 1e-6)
     }
 
     @Test("association window |Δt| ≤ d / 5 km/s + 0.5 s: inside joins, outside starts a new event")
