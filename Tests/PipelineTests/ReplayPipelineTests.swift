@@ -19,9 +19,11 @@ enum Scenario {
         try QuakeWarnConfiguration.load(path: directory.appendingPathComponent("config.yaml").path)
     }
 
-    static func segments(_ set: String) throws -> [SampleBlock] {
+    /// The committed records of `set`: both stations, or only those named (e.g. `["SC.NANTA.00"]`:
+    /// the other station down).
+    static func segments(_ set: String, stations: [String] = ["SC.GAOSI.00", "SC.NANTA.00"]) throws -> [SampleBlock] {
         var out: [SampleBlock] = []
-        for station in ["SC.GAOSI.00", "SC.NANTA.00"] {
+        for station in stations {
             let path = directory.appendingPathComponent("\(set)/\(station).mseed").path
             out += try MiniSEEDReader.read(path: path).segments
         }

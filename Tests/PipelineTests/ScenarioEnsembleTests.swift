@@ -44,8 +44,9 @@ enum ScenarioEnsemble {
         var outputs: ReplayOutputs
     }
 
-    /// Simulates and replays the realizations of `spec` (seeds firstSeed ..< firstSeed + 20).
-    static func runs(_ spec: Spec) throws -> [Run] {
+    /// Simulates and replays the realizations of `spec` (seeds firstSeed ..< firstSeed + 20), with
+    /// both ``stations`` or only the one whose spec starts with `only` (e.g. "SC.NANTA").
+    static func runs(_ spec: Spec, only: String? = nil) throws -> [Run] {
         var configuration = ScenarioConfiguration()
         configuration.preEventSeconds = 30
         configuration.durationAfterOriginSeconds = spec.durationSeconds
@@ -56,17 +57,17 @@ enum ScenarioEnsemble {
         var out: [Run] = []
         for seed in spec.firstSeed..<(spec.firstSeed + realizations) {
             let simulator = try ScenarioSimulator(earthquake: earthquake, configuration: configuration, seed: seed)
-            out.append(Run(seed: seed, outputs: try Scenario.run(try records(simulator).segments, chunkSeconds: 1).0))
+            out.append(Run(seed: seed, outputs: try Scenario.run(try records(simulator, only: only).segments, chunkSeconds: 1).0))
         }
         return out
     }
 
-    /// The count records of both scenario ``stations`` (as `quakewarn simulate` writes them) and
-    /// the number of glitches injected into them.
-    static func records(_ simulator: ScenarioSimulator) throws -> (segments: [SampleBlock], glitches: Int) {
+    /// The count records of both scenario ``stations`` (as `quakewarn simulate` writes them), or of
+    /// the one whose spec starts with `only`, and the number of glitches injected into them.
+    static func records(_ simulator: ScenarioSimulator, only: String? = nil) throws -> (segments: [SampleBlock], glitches: Int) {
         var segments: [SampleBlock] = []
         var glitches = 0
-        for spec in stations {
+        for spec in stations where only.map({ spec.hasPrefix($0 + ".") }) ?? true {
             let simulation = try simulator.simulate(try ScenarioStation(parsing: spec))
             glitches += simulation.glitches.count
             segments += simulation.countBlocks
