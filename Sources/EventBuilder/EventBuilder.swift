@@ -28,7 +28,7 @@ import Darwin
 /// numbers).
 ///
 /// **Solution** (recomputed at every pick and snapshot of the event):
-/// - per station, a single-station distance (``stationDistance(_:)``): the B–Δ envelope distance
+/// - per station, a single-station distance (``stationDistance(_:keepingLast:)``): the B–Δ envelope distance
 ///   given with its snapshots (``EnvelopeDistanceEstimator``) and the ``TauCPdDistance`` inversion
 ///   (τc magnitude + Pd, windows ≥ 1 s, sufficient displacement SNR), combined by inverse variance
 ///   in log10 Δ;
@@ -191,8 +191,11 @@ public struct EventBuilder: Sendable {
         var latest: StationSnapshot?
         var backAzimuth: BackAzimuthEstimate?
         var distance: EpicentralDistanceEstimate?
-        /// The τc/Pd distance of the latest snapshot that gave one (``tauCPdDistance(_:)``); used
-        /// only by a single-station event whose latest window gives none (``stationDistance(_:keepingLast:)``).
+        /// The τc/Pd distance of the latest snapshot (``tauCPdDistance(_:)``; nil when that window
+        /// gives none), computed once when the snapshot arrives (``note(_:in:)``).
+        var tauCPd: EpicentralDistanceEstimate?
+        /// The τc/Pd distance of the latest snapshot that gave one; used only by a single-station
+        /// event whose latest window gives none (``stationDistance(_:keepingLast:)``).
         var lastTauCPd: EpicentralDistanceEstimate?
         /// The S−P distance, once an S onset was accepted for this pick.
         var sMinusP: EpicentralDistanceEstimate?
@@ -431,10 +434,7 @@ public struct EventBuilder: Sendable {
                 [.init("windowSeconds", s.parameters.secondsAfterPick)])
             return []
         }
-        events[i].stations[k].latest = s
-        if let b = s.backAzimuth { events[i].stations[k].backAzimuth = b }
-        if let d = s.distance { events[i].stations[k].distance = d }
-        if let d = tauCPdDistance(s) { events[i].stations[k].lastTauCPd = d }
+        note(s, in: &events[i].stations[k])
         var solved: Solution?
         if let reason = tauCPdTeleseism(s) ?? apparentVelocityTeleseism(i, solved: &solved) {
             return cancel(i, at: s.time, kind: .teleseism, reason: reason.text, values: reason.values, solved: solved)
@@ -467,7 +467,7 @@ public struct EventBuilder: Sendable {
         var values: [Decision.Value] = [.init("sMinusPSeconds", sp), .init("distanceKm", d.kilometers),
                                         .init("distanceLog10Sigma", d.log10Sigma), .init("energyRatio", s.energyRatio),
                                         .init("horizontalToVerticalChange", s.horizontalToVerticalChange)]
-        if let p = stationDistance(events[i].stations[k]) {
+        if let p = stationDistance(in: events[i], k) {
             let z = abs(log10(d.kilometers) - log10(p.kilometers)) / (d.log10Sigma * d.log10Sigma + p.log10Sigma * p.log10Sigma).squareRoot()
             values += [.init("pBasedDistanceKm", p.kilometers), .init("sigmas", z)]
             if z > configuration.sMinusPConsistencySigmas {
@@ -495,6 +495,16 @@ public struct EventBuilder: Sendable {
         var stationDistances: [EpicentralDistanceEstimate?]
     }
 
+    /// Records snapshot `s` in station state `state`: it becomes the latest, its back-azimuth and
+    /// B–Δ distance (if any) replace the earlier ones, and its τc/Pd inversion is computed once.
+    func note(_ s: StationSnapshot, in state: inout StationState) {
+        state.latest = s
+        if let b = s.backAzimuth { state.backAzimuth = b }
+        if let d = s.distance { state.distance = d }
+        state.tauCPd = tauCPdDistance(s)
+        if let d = state.tauCPd { state.lastTauCPd = d }
+    }
+
     /// The τc/Pd inversion (``TauCPdDistance``) of one snapshot: windows ≥
     /// ``Configuration/minimumTauCPdWindowSeconds``, displacement SNR ≥ the minimum, a τc
     /// magnitude, τc shorter than the window (a τc at the window limit is only a lower bound of the
@@ -512,7 +522,8 @@ public struct EventBuilder: Sendable {
 
     /// A station's single-station epicentral distance: the inverse-variance combination, in
     /// log10 Δ, of the B–Δ envelope distance (if a snapshot carried one) and the τc/Pd inversion of
-    /// its latest snapshot (``tauCPdDistance(_:)``). With `keepingLast` (a single-station event),
+    /// its latest snapshot (``StationState/tauCPd``). With `keepingLast` (a single-station event:
+    /// ``stationDistance(in:_:)``),
     /// when the latest window gives no τc/Pd distance (τc at the window limit, a low displacement
     /// SNR) the last one that did stands in: without it the onsite location of an alerted event
     /// falls back to the station itself, and the Updates announce an M 7.5 from 180 km under the
@@ -532,7 +543,7 @@ public struct EventBuilder: Sendable {
         if let sp = s.sMinusP { return sp }
         // At most two parts, in this order (no array: this runs for every station at every update).
         var envelope: EpicentralDistanceEstimate?
-        let tauCPd = s.latest.flatMap { tauCPdDistance($0) } ?? (keepingLast ? s.lastTauCPd : nil)
+        let tauCPd = s.tauCPd ?? (keepingLast ? s.lastTauCPd : nil)
         if let d = s.distance, d.kilometers.isFinite, d.kilometers > 0, d.log10Sigma > 0 { envelope = d }
         let limit = max(1, configuration.maximumLocalDistanceKilometers)
         func clamp(_ x: Double) -> Double { min(max(x, 1), limit) }
@@ -559,8 +570,15 @@ public struct EventBuilder: Sendable {
         return solve(events[i], coarseCandidates: &candidates)
     }
 
+    /// Station `k`'s distance in event `e`, keeping the last τc/Pd distance only when `e` has a
+    /// single station (``stationDistance(_:keepingLast:)`` says why). Used by the solution and by
+    /// the S−P consistency check, so both compare against the same distance.
+    private func stationDistance(in e: EventState, _ k: Int) -> EpicentralDistanceEstimate? {
+        stationDistance(e.stations[k], keepingLast: e.stations.count == 1)
+    }
+
     private func solve(_ e: EventState, coarseCandidates: inout LocatorCoarseCandidates) -> Solution {
-        let distances = e.stations.map { stationDistance($0, keepingLast: e.stations.count == 1) }
+        let distances = e.stations.indices.map { stationDistance(in: e, $0) }
         var arrivals: [StationArrival] = []
         arrivals.reserveCapacity(e.stations.count)
         for (s, d) in zip(e.stations, distances) {

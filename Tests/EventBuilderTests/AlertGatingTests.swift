@@ -70,8 +70,7 @@ struct AlertGatingTests {
                                                                 streamID: StreamID(network: "QW", station: "NANTA", location: "",
                                                                                    channel: "HNZ"),
                                                                 time: sc.pickN, snr: 30, grade: "A", repairedGlitchCount: 0))
-        state.latest = snapshot
-        state.distance = given
+        b.note(snapshot, in: &state)
         let d = try #require(b.stationDistance(state))
         // τc/Pd by hand: M(τc 0.403 s) and its σ from TauCMagnitude; R from Wu & Zhao with Pd 5.7e-3 cm.
         let mTc = try #require(TauCMagnitude.estimate(tauCSeconds: 0.403))
@@ -84,12 +83,12 @@ struct AlertGatingTests {
         #expect(abs(d.log10Sigma - (1 / (w1 + w2)).squareRoot()) < 1e-12)
         #expect(d.method == .combined)
         // A 0.5 s window gives no τc/Pd distance: only B–Δ remains, unless a single-station event
-        // keeps the last τc/Pd distance (here none was kept: the state was built by hand).
-        state.latest = StationSnapshot(station: "QW.NANTA", pickTime: sc.pickN, time: sc.pickN,
-                                       parameters: Scenario.parameters(window: 0.5), distance: given)
+        // keeps the last τc/Pd distance (the 1.5 s window's, kept by note(_:in:)).
+        b.note(StationSnapshot(station: "QW.NANTA", pickTime: sc.pickN, time: sc.pickN,
+                               parameters: Scenario.parameters(window: 0.5), distance: given), in: &state)
         #expect(b.tauCPdDistance(try #require(state.latest)) == nil)
         #expect(b.stationDistance(state) == given)
-        state.lastTauCPd = b.tauCPdDistance(snapshot)
+        #expect(state.lastTauCPd != nil && state.lastTauCPd == b.tauCPdDistance(snapshot))
         #expect(b.stationDistance(state) == given)
         #expect(b.stationDistance(state, keepingLast: true) == d)
         // Clamped to the local range.
